@@ -1,0 +1,50 @@
+# Both targets install what is missing on a bare Debian machine (root), then do their job.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FOOTAGE ?=
+DEMO_DIR := $(CURDIR)/.demo-footage
+APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo
+
+.PHONY: demo test test-quick install system-deps bench clean
+
+system-deps:
+	@missing=""; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
+	command -v mediainfo >/dev/null || missing="$$missing mediainfo"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: system-deps $(VENV)/.installed
+
+demo: install
+	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/python -m catalog_resources.sample_footage "$(DEMO_DIR)"; fi
+	$(BIN)/video-catalog ingest "$(if $(FOOTAGE),$(FOOTAGE),$(DEMO_DIR))"
+	$(BIN)/video-catalog list
+
+test: install
+	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
+
+test-quick: install
+	$(BIN)/python -m pytest -ra -m "not slow" $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/scan.py
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR)

@@ -1,0 +1,58 @@
+"""Where the catalog lives and how it is reached, read once from the environment.
+
+Every command and every Dagster process (CLI, webserver, daemon) derives its paths from the same
+settings, so a `VIDEO_CATALOG_HOME` set in one shell means one catalog everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CatalogSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIDEO_CATALOG_", extra="ignore")
+
+    home: Path = Field(default=Path("~/.video-catalog"), description="Catalog home: media store, Dagster instance, embedded database.")
+    database_url: str | None = Field(default=None, description="External Postgres with pgvector; unset means the embedded server.")
+    dagster_database_url: str | None = Field(default=None, description="Dagster storage URL; defaults to database `dagster` on the catalog's server.")
+    watch: str = Field(default="", description="Folders the sensor watches, colon separated.")
+    settle_seconds: float = Field(default=10.0, ge=0, description="A watched file must keep its size and mtime this long before ingest.")
+    sensor_max_files_per_tick: int = Field(default=200, ge=1)
+    batch_size: int = Field(default=16, ge=1, description="Clips per Dagster run in batch mode.")
+    run_mode: Literal["batch", "per-clip"] = Field(default="batch", description="One run per batch of clips, or one run per clip.")
+    pg_runtime_root: Path = Field(
+        default=Path("/var/lib/video-catalog"),
+        description="As root only: where the embedded server's data and binaries live, so no folder we did not create is chmod-ed.",
+    )
+
+    @field_validator("home", "pg_runtime_root", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.home / "pg"
+
+    @property
+    def watch_folders(self) -> list[Path]:
+        return [Path(p).expanduser() for p in self.watch.split(":") if p.strip()]
+
+    def clip_media_dir(self, clip_id: str) -> Path:
+        return self.media_dir / clip_id
+
+
+def load_settings() -> CatalogSettings:
+    return CatalogSettings()
