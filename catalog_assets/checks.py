@@ -1,0 +1,54 @@
+"""Asset checks: each product is verified against the catalog after it is written."""
+
+
+import re
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, asset_check
+
+from catalog_assets.catalog_record import catalog_record
+from catalog_assets.clip_source import clip_source
+from catalog_assets.partitions import clips_partitions
+from catalog_resources.catalog_store import CatalogStore
+
+MD5_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+@asset_check(asset=clip_source, partitions_def=clips_partitions, blocking=True)
+def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
+    """Every clip in the run has a row with a well-formed MD5 and at least one online source path."""
+    problems = {}
+    for clip_id in context.partition_keys:
+        clip = catalog.known_clips([clip_id]).get(clip_id)
+        row = catalog.clip_row(clip_id)
+        if row is None or clip is None:
+            problems[clip_id] = "no clips row"
+        elif not MD5_RE.match(row["md5"]):
+            problems[clip_id] = f"malformed md5 {row['md5']!r}"
+        elif not any(s.online for s in clip):
+            problems[clip_id] = "no online source path"
+    return AssetCheckResult(
+        passed=not problems,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={"clips_checked": len(context.partition_keys), "problems": problems},
+    )
+
+
+@asset_check(asset=catalog_record, partitions_def=clips_partitions)
+def catalog_record_present(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
+    """The search row exists and agrees with the clip's checksum."""
+    problems = {}
+    with catalog.connect() as conn:
+        rows = {
+            r["clip_id"]: r
+            for r in conn.execute(
+                "SELECT r.clip_id, r.md5 = c.md5 AS same FROM catalog_records r JOIN clips c USING (clip_id) "
+                "WHERE r.clip_id = ANY(%s)",
+                (list(context.partition_keys),),
+            )
+        }
+    for clip_id in context.partition_keys:
+        if clip_id not in rows:
+            problems[clip_id] = "missing catalog_records row"
+        elif not rows[clip_id]["same"]:
+            problems[clip_id] = "md5 differs from clips row"
+    return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(context.partition_keys), "problems": problems})

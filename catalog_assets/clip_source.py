@@ -1,0 +1,150 @@
+"""clip_source: confirm the original is a decodable video, checksum it, record every path it was seen at."""
+
+
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, asset
+
+from catalog_assets.partitions import clips_partitions
+from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.fingerprint import full_hashes
+from catalog_resources.models import ClipSource, FingerprintCollision, SourcePath
+from catalog_resources.video_probe import first_frame_pts, probe_container
+
+
+def _mtime(st: os.stat_result) -> datetime:
+    return datetime.fromtimestamp(st.st_mtime_ns / 1e9, tz=timezone.utc)
+
+
+def _unchanged(source: SourcePath | None, st: os.stat_result) -> bool:
+    return source is not None and source.md5 is not None and source.size_bytes == st.st_size and source.mtime == _mtime(st)
+
+
+def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
+    """Build the clip's source model; reuses checksums of paths whose size and mtime did not change."""
+    now = datetime.now(timezone.utc)
+    previous = {s.path: s for s in catalog.known_clips([clip_id]).get(clip_id, [])}
+    known = catalog.clip_row(clip_id)
+    candidates = [f.path for f in catalog.paths_for_fingerprint(clip_id)]
+    candidates += [p for p in previous if p not in candidates]
+    online: list[tuple[str, os.stat_result]] = []
+    for path in candidates:
+        try:
+            online.append((path, os.stat(path)))
+        except OSError:
+            continue
+    if not online:
+        where = ", ".join(candidates) or "nowhere"
+        raise Failure(description=f"clip {clip_id}: no copy is online (last seen at {where})")
+
+    started = time.monotonic()
+    primary_path, primary_stat = online[0]
+    if known is not None and _unchanged(previous.get(primary_path), primary_stat):
+        md5, fast = known["md5"], known["fast_hash"]
+    else:
+        try:
+            md5, fast = full_hashes(Path(primary_path))
+        except OSError as exc:
+            raise Failure(description=f"{primary_path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        pts = first_frame_pts(Path(primary_path))
+    except ValueError as exc:
+        raise Failure(description=str(exc), metadata={"path": primary_path}) from exc
+    probe = probe_container(Path(primary_path))
+
+    sources: list[SourcePath] = []
+    collisions: list[FingerprintCollision] = []
+    for path, st in online:
+        old = previous.get(path)
+        if path == primary_path:
+            path_md5 = md5
+        elif _unchanged(old, st):
+            path_md5 = old.md5
+        else:
+            path_md5, _ = full_hashes(Path(path))
+        if path_md5 != md5:
+            collisions.append(
+                FingerprintCollision(
+                    path=path,
+                    md5=path_md5,
+                    reason=f"same sampled fingerprint as {primary_path} but different MD5; kept apart, not merged",
+                )
+            )
+            continue
+        sources.append(
+            SourcePath(
+                path=path, size_bytes=st.st_size, mtime=_mtime(st), md5=md5,
+                first_seen=old.first_seen if old else now, last_seen=now, online=True,
+            )
+        )
+    listed = {s.path for s in sources} | {c.path for c in collisions}
+    for path, old in previous.items():
+        if path not in listed:
+            sources.append(old.model_copy(update={"online": False}))
+
+    return ClipSource(
+        clip_id=clip_id,
+        file_name=Path(primary_path).name,
+        path=primary_path,
+        size_bytes=primary_stat.st_size,
+        md5=md5,
+        fast_hash=fast,
+        fingerprint=clip_id,
+        container=probe.container,
+        duration_seconds=probe.duration_seconds,
+        video_codec=probe.video_codec,
+        width=probe.width,
+        height=probe.height,
+        frame_rate=probe.frame_rate,
+        has_audio=probe.has_audio,
+        first_frame_pts=pts,
+        sources=sources,
+        collisions=collisions,
+        hash_seconds=time.monotonic() - started,
+    )
+
+
+@asset(
+    partitions_def=clips_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    code_version="1",
+    io_manager_key="catalog_io_manager",
+    group_name="ingest",
+    kinds={"python", "postgres"},
+    metadata={"video_catalog/default_enabled": True, "video_catalog/required": True},
+)
+def clip_source(context: AssetExecutionContext, catalog: CatalogStore) -> dict[str, ClipSource]:
+    """Confirms each original is a decodable video (PyAV decodes its first frame), computes the full MD5
+    (dedup key) and xxh3-128, and records every path the clip was seen at. Never writes to the original."""
+    results: dict[str, ClipSource] = {}
+    for clip_id in context.partition_keys:
+        clip = verify_clip(clip_id, catalog)
+        for collision in clip.collisions:
+            context.log.warning(f"fingerprint collision: {collision.path}: {collision.reason}")
+        context.log.info(f"{clip.path}: {clip.size_bytes} bytes, md5 {clip.md5}, {clip.hash_seconds:.2f}s")
+        results[clip_id] = clip
+    first = next(iter(results.values()))
+    context.add_output_metadata(
+        {
+            "clips": len(results),
+            "bytes_hashed": sum(c.size_bytes for c in results.values()),
+            "footage_seconds": round(sum(c.duration_seconds or 0 for c in results.values()), 3),
+            "hash_seconds": round(sum(c.hash_seconds for c in results.values()), 3),
+            "collisions": sum(len(c.collisions) for c in results.values()),
+            "path": MetadataValue.path(first.path) if len(results) == 1 else f"{len(results)} clips",
+            "codec": first.video_codec or "",
+            "duration_seconds": first.duration_seconds or 0.0,
+            "size_bytes": first.size_bytes,
+            "preview": MetadataValue.md(
+                "| clip | file | size | duration | codec |\n|---|---|---|---|---|\n"
+                + "\n".join(
+                    f"| {c.clip_id} | {c.file_name} | {c.size_bytes} | {c.duration_seconds or 0:.2f}s | {c.video_codec} |"
+                    for c in list(results.values())[:50]
+                )
+            ),
+        }
+    )
+    return results

@@ -1,0 +1,152 @@
+"""Run the asset graph for clips through the Dagster instance, so CLI runs appear in the UI with lineage.
+
+Two run modes, chosen by measurement (bench/ingest.py):
+- batch: one run materializes a contiguous range of clip partitions (assets use
+  BackfillPolicy.single_run() and loop over context.partition_keys); Dagster's fixed cost per run is
+  shared by the batch. If a batch fails, its clips are re-run one per run, so one corrupt clip fails
+  alone and its neighbours are cataloged.
+- per-clip: one in-process run per clip.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from pydantic import BaseModel
+
+from catalog_assets.definitions import INGEST_JOB_NAME
+from catalog_assets.partitions import clips_partitions
+
+ProgressFn = Callable[[int, str], None]  # (clips finished in this call, message)
+
+
+class ClipRunResult(BaseModel):
+    clip_id: str
+    success: bool
+    run_id: str
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class RunStats(BaseModel):
+    runs: int = 0
+    wall_seconds: float = 0.0
+    step_seconds: float = 0.0  # time inside asset compute functions, from step events
+
+    @property
+    def overhead_seconds(self) -> float:
+        return max(self.wall_seconds - self.step_seconds, 0.0)
+
+
+def register_partitions(instance: DagsterInstance, clip_ids: Sequence[str]) -> list[str]:
+    """Add partitions not yet known, together, so a batch of new clips forms one contiguous range."""
+    existing = set(instance.get_dynamic_partitions(clips_partitions.name))
+    new = list(dict.fromkeys(c for c in clip_ids if c not in existing))
+    if new:
+        instance.add_dynamic_partitions(clips_partitions.name, new)
+    return new
+
+
+def _contiguous_batches(instance: DagsterInstance, clip_ids: Sequence[str], size: int) -> list[list[str]]:
+    order = {key: i for i, key in enumerate(instance.get_dynamic_partitions(clips_partitions.name))}
+    ranked = sorted(dict.fromkeys(clip_ids), key=lambda c: order[c])
+    batches: list[list[str]] = []
+    for clip_id in ranked:
+        last = batches[-1] if batches else None
+        if last and len(last) < size and order[clip_id] == order[last[-1]] + 1:
+            last.append(clip_id)
+        else:
+            batches.append([clip_id])
+    return batches
+
+
+def _failure_message(result) -> str:
+    messages = []
+    for event in result.all_events:
+        if event.event_type != DagsterEventType.STEP_FAILURE:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            messages.append(data.user_failure_data.description)
+        elif data.error is not None:
+            cause = data.error.cause
+            text = (cause.message if cause is not None else data.error.message).strip()
+            messages.append(text.splitlines()[0] if text else "step failed")
+    return "; ".join(dict.fromkeys(messages)) or "run failed"
+
+
+def _step_seconds(instance: DagsterInstance, run_id: str) -> float:
+    """Seconds spent inside steps (start to success/failure), read back from the run's events."""
+    records = instance.get_records_for_run(
+        run_id,
+        of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE},
+    ).records
+    starts: dict[str, float] = {}
+    total = 0.0
+    for record in records:
+        entry = record.event_log_entry
+        step = entry.step_key
+        if entry.dagster_event.event_type == DagsterEventType.STEP_START:
+            starts[step] = entry.timestamp
+        elif step in starts:
+            total += entry.timestamp - starts.pop(step)
+    return total
+
+
+def execute_clips(
+    defs: Definitions,
+    instance: DagsterInstance,
+    clip_ids: Sequence[str],
+    asset_names: Sequence[str],
+    *,
+    mode: str = "batch",
+    batch_size: int = 16,
+    on_progress: ProgressFn | None = None,
+    stats: RunStats | None = None,
+    log_level: str = "WARNING",
+) -> dict[str, ClipRunResult]:
+    """Materialize `asset_names` for each clip; returns one result per clip, failures isolated per clip."""
+    job = defs.resolve_job_def(INGEST_JOB_NAME)
+    selection = [AssetKey(name) for name in asset_names]
+    stats = stats if stats is not None else RunStats()
+    results: dict[str, ClipRunResult] = {}
+
+    def run(batch: list[str]) -> tuple[bool, str, str | None, float]:
+        if len(batch) == 1:
+            kwargs = {"partition_key": batch[0]}
+        else:
+            kwargs = {"tags": {ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1]}}
+        started = time.monotonic()
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=selection,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            **kwargs,
+        )
+        seconds = time.monotonic() - started
+        stats.runs += 1
+        stats.wall_seconds += seconds
+        stats.step_seconds += _step_seconds(instance, result.run_id)
+        return result.success, result.run_id, None if result.success else _failure_message(result), seconds
+
+    size = batch_size if mode == "batch" else 1
+    for batch in _contiguous_batches(instance, clip_ids, size):
+        ok, run_id, error, seconds = run(batch)
+        if ok or len(batch) == 1:
+            for clip_id in batch:
+                results[clip_id] = ClipRunResult(
+                    clip_id=clip_id, success=ok, run_id=run_id, error=error, seconds=seconds / len(batch)
+                )
+            if on_progress:
+                on_progress(len(batch), error or "")
+            continue
+        for clip_id in batch:  # isolate the bad clip: its neighbours still get cataloged
+            ok, run_id, error, seconds = run([clip_id])
+            results[clip_id] = ClipRunResult(clip_id=clip_id, success=ok, run_id=run_id, error=error, seconds=seconds)
+            if on_progress:
+                on_progress(1, error or "")
+    return results

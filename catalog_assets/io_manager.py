@@ -1,0 +1,77 @@
+"""The catalog IO manager: the one place asset outputs are written to the catalog.
+
+Each asset returns `{clip_id: model}` for the partitions of its run (one clip in a per-clip run, many in
+a batch run). For every clip the IO manager replaces that clip's rows in one transaction and writes a
+JSON sidecar `<home>/media/<clip id>/<asset>.json`, which is also what downstream assets load.
+"""
+
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import psycopg
+from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
+from pydantic import BaseModel
+
+from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.models import CatalogRecord, ClipSource
+
+Writer = Callable[[CatalogStore, psycopg.Connection, BaseModel], int]
+
+# asset name -> (model class, writer). A new asset registers its tables here.
+ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
+    "clip_source": (ClipSource, lambda store, conn, m: store.write_clip_source(conn, m)),
+    "catalog_record": (CatalogRecord, lambda store, conn, m: store.write_catalog_record(conn, m)),
+}
+
+
+def sidecar_path(media_dir: str | Path, clip_id: str, asset_name: str) -> Path:
+    return Path(media_dir) / clip_id / f"{asset_name}.json"
+
+
+def write_sidecar(path: Path, model: BaseModel) -> None:
+    """Atomic write: a reader never sees half a file, a crash never leaves one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(model.model_dump_json(indent=2))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class CatalogIOManager(ConfigurableIOManager):
+    catalog: ResourceDependency[CatalogStore]
+    media_dir: str
+
+    def handle_output(self, context: OutputContext, obj: Mapping[str, BaseModel]) -> None:
+        asset_name = context.asset_key.path[-1]
+        _model, writer = ASSET_TABLES[asset_name]
+        rows = 0
+        sidecars = []
+        with self.catalog.connect() as conn:
+            for clip_id, model in obj.items():
+                with conn.transaction():
+                    rows += writer(self.catalog, conn, model)
+                path = sidecar_path(self.media_dir, clip_id, asset_name)
+                write_sidecar(path, model)
+                sidecars.append(str(path))
+        meta: dict[str, object] = {"rows_written": rows, "clips_written": len(obj)}
+        if len(sidecars) == 1:
+            meta["sidecar"] = MetadataValue.path(sidecars[0])
+        context.add_output_metadata(meta)
+
+    def load_input(self, context: InputContext) -> dict[str, BaseModel]:
+        asset_name = context.upstream_output.asset_key.path[-1]
+        model_cls, _writer = ASSET_TABLES[asset_name]
+        keys = context.asset_partition_keys
+        loaded = {}
+        for clip_id in keys:
+            path = sidecar_path(self.media_dir, clip_id, asset_name)
+            loaded[clip_id] = model_cls.model_validate(json.loads(path.read_text()))
+        return loaded

@@ -1,0 +1,82 @@
+"""Pipeline steps (the spec's list_steps / --enable / --disable / --config), read from the asset definitions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from catalog_assets.definitions import ASSETS
+
+ENABLED_KEY = "video_catalog/default_enabled"
+REQUIRED_KEY = "video_catalog/required"
+
+
+class StepSelectionError(ValueError):
+    """An unknown step name, a required step disabled, or an unreadable config file."""
+
+
+class Step(BaseModel):
+    name: str
+    description: str
+    default_enabled: bool
+    required: bool
+    group: str
+
+
+def pipeline_steps() -> list[Step]:
+    steps = []
+    for assets_def in ASSETS:
+        for spec in assets_def.specs:
+            meta = spec.metadata or {}
+            steps.append(
+                Step(
+                    name=spec.key.to_user_string(),
+                    description=" ".join((spec.description or "").split()),
+                    default_enabled=bool(meta.get(ENABLED_KEY, True)),
+                    required=bool(meta.get(REQUIRED_KEY, False)),
+                    group=spec.group_name or "default",
+                )
+            )
+    return steps
+
+
+def _read_config(path: Path) -> dict[str, bool]:
+    """JSON: {"steps": {"name": true|false, ...}} (also accepts {"enable": [...], "disable": [...]})."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise StepSelectionError(f"{path}: config file not found") from None
+    except json.JSONDecodeError as exc:
+        raise StepSelectionError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise StepSelectionError(f'{path}: expected an object like {{"steps": {{"clip_source": true}}}}')
+    chosen: dict[str, bool] = {}
+    for name, on in (data.get("steps") or {}).items():
+        chosen[name] = bool(on)
+    for name in data.get("enable") or []:
+        chosen[name] = True
+    for name in data.get("disable") or []:
+        chosen[name] = False
+    return chosen
+
+
+def select_steps(
+    enable: Sequence[str] = (), disable: Sequence[str] = (), config: Path | None = None
+) -> list[str]:
+    """Enabled step names in graph order: defaults, then the config file, then --enable/--disable."""
+    steps = pipeline_steps()
+    by_name = {s.name: s for s in steps}
+    chosen = {s.name: s.default_enabled for s in steps}
+    overrides = _read_config(config) if config else {}
+    overrides.update({name: True for name in enable})
+    overrides.update({name: False for name in disable})
+    for name, on in overrides.items():
+        if name not in by_name:
+            raise StepSelectionError(f"unknown step {name!r}; known steps: {', '.join(by_name)}")
+        if not on and by_name[name].required:
+            raise StepSelectionError(f"step {name!r} is required and cannot be disabled")
+        chosen[name] = on
+    return [s.name for s in steps if chosen[s.name]]

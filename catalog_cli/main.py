@@ -1,0 +1,324 @@
+"""`video-catalog`: the command line. Thin: it parses, shows progress, and calls the layers below."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from catalog_resources.settings import CatalogSettings, load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(
+    name="video-catalog",
+    help="Catalog video footage without touching the originals: fingerprints, metadata, search. "
+    "Data lives in VIDEO_CATALOG_HOME (default ~/.video-catalog).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="Manage the catalog database (embedded PostgreSQL + pgvector unless VIDEO_CATALOG_DATABASE_URL is set).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Environment problems become one line naming the fix and exit code 2, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from catalog_resources.catalog_store import DatabaseUnavailable
+        from catalog_resources.embedded_pg import EmbeddedServerError
+
+        try:
+            return fn(*args, **kwargs)
+        except (EmbeddedServerError, DatabaseUnavailable) as exc:
+            _fail(str(exc))
+        except ValueError as exc:
+            if type(exc).__name__ in {"StepSelectionError", "ValidationError"}:
+                _fail(str(exc))
+            raise
+
+    return wrapper
+
+
+def _settings() -> CatalogSettings:
+    try:
+        return load_settings()
+    except Exception as exc:  # pydantic ValidationError from a bad environment variable
+        _fail(f"bad VIDEO_CATALOG_* setting: {exc}")
+        raise
+
+
+def _app():
+    from catalog_assets.catalog_app import CatalogApp
+
+    return CatalogApp(_settings())
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _human_size(size: float | None) -> str:
+    if size is None:
+        return "-"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return "-"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    total = int(round(seconds))
+    return f"{total // 3600:d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+@app.command()
+@handles_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Folders or files to catalog (recursively).", show_default=False)],
+    limit: Annotated[int | None, typer.Option(help="Catalog at most N new clips this time.", min=1)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Scan and classify only; write nothing.")] = False,
+    enable: Annotated[list[str] | None, typer.Option(help="Steps to turn on (comma separated).")] = None,
+    disable: Annotated[list[str] | None, typer.Option(help="Steps to turn off (comma separated).")] = None,
+    config: Annotated[Path | None, typer.Option(help='Pipeline config JSON: {"steps": {"name": true}}.')] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")] = False,
+) -> None:
+    """Scan PATHS, register each new clip as a Dagster partition and materialize its assets.
+
+    Originals are only read, never written. Runs go through the Dagster instance, so they show up in
+    `video-catalog ui` with lineage.
+
+    Examples:
+      video-catalog ingest ~/Footage
+      video-catalog ingest /mnt/card1 /mnt/card2 --limit 5 --json
+      video-catalog ingest ./shoot --dry-run
+      video-catalog ingest ./shoot --disable catalog_record
+
+    Exit codes: 0 all cataloged, 1 some files failed, 2 usage or environment error.
+    """
+    from catalog_assets.steps import select_steps
+
+    steps = select_steps(_split(enable), _split(disable), config)
+    missing = [p for p in paths if not p.exists()]
+    if missing and len(missing) == len(paths):
+        _fail(f"{missing[0]}: no such file or folder")
+    catalog = _app()
+    quiet = as_json or not err.is_terminal
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=quiet, transient=True,
+    )
+    with progress:
+        scan_task = progress.add_task("Scanning", total=None)
+        clip_task = progress.add_task("Cataloging", total=None, visible=False)
+        summary = catalog.ingest(
+            paths,
+            steps=steps,
+            limit=limit,
+            dry_run=dry_run,
+            on_scan=lambda f: progress.advance(scan_task),
+            on_plan=lambda n: progress.update(clip_task, total=n, visible=True),
+            on_progress=lambda n, msg: progress.advance(clip_task, n),
+            log_level="CRITICAL",  # the summary names each failure in one line; details stay in the run logs
+        )
+    if as_json:
+        print(summary.model_dump_json(indent=2))
+    else:
+        _print_summary(summary, dry_run)
+    raise typer.Exit(EXIT_FAILED if summary.failed else EXIT_OK)
+
+
+def _print_summary(summary, dry_run: bool) -> None:
+    title = "Dry run (nothing written)" if dry_run else "Ingest summary"
+    table = Table(title=title, show_header=True, header_style="bold")
+    table.add_column("outcome")
+    table.add_column("files", justify="right")
+    for key, label in (("new", "new"), ("existing", "already cataloged"), ("duplicates", "duplicates"),
+                       ("moved", "moved"), ("not_video", "not video"), ("failed", "failed")):
+        table.add_row(label, str(len(getattr(summary, key))))
+    out.print(table)
+    for item in summary.failed:
+        err.print(f"[red]failed[/] {item.path}: {item.reason}", highlight=False, soft_wrap=True)
+    for item in summary.not_video:
+        if item.reason and "video extension" in item.reason:
+            err.print(f"[yellow]not video[/] {item.path}: {item.reason}", highlight=False, soft_wrap=True)
+
+
+@app.command("list")
+@handles_errors
+def list_clips(
+    limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
+) -> None:
+    """List cataloged clips.
+
+    Examples:
+      video-catalog list
+      video-catalog list --json | jq '.[].path'
+    """
+    rows = _app().store.list_clips(limit)
+    if as_json:
+        keys = ("clip_id", "path", "file_name", "duration_seconds", "size_bytes", "md5", "container",
+                "video_codec", "width", "height", "frame_rate", "has_audio", "status", "paths")
+        print(json.dumps([{k: row[k] for k in keys} | {"cataloged_at": row["cataloged_at"].isoformat()} for row in rows], indent=2))
+        return
+    if not rows:
+        out.print("The catalog is empty. Add footage with: video-catalog ingest /path/to/footage")
+        return
+    table = Table(title=f"{len(rows)} clips", header_style="bold")
+    for column, justify in (("clip", "left"), ("file", "left"), ("duration", "right"), ("size", "right"),
+                            ("resolution", "right"), ("fps", "right"), ("codec", "left"), ("path", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for row in rows:
+        resolution = f"{row['width']}x{row['height']}" if row["width"] else "-"
+        fps = f"{row['frame_rate']:.3g}" if row["frame_rate"] else "-"
+        table.add_row(row["clip_id"], row["file_name"], _duration(row["duration_seconds"]), _human_size(row["size_bytes"]),
+                      resolution, fps, row["video_codec"] or "-", row["path"])
+    out.print(table)
+
+
+@app.command()
+@handles_errors
+def steps(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the pipeline's steps (Dagster assets) with descriptions and whether they run by default."""
+    from catalog_assets.steps import pipeline_steps
+
+    found = pipeline_steps()
+    if as_json:
+        print(json.dumps([s.model_dump() for s in found], indent=2))
+        return
+    table = Table(title="Pipeline steps", header_style="bold")
+    for column in ("step", "default", "group", "description"):
+        table.add_column(column, overflow="fold")
+    for s in found:
+        default = "on (required)" if s.required else ("on" if s.default_enabled else "off")
+        table.add_row(s.name, default, s.group, s.description)
+    out.print(table)
+
+
+@app.command()
+@handles_errors
+def ui(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 3000,
+) -> None:
+    """Start the Dagster webserver and daemon (sensor, queued runs) for this catalog on 127.0.0.1.
+
+    Example:
+      video-catalog ui --port 3000     # then open http://127.0.0.1:3000
+    """
+    from catalog_resources.dagster_home import prepare_dagster_home
+
+    catalog = _app()
+    catalog.store  # started and migrated
+    prepare_dagster_home(catalog.settings, catalog.endpoint)
+    dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
+    command = [dagster, "dev", "-m", "catalog_assets.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    err.print(f"Dagster UI on http://127.0.0.1:{port} (instance {os.environ['DAGSTER_HOME']}); Ctrl-C stops it.")
+    raise typer.Exit(subprocess.call(command))
+
+
+# ---- db ---------------------------------------------------------------------------------------------
+
+
+@db_app.command("start")
+@handles_errors
+def db_start() -> None:
+    """Start the embedded server (if not running) and apply migrations."""
+    catalog = _app()
+    applied = catalog.store.migrate()
+    out.print(f"database ready: {catalog.endpoint.catalog_url}" + (f" (applied {len(applied)} migrations)" if applied else ""))
+
+
+@db_app.command("stop")
+@handles_errors
+def db_stop() -> None:
+    """Stop the embedded server (a no-op with an external database)."""
+    from catalog_resources.database import embedded_server
+
+    settings = _settings()
+    if settings.database_url:
+        out.print("external database (VIDEO_CATALOG_DATABASE_URL): nothing to stop")
+        return
+    out.print("stopped" if embedded_server(settings).stop() else "not running")
+
+
+@db_app.command("migrate")
+@handles_errors
+def db_migrate() -> None:
+    """Apply pending migrations from sql/ (safe to repeat)."""
+    catalog = _app()
+    applied = catalog.store.migrate()
+    out.print(f"applied {len(applied)} migrations" + (": " + ", ".join(m.name for m in applied) if applied else " (up to date)"))
+
+
+@db_app.command("url")
+@handles_errors
+def db_url(dagster: Annotated[bool, typer.Option("--dagster", help="Print Dagster's storage URL instead.")] = False) -> None:
+    """Print the connection URL (for psql, scripts, or `dagster dev`)."""
+    from catalog_resources.database import resolve_database
+
+    endpoint = resolve_database(_settings(), start=True)
+    print(endpoint.dagster_url if dagster else endpoint.catalog_url)
+
+
+@db_app.command("status")
+@handles_errors
+def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Server and pgvector versions, data size, applied migrations."""
+    from catalog_resources.database import embedded_server
+
+    settings = _settings()
+    info: dict[str, Any] = {"embedded": not settings.database_url}
+    if not settings.database_url:
+        server = embedded_server(settings)
+        running = server.info()
+        info.update({"data_dir": str(server.data_dir), "running": running is not None,
+                     "pid": running.pid if running else None, "socket_dir": str(server.socket_dir)})
+        if running is None:
+            info["hint"] = "not running; `video-catalog db start` starts it (any command also starts it on demand)"
+    if info.get("running", True):
+        catalog = _app()
+        info.update(catalog.store.server_status())
+        info["migrations"] = [m.name for m in catalog.store.applied_migrations()]
+        info["url"] = catalog.endpoint.catalog_url
+    if as_json:
+        print(json.dumps(info, indent=2, default=str))
+        return
+    for key, value in info.items():
+        if key == "database_bytes":
+            value = _human_size(value)
+        elif key == "migrations":
+            value = ", ".join(value) or "none"
+        out.print(f"[bold]{key}[/]: {value}", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,250 @@
+"""The catalog in PostgreSQL: migrations, the scan cache, and the one place clip rows are written."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from dagster import ConfigurableResource
+from psycopg.rows import dict_row
+from pydantic import BaseModel
+
+from catalog_resources.models import CatalogRecord, ClipSource, ScannedFile, SourcePath
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+PROBE_VERSION = 2  # bump when the scanner's classification changes, so cached answers are redone
+MIGRATION_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key: concurrent `migrate` calls apply each file once
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The catalog database cannot be reached; the message names the URL's host and the fix."""
+
+
+class Migration(BaseModel):
+    version: int
+    name: str
+    checksum: str
+    applied_at: datetime | None = None
+
+
+def available_migrations(sql_dir: Path = SQL_DIR) -> list[tuple[Migration, str]]:
+    found = []
+    for path in sorted(sql_dir.glob("[0-9][0-9][0-9]_*.sql")):
+        text = path.read_text()
+        version = int(path.name.split("_", 1)[0])
+        found.append((Migration(version=version, name=path.stem, checksum=hashlib.sha256(text.encode()).hexdigest()), text))
+    return found
+
+
+class CatalogStore(ConfigurableResource):
+    """PostgreSQL + pgvector catalog. Plain methods, usable from Dagster assets, the sensor and the CLI."""
+
+    database_url: str
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[psycopg.Connection]:
+        try:
+            conn = psycopg.connect(self.database_url, row_factory=dict_row, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DatabaseUnavailable(
+                f"cannot connect to the catalog database ({first}); "
+                "start it with `video-catalog db start` or check VIDEO_CATALOG_DATABASE_URL"
+            ) from exc
+        with conn:
+            yield conn
+
+    # ---- migrations -----------------------------------------------------------------------------
+
+    def migrate(self) -> list[Migration]:
+        """Apply the numbered files in sql/ not yet recorded; each in its own transaction."""
+        applied: list[Migration] = []
+        with self.connect() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+            try:
+                conn.execute(
+                    """CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
+                )
+                conn.commit()
+                done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
+                for migration, text in available_migrations():
+                    if migration.version in done:
+                        continue
+                    with conn.transaction():
+                        conn.execute(text)
+                        conn.execute(
+                            "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                            (migration.version, migration.name, migration.checksum),
+                        )
+                    applied.append(migration)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
+                conn.commit()
+        return applied
+
+    def applied_migrations(self) -> list[Migration]:
+        with self.connect() as conn:
+            exists = conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()["t"]
+            if exists is None:
+                return []
+            rows = conn.execute("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
+            return [Migration(**row) for row in rows]
+
+    def server_status(self) -> dict[str, Any]:
+        with self.connect() as conn:
+            row = conn.execute(
+                """SELECT current_setting('server_version') AS server_version,
+                          (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector_version,
+                          (SELECT default_version FROM pg_available_extensions WHERE name = 'vector') AS pgvector_available,
+                          pg_database_size(current_database()) AS database_bytes,
+                          current_database() AS database"""
+            ).fetchone()
+        return dict(row)
+
+    # ---- scan cache -------------------------------------------------------------------------------
+
+    def scanned_under(self, roots: Iterable[Path]) -> dict[str, ScannedFile]:
+        """What was last seen under these roots, keyed by path (one indexed range query per root)."""
+        result: dict[str, ScannedFile] = {}
+        with self.connect() as conn:
+            for root in roots:
+                prefix = str(root).rstrip("/") + "/"
+                rows = conn.execute(
+                    "SELECT path, size_bytes, mtime_ns, kind, fingerprint, reason FROM scanned_files "
+                    "WHERE (path = %s OR (path >= %s AND path < %s)) AND probe_version = %s",
+                    (str(root), prefix, prefix[:-1] + "0", PROBE_VERSION),  # '0' sorts right after '/'
+                )
+                for row in rows:
+                    result[row["path"]] = ScannedFile(**row, cached=True)
+        return result
+
+    def record_scanned(self, files: Iterable[ScannedFile]) -> None:
+        rows = [
+            (f.path, f.size_bytes, f.mtime_ns, f.fingerprint, f.kind, f.reason, PROBE_VERSION)
+            for f in files
+            if not f.cached
+        ]
+        if not rows:
+            return
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO scanned_files (path, size_bytes, mtime_ns, fingerprint, kind, reason, probe_version)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
+                     fingerprint = EXCLUDED.fingerprint, kind = EXCLUDED.kind, reason = EXCLUDED.reason,
+                     probe_version = EXCLUDED.probe_version, last_seen = now()""",
+                rows,
+            )
+
+    def forget_scanned(self, paths: list[str]) -> None:
+        """Paths that vanished from a scanned root: drop them from the cache, mark their sources offline."""
+        if paths:
+            with self.connect() as conn:
+                conn.execute("DELETE FROM scanned_files WHERE path = ANY(%s)", (paths,))
+                conn.execute("UPDATE clip_sources SET online = FALSE WHERE path = ANY(%s)", (paths,))
+
+    def paths_for_fingerprint(self, fingerprint: str) -> list[ScannedFile]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT path, size_bytes, mtime_ns, kind, fingerprint, reason FROM scanned_files "
+                "WHERE fingerprint = %s AND kind = 'video' ORDER BY first_seen, path",
+                (fingerprint,),
+            )
+            return [ScannedFile(**row, cached=True) for row in rows]
+
+    # ---- clips -------------------------------------------------------------------------------------
+
+    def known_clips(self, clip_ids: Iterable[str]) -> dict[str, list[SourcePath]]:
+        ids = sorted(set(clip_ids))
+        result: dict[str, list[SourcePath]] = {clip_id: [] for clip_id in ids}
+        if not ids:
+            return {}
+        with self.connect() as conn:
+            present = {r["clip_id"] for r in conn.execute("SELECT clip_id FROM clips WHERE clip_id = ANY(%s)", (ids,))}
+            for row in conn.execute(
+                "SELECT clip_id, path, size_bytes, mtime, md5, first_seen, last_seen, online "
+                "FROM clip_sources WHERE clip_id = ANY(%s) ORDER BY first_seen, path",
+                (ids,),
+            ):
+                clip_id = row.pop("clip_id")
+                result[clip_id].append(SourcePath(**row))
+        return {clip_id: sources for clip_id, sources in result.items() if clip_id in present}
+
+    def clip_row(self, clip_id: str) -> dict[str, Any] | None:
+        with self.connect() as conn:
+            return conn.execute("SELECT * FROM clips WHERE clip_id = %s", (clip_id,)).fetchone()
+
+    def write_clip_source(self, conn: psycopg.Connection, clip: ClipSource) -> int:
+        """Upsert the clip and replace its sources (one transaction, owned by the caller)."""
+        now = datetime.now(timezone.utc)
+        conn.execute(
+            """INSERT INTO clips (clip_id, file_name, path, size_bytes, md5, fast_hash, fingerprint, container,
+                   duration_seconds, video_codec, width, height, frame_rate, has_audio, updated_at)
+               VALUES (%(clip_id)s, %(file_name)s, %(path)s, %(size_bytes)s, %(md5)s, %(fast_hash)s, %(fingerprint)s,
+                   %(container)s, %(duration_seconds)s, %(video_codec)s, %(width)s, %(height)s, %(frame_rate)s,
+                   %(has_audio)s, %(now)s)
+               ON CONFLICT (clip_id) DO UPDATE SET file_name = EXCLUDED.file_name, path = EXCLUDED.path,
+                   size_bytes = EXCLUDED.size_bytes, md5 = EXCLUDED.md5, fast_hash = EXCLUDED.fast_hash,
+                   fingerprint = EXCLUDED.fingerprint, container = EXCLUDED.container,
+                   duration_seconds = EXCLUDED.duration_seconds, video_codec = EXCLUDED.video_codec,
+                   width = EXCLUDED.width, height = EXCLUDED.height, frame_rate = EXCLUDED.frame_rate,
+                   has_audio = EXCLUDED.has_audio, updated_at = EXCLUDED.updated_at""",
+            {**clip.model_dump(exclude={"sources", "collisions"}), "now": now},
+        )
+        conn.execute("DELETE FROM clip_sources WHERE clip_id = %s", (clip.clip_id,))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO clip_sources (clip_id, path, size_bytes, mtime, md5, first_seen, last_seen, online) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (clip.clip_id, s.path, s.size_bytes, s.mtime, s.md5, s.first_seen, s.last_seen, s.online)
+                    for s in clip.sources
+                ],
+            )
+        return 1 + len(clip.sources)
+
+    def write_catalog_record(self, conn: psycopg.Connection, record: CatalogRecord) -> int:
+        values = record.model_dump()
+        conn.execute("DELETE FROM catalog_records WHERE clip_id = %s", (record.clip_id,))
+        conn.execute(
+            """INSERT INTO catalog_records (clip_id, file_name, path, paths, duration_seconds, size_bytes, md5, status,
+                   container, video_codec, width, height, frame_rate, document)
+               VALUES (%(clip_id)s, %(file_name)s, %(path)s, %(paths)s, %(duration_seconds)s, %(size_bytes)s, %(md5)s,
+                   %(status)s, %(container)s, %(video_codec)s, %(width)s, %(height)s, %(frame_rate)s, %(document)s)""",
+            values,
+        )
+        return 1
+
+    def list_clips(self, limit: int | None = None) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                """SELECT c.clip_id, c.path, c.file_name, c.duration_seconds, c.size_bytes, c.md5, c.container,
+                          c.video_codec, c.width, c.height, c.frame_rate, c.has_audio, c.status, c.cataloged_at,
+                          coalesce(r.paths, ARRAY[c.path]) AS paths
+                   FROM clips c LEFT JOIN catalog_records r USING (clip_id)
+                   ORDER BY c.cataloged_at, c.file_name LIMIT %s""",
+                (limit,),
+            )
+            return list(rows)
+
+    def record_inputs(self, clip_id: str) -> dict[str, Any] | None:
+        """What catalog_record reads: the clip row and its online paths (later: metadata, analysis)."""
+        with self.connect() as conn:
+            clip = conn.execute("SELECT * FROM clips WHERE clip_id = %s", (clip_id,)).fetchone()
+            if clip is None:
+                return None
+            clip["paths"] = [
+                r["path"]
+                for r in conn.execute(
+                    "SELECT path FROM clip_sources WHERE clip_id = %s ORDER BY online DESC, first_seen, path", (clip_id,)
+                )
+            ]
+            return clip
+

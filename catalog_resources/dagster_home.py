@@ -1,0 +1,38 @@
+"""The Dagster instance's home: dagster.yaml in place and the storage URL in the environment.
+
+Every process that touches the instance (CLI, webserver, daemon, tests) goes through here, so they
+all share one Postgres-backed instance.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from catalog_resources.database import DatabaseEndpoint
+from catalog_resources.settings import CatalogSettings
+
+DAGSTER_URL_ENV = "VIDEO_CATALOG_DAGSTER_PG_URL"
+INSTANCE_TEMPLATE = Path(__file__).resolve().parent.parent / "dagster.yaml"
+
+
+def prepare_dagster_home(settings: CatalogSettings, endpoint: DatabaseEndpoint) -> Path:
+    """Point DAGSTER_HOME at the catalog's instance and export the storage URL dagster.yaml reads.
+
+    A user-provided DAGSTER_HOME with its own dagster.yaml is left as it is.
+    """
+    user_home = os.environ.get("DAGSTER_HOME")
+    home = Path(user_home) if user_home else settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    if not user_home or not target.exists():
+        template = INSTANCE_TEMPLATE.read_text()
+        if not target.exists() or target.read_text() != template:
+            tmp = target.with_suffix(".yaml.tmp")
+            tmp.write_text(template)
+            os.replace(tmp, target)
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ[DAGSTER_URL_ENV] = endpoint.dagster_url
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    return home
+

@@ -1,0 +1,119 @@
+"""Pydantic models spoken at the boundaries: what scanning finds and what each asset produces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+FileKind = Literal["video", "not_video", "unreadable"]
+
+
+class ProbeResult(BaseModel):
+    """A container probe: is this a video, and the few facts the listing needs before full metadata."""
+
+    is_video: bool
+    corrupt: bool = False  # a video container's header with unreadable contents
+    reason: str | None = None
+    container: str | None = None
+    duration_seconds: float | None = None
+    video_codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+    has_audio: bool = False
+
+
+class ScannedFile(BaseModel):
+    path: str
+    size_bytes: int
+    mtime_ns: int
+    kind: FileKind
+    fingerprint: str | None = None
+    reason: str | None = None
+    cached: bool = Field(default=False, description="True when size and mtime matched the cache: nothing was read.")
+
+
+class ScanReport(BaseModel):
+    files: list[ScannedFile] = Field(default_factory=list)
+    missing_roots: list[str] = Field(default_factory=list)
+    settling: list[str] = Field(default_factory=list, description="Files modified within the settle period.")
+    skipped_loops: list[str] = Field(default_factory=list)
+    probed: int = 0
+    seconds: float = 0.0
+
+
+class SourcePath(BaseModel):
+    path: str
+    size_bytes: int
+    mtime: datetime
+    md5: str | None = None
+    first_seen: datetime
+    last_seen: datetime
+    online: bool = True
+
+
+class FingerprintCollision(BaseModel):
+    path: str
+    md5: str
+    reason: str
+
+
+class ClipSource(BaseModel):
+    """The verified original: full checksums, the container facts, and every path it was seen at."""
+
+    clip_id: str
+    file_name: str
+    path: str
+    size_bytes: int
+    md5: str
+    fast_hash: str
+    fingerprint: str
+    container: str | None = None
+    duration_seconds: float | None = None
+    video_codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+    has_audio: bool = False
+    first_frame_pts: float | None = None
+    sources: list[SourcePath] = Field(default_factory=list)
+    collisions: list[FingerprintCollision] = Field(default_factory=list)
+    hash_seconds: float = 0.0
+
+
+class CatalogRecord(BaseModel):
+    """The clip's denormalized search row."""
+
+    clip_id: str
+    file_name: str
+    path: str
+    paths: list[str] = Field(default_factory=list)
+    duration_seconds: float | None = None
+    size_bytes: int
+    md5: str
+    status: str
+    container: str | None = None
+    video_codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+    document: str = ""
+
+
+class IngestItem(BaseModel):
+    path: str
+    clip_id: str | None = None
+    reason: str | None = None
+
+
+class IngestSummary(BaseModel):
+    """What an ingest did, in the keys scripts read from `ingest --json`."""
+
+    new: list[IngestItem] = Field(default_factory=list)
+    existing: list[IngestItem] = Field(default_factory=list)
+    duplicates: list[IngestItem] = Field(default_factory=list)
+    moved: list[IngestItem] = Field(default_factory=list)
+    not_video: list[IngestItem] = Field(default_factory=list)
+    failed: list[IngestItem] = Field(default_factory=list)

@@ -1,0 +1,81 @@
+"""The folder sensor: watches configured folders, adds a partition per new clip and requests its run.
+
+Per tick it stats the tree (cheap: unchanged files are answered from the scan cache), probes at most
+`sensor_max_files_per_tick` new or changed files, and skips files modified within the settle period
+so a clip still being copied is not ingested half-written. Clips already registered as partitions are
+never requested again; a changed file has a new fingerprint and so is a new clip.
+"""
+
+
+import hashlib
+import json
+
+from dagster import (
+    AssetKey,
+    DefaultSensorStatus,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    sensor,
+)
+
+from catalog_assets.partitions import clips_partitions
+from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.ingest_plan import plan_ingest
+from catalog_resources.scanner import scan
+from catalog_resources.settings import CatalogSettings
+
+REFRESH_ASSETS = [AssetKey("clip_source"), AssetKey("catalog_record")]
+MAX_REMEMBERED_REFRESHES = 2000
+
+
+def build_footage_sensor(settings: CatalogSettings, job):
+    folders = settings.watch_folders
+
+    @sensor(
+        name="footage_sensor",
+        job=job,
+        minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING if folders else DefaultSensorStatus.STOPPED,
+        description="Watches VIDEO_CATALOG_WATCH folders; catalogs new clips once their files have settled.",
+    )
+    def footage_sensor(context: SensorEvaluationContext, catalog: CatalogStore):
+        if not folders:
+            return SkipReason("no folders to watch: set VIDEO_CATALOG_WATCH=/path/one:/path/two")
+        state = json.loads(context.cursor) if context.cursor else {}
+        refreshed: list[str] = state.get("refreshed", [])
+        report = scan(
+            folders, catalog, settle_seconds=settings.settle_seconds, max_probes=settings.sensor_max_files_per_tick
+        )
+        plan = plan_ingest(report, catalog)
+        registered = set(context.instance.get_dynamic_partitions(clips_partitions.name))
+        new_keys = [clip_id for clip_id in plan.new_clips if clip_id not in registered]
+        requests = [RunRequest(run_key=clip_id, partition_key=clip_id) for clip_id in new_keys]
+        for item in plan.summary.moved + plan.summary.duplicates:
+            if item.clip_id is None or item.clip_id not in registered:
+                continue
+            key = f"{item.clip_id}:{hashlib.sha1(item.path.encode()).hexdigest()[:12]}"
+            if key in refreshed:
+                continue
+            refreshed.append(key)
+            requests.append(
+                RunRequest(run_key=key, partition_key=item.clip_id, asset_selection=REFRESH_ASSETS)
+            )
+        cursor = {
+            "refreshed": refreshed[-MAX_REMEMBERED_REFRESHES:],
+            "files": len(report.files),
+            "probed": report.probed,
+            "settling": len(report.settling),
+        }
+        context.log.info(
+            f"scanned {len(report.files)} files ({report.probed} probed, {len(report.settling)} settling) "
+            f"in {report.seconds:.2f}s; {len(new_keys)} new clips"
+        )
+        return SensorResult(
+            run_requests=requests,
+            dynamic_partitions_requests=[clips_partitions.build_add_request(new_keys)] if new_keys else [],
+            cursor=json.dumps(cursor),
+        )
+
+    return footage_sensor
