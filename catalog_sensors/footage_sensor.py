@@ -53,8 +53,8 @@ def build_footage_sensor(settings: CatalogSettings, job):
         new_keys = [clip_id for clip_id in plan.new_clips if clip_id not in registered]
         requests = [RunRequest(run_key=clip_id, partition_key=clip_id) for clip_id in new_keys]
         for item in plan.summary.moved + plan.summary.duplicates:
-            if item.clip_id is None or item.clip_id not in registered:
-                continue
+            if item.clip_id not in plan.refresh_clips:
+                continue  # not cataloged yet: its pending clip_source run records every path anyway
             key = f"{item.clip_id}:{hashlib.sha1(item.path.encode()).hexdigest()[:12]}"
             if key in refreshed:
                 continue
