@@ -184,6 +184,8 @@ def run_scans(root: Path, home: Path, files: int) -> dict[str, Any]:
         "speedup_repeat_over_first": round(first_wall / repeat_wall, 1),
         "kinds": dict(sorted(kinds.items())),
         "distinct_clip_ids": len(clip_ids),
+        "expected_videos": DISTINCT_CLIPS * COPIES_PER_CLIP,
+        "expected_clip_ids": DISTINCT_CLIPS,
     }
 
 
@@ -197,6 +199,10 @@ def print_report(result: dict[str, Any], made: dict[str, int], build_seconds: fl
           f"probed {result['repeat_probed']} (cached {result['repeat_cached']})")
     print(f"repeat scan is {result['speedup_repeat_over_first']}x the speed of the first scan")
     print(f"kinds found: {result['kinds']}; distinct clip ids: {result['distinct_clip_ids']}")
+    videos = result["kinds"].get("video", 0)
+    if videos != result["expected_videos"] or result["distinct_clip_ids"] != result["expected_clip_ids"]:
+        print(f"note: the tree holds {result['expected_videos']} video files ({result['expected_clip_ids']} clips); "
+              f"the scanner called {videos} files video ({result['distinct_clip_ids']} clip ids)")
     print("RESULT " + json.dumps(result, sort_keys=True))
 
 

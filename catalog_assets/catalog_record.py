@@ -1,5 +1,7 @@
 """catalog_record: the clip's denormalized search row, rebuilt from the normalized rows."""
 
+import time
+
 
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, asset
 
@@ -47,9 +49,10 @@ def catalog_record(context: AssetExecutionContext, catalog: CatalogStore) -> dic
     """Builds the clip's search row (name, paths, duration, size, checksum, status and a text document)
     from the catalog tables. It depends on the other assets without loading them, so a disabled step
     only leaves its fields empty."""
+    started = time.monotonic()
     records = {clip_id: build_record(clip_id, catalog) for clip_id in context.partition_keys}
     first = next(iter(records.values()))
     context.add_output_metadata(
-        {"clips": len(records), "preview": MetadataValue.json(first.model_dump(exclude={"document"}))}
+        {"clips": len(records), "compute_seconds": round(time.monotonic() - started, 4), "preview": MetadataValue.json(first.model_dump(exclude={"document"}))}
     )
     return records

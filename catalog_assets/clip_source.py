@@ -1,6 +1,5 @@
 """clip_source: confirm the original is a decodable video, checksum it, record every path it was seen at."""
 
-
 import os
 import time
 from datetime import datetime, timezone
@@ -119,6 +118,7 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
 def clip_source(context: AssetExecutionContext, catalog: CatalogStore) -> dict[str, ClipSource]:
     """Confirms each original is a decodable video (PyAV decodes its first frame), computes the full MD5
     (dedup key) and xxh3-128, and records every path the clip was seen at. Never writes to the original."""
+    started = time.monotonic()
     results: dict[str, ClipSource] = {}
     for clip_id in context.partition_keys:
         clip = verify_clip(clip_id, catalog)
@@ -130,6 +130,7 @@ def clip_source(context: AssetExecutionContext, catalog: CatalogStore) -> dict[s
     context.add_output_metadata(
         {
             "clips": len(results),
+            "compute_seconds": round(time.monotonic() - started, 4),
             "bytes_hashed": sum(c.size_bytes for c in results.values()),
             "footage_seconds": round(sum(c.duration_seconds or 0 for c in results.values()), 3),
             "hash_seconds": round(sum(c.hash_seconds for c in results.values()), 3),

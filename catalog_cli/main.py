@@ -238,7 +238,8 @@ def ui(
     dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
     command = [dagster, "dev", "-m", "catalog_assets.definitions", "-h", "127.0.0.1", "-p", str(port)]
     err.print(f"Dagster UI on http://127.0.0.1:{port} (instance {os.environ['DAGSTER_HOME']}); Ctrl-C stops it.")
-    raise typer.Exit(subprocess.call(command))
+    # cwd = the instance folder: dagster dev warns about (and ignores) a dagster.yaml in the current folder
+    raise typer.Exit(subprocess.call(command, cwd=os.environ["DAGSTER_HOME"]))
 
 
 # ---- db ---------------------------------------------------------------------------------------------

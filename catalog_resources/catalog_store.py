@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from catalog_resources.models import CatalogRecord, ClipSource, ScannedFile, SourcePath
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-PROBE_VERSION = 2  # bump when the scanner's classification changes, so cached answers are redone
+PROBE_VERSION = 3  # bump when the scanner's classification changes, so cached answers are redone
 MIGRATION_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key: concurrent `migrate` calls apply each file once
 
 

@@ -14,6 +14,7 @@ from catalog_resources.settings import CatalogSettings
 
 DAGSTER_URL_ENV = "VIDEO_CATALOG_DAGSTER_PG_URL"
 INSTANCE_TEMPLATE = Path(__file__).resolve().parent.parent / "dagster.yaml"
+_exported: dict[str, str] = {}  # what this process exported, so it is not mistaken for the user's choice
 
 
 def prepare_dagster_home(settings: CatalogSettings, endpoint: DatabaseEndpoint) -> Path:
@@ -22,6 +23,8 @@ def prepare_dagster_home(settings: CatalogSettings, endpoint: DatabaseEndpoint) 
     A user-provided DAGSTER_HOME with its own dagster.yaml is left as it is.
     """
     user_home = os.environ.get("DAGSTER_HOME")
+    if user_home and user_home == _exported.get("DAGSTER_HOME"):
+        user_home = None
     home = Path(user_home) if user_home else settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
@@ -31,7 +34,7 @@ def prepare_dagster_home(settings: CatalogSettings, endpoint: DatabaseEndpoint) 
             tmp = target.with_suffix(".yaml.tmp")
             tmp.write_text(template)
             os.replace(tmp, target)
-    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = _exported["DAGSTER_HOME"] = str(home)
     os.environ[DAGSTER_URL_ENV] = endpoint.dagster_url
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return home

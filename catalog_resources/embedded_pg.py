@@ -226,7 +226,8 @@ class EmbeddedPostgres:
             folder.chmod(0o700)
         self.home_pg_dir.parent.mkdir(parents=True, exist_ok=True)
         if not self.home_pg_dir.exists() and not self.home_pg_dir.is_symlink():
-            self.home_pg_dir.symlink_to(self.base_dir, target_is_directory=True)
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                self.home_pg_dir.symlink_to(self.base_dir, target_is_directory=True)
 
     def _run_pg(self, program: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         kwargs: dict = {}

@@ -18,6 +18,15 @@ IMAGE_FORMATS = {
 }
 # Demuxers that accept almost any bytes as raw data.
 RAW_FORMATS = {"data", "bin", "tty", "txt"}
+# Raw elementary-stream demuxers: they also "recognise" random bytes (a 5 KB random file probes as
+# H.261), so they count as video only when the extension says so.
+ELEMENTARY_FORMATS = {
+    "h261": {".h261"}, "h263": {".h263"}, "m4v": {".m4v", ".cmp"}, "mjpeg": {".mjpeg", ".mjpg"},
+    "mpegvideo": {".mpv", ".m1v", ".m2v", ".mpg"}, "h264": {".h264", ".264", ".avc"},
+    "hevc": {".hevc", ".265", ".h265"}, "vvc": {".vvc", ".266"}, "cavsvideo": {".cavs"}, "vc1": {".vc1"},
+    "dirac": {".drc"}, "ivf": {".ivf"}, "rawvideo": {".yuv", ".rgb"}, "obu": {".obu"},
+}
+TS_PACKET = 188
 
 
 def container_signature(path: Path) -> str | None:
@@ -35,9 +44,22 @@ def container_signature(path: Path) -> str | None:
         return "AVI"
     if head[:4] == b"\x06\x0e\x2b\x34":
         return "MXF"
-    if head[:1] == b"\x47" or head[4:5] == b"\x47":
+    if _ts_sync(path):
         return "MPEG-TS"
     return None
+
+
+def _ts_sync(path: Path) -> bool:
+    """MPEG-TS (188-byte packets) or M2TS (192): the sync byte 0x47 at the start of three packets."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(3 * 192 + 8)
+    except OSError:
+        return False
+    for offset, step in ((0, TS_PACKET), (4, 192)):
+        if len(head) >= offset + 2 * step + 1 and all(head[offset + i * step] == 0x47 for i in range(3)):
+            return True
+    return False
 
 
 def _fraction(value: Fraction | None) -> float | None:
@@ -64,6 +86,11 @@ def probe_container(path: Path) -> ProbeResult:
             return ProbeResult(is_video=False, container=format_name, reason=f"still image ({format_name})")
         if format_name in RAW_FORMATS:
             return ProbeResult(is_video=False, container=format_name, reason=f"not a media container ({format_name})")
+        if format_name in ELEMENTARY_FORMATS and path.suffix.lower() not in ELEMENTARY_FORMATS[format_name]:
+            return ProbeResult(
+                is_video=False, container=format_name,
+                reason=f"not a media container (only a guess of raw {format_name} data)",
+            )
         videos = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
         if not videos:
             kind = "audio only" if container.streams.audio else "no video stream"

@@ -186,3 +186,41 @@ def test_odd_file_names_via_cli_arguments(catalog_env, tmp_path, media_library):
     summary = json.loads(result.stdout)
     assert sorted(Path(i["path"]).name for i in summary["new"]) == sorted(names)
     assert sorted(r[0] for r in rows("SELECT file_name FROM clips")) == sorted(names)
+
+
+def test_ui_serves_the_asset_graph_with_one_partition_per_clip(catalog_env, footage):
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    code, summary = ingest_json(str(footage))
+    clip_ids = {i["clip_id"] for i in summary["new"]}
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([*CLI, "ui", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        answer = None
+        query = json.dumps({"query": "{ assetNodes { assetKey { path } partitionKeys } }"}).encode()
+        while time.monotonic() < deadline and answer is None:
+            time.sleep(1)
+            assert server.poll() is None, server.stderr.read().decode()[-2000:]
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql", data=query, headers={"Content-Type": "application/json"}
+                )
+                answer = json.loads(urllib.request.urlopen(request, timeout=5).read())
+            except OSError:
+                continue
+        assert answer is not None, "the UI did not answer within 120 s"
+        nodes = {tuple(n["assetKey"]["path"]): set(n["partitionKeys"]) for n in answer["data"]["assetNodes"]}
+        assert nodes == {("clip_source",): clip_ids, ("catalog_record",): clip_ids}
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)

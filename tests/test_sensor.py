@@ -27,7 +27,7 @@ def test_first_tick_adds_partitions_and_runs_second_tick_adds_nothing(catalog_en
         os.utime(copy(media_library[name], watched / name), (old, old))
     copy(media_library["h264_720p.mp4"], watched / "dup" / "again.mp4")  # same content, settled too
     os.utime(watched / "dup" / "again.mp4", (old, old))
-    copy(media_library["short.mp4"], watched / "still copying.mp4")  # mtime = now: inside the settle period
+    os.utime(copy(media_library["short.mp4"], watched / "still copying.mp4"))  # mtime = now: still settling
 
     settings = CatalogSettings(watch=str(watched), settle_seconds=30)
     defs = build_definitions(settings)
