@@ -17,7 +17,7 @@ from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pydantic import BaseModel
 
-from catalog_assets.definitions import INGEST_JOB_NAME
+from catalog_assets.graph import INGEST_JOB_NAME
 from catalog_assets.partitions import clips_partitions
 
 ProgressFn = Callable[[int, str], None]  # (clips finished in this call, message)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from catalog_assets.definitions import ASSETS
+from catalog_assets.graph import ASSETS
 
 ENABLED_KEY = "video_catalog/default_enabled"
 REQUIRED_KEY = "video_catalog/required"

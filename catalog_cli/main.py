@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -28,6 +29,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Manage the catalog database (embedded PostgreSQL + pgvector unless VIDEO_CATALOG_DATABASE_URL is set).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -54,7 +56,9 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (EmbeddedServerError, DatabaseUnavailable) as exc:
             _fail(str(exc))
         except ValueError as exc:
-            if type(exc).__name__ in {"StepSelectionError", "ValidationError"}:
+            from catalog_assets.steps import StepSelectionError
+
+            if isinstance(exc, StepSelectionError):
                 _fail(str(exc))
             raise
 
@@ -64,15 +68,17 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _settings() -> CatalogSettings:
     try:
         return load_settings()
-    except Exception as exc:  # pydantic ValidationError from a bad environment variable
-        _fail(f"bad VIDEO_CATALOG_* setting: {exc}")
+    except ValidationError as exc:
+        problems = "; ".join(f"VIDEO_CATALOG_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        _fail(f"bad setting: {problems}")
         raise
 
 
 def _app():
+    settings = _settings()  # first: a bad setting is a one-line error, not a traceback from an import
     from catalog_assets.catalog_app import CatalogApp
 
-    return CatalogApp(_settings())
+    return CatalogApp(settings)
 
 
 def _split(values: list[str] | None) -> list[str]:

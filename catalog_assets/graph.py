@@ -1,0 +1,21 @@
+"""The asset graph itself: assets, checks and the ingest job, with no settings read at import."""
+
+from dagster import AssetSelection, define_asset_job, in_process_executor
+
+from catalog_assets.catalog_record import catalog_record
+from catalog_assets.checks import catalog_record_present, clip_source_verified
+from catalog_assets.clip_source import clip_source
+from catalog_assets.partitions import clips_partitions
+
+ASSETS = [clip_source, catalog_record]
+CHECKS = [clip_source_verified, catalog_record_present]
+INGEST_JOB_NAME = "ingest_job"
+
+# In-process: one process per step costs 18-29 s per clip on two cores (measured); in-process costs ~1 s.
+ingest_job = define_asset_job(
+    INGEST_JOB_NAME,
+    selection=AssetSelection.assets(*ASSETS),
+    partitions_def=clips_partitions,
+    executor_def=in_process_executor,
+    description="Catalog clips: every enabled per-clip asset for the selected clip partitions.",
+)
