@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValu
 
 from catalog_assets.partitions import clips_partitions
 from catalog_resources.catalog_store import CatalogStore
-from catalog_resources.models import CatalogRecord
+from catalog_resources.models import CatalogRecord, ClipFacts
 
 
 def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
@@ -17,22 +17,8 @@ def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
     document = " ".join(
         part for part in (row["file_name"], *row["paths"], row.get("video_codec") or "", row.get("container") or "") if part
     )
-    return CatalogRecord(
-        clip_id=clip_id,
-        file_name=row["file_name"],
-        path=row["path"],
-        paths=row["paths"],
-        duration_seconds=row["duration_seconds"],
-        size_bytes=row["size_bytes"],
-        md5=row["md5"],
-        status=row["status"],
-        container=row["container"],
-        video_codec=row["video_codec"],
-        width=row["width"],
-        height=row["height"],
-        frame_rate=row["frame_rate"],
-        document=document,
-    )
+    facts = {name: row[name] for name in ClipFacts.model_fields}
+    return CatalogRecord(**facts, paths=row["paths"], status=row["status"], document=document)
 
 
 @asset(

@@ -60,22 +60,27 @@ class FingerprintCollision(BaseModel):
     reason: str
 
 
-class ClipSource(BaseModel):
-    """The verified original: full checksums, the container facts, and every path it was seen at."""
+class ClipFacts(BaseModel):
+    """What every per-clip row says about the original: identity, size, checksum, container facts."""
 
     clip_id: str
     file_name: str
     path: str
     size_bytes: int
     md5: str
-    fast_hash: str
-    fingerprint: str
     container: str | None = None
     duration_seconds: float | None = None
     video_codec: str | None = None
     width: int | None = None
     height: int | None = None
     frame_rate: float | None = None
+
+
+class ClipSource(ClipFacts):
+    """The verified original: full checksums, the container facts, and every path it was seen at."""
+
+    fast_hash: str
+    fingerprint: str
     has_audio: bool = False
     first_frame_pts: float | None = None
     sources: list[SourcePath] = Field(default_factory=list)
@@ -83,22 +88,11 @@ class ClipSource(BaseModel):
     hash_seconds: float = 0.0
 
 
-class CatalogRecord(BaseModel):
+class CatalogRecord(ClipFacts):
     """The clip's denormalized search row."""
 
-    clip_id: str
-    file_name: str
-    path: str
     paths: list[str] = Field(default_factory=list)
-    duration_seconds: float | None = None
-    size_bytes: int
-    md5: str
     status: str
-    container: str | None = None
-    video_codec: str | None = None
-    width: int | None = None
-    height: int | None = None
-    frame_rate: float | None = None
     document: str = ""
 
 
