@@ -2,7 +2,6 @@
 
 import time
 
-
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, asset
 
 from catalog_assets.partitions import clips_partitions
