@@ -147,6 +147,15 @@ class EmbeddedPostgres:
         running = self.info()
         if running is not None:
             return running
+        try:
+            return self._start_locked()
+        except OSError as exc:
+            raise EmbeddedServerError(
+                f"cannot prepare the embedded database in {exc.filename or self.base_dir}: {exc.strerror or exc}; "
+                "point VIDEO_CATALOG_HOME at a writable folder, or VIDEO_CATALOG_DATABASE_URL at a server"
+            ) from exc
+
+    def _start_locked(self) -> ServerInfo:
         self._prepare_dirs()
         with _file_lock(self.lock_path):
             running = self.info()

@@ -116,3 +116,16 @@ def test_unreachable_database_is_a_one_line_error_with_exit_2(tmp_path):
     assert "cannot connect to the catalog database" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(lines) <= 3  # one message (Rich may wrap it)
+
+
+def test_database_that_cannot_start_is_a_one_line_error_with_exit_2(tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_CATALOG_") and k != "DAGSTER_HOME"}
+    # the server's folder would have to be made inside a regular file
+    env.update({"VIDEO_CATALOG_HOME": str(blocker / "home"), "VIDEO_CATALOG_PG_RUNTIME_ROOT": str(blocker / "runtime")})
+    result = subprocess.run([sys.executable, "-m", "catalog_cli.main", "db", "start"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "cannot prepare the embedded database" in result.stderr and str(blocker) in result.stderr
+    assert "Traceback" not in result.stderr
