@@ -13,17 +13,27 @@ def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
     row = catalog.record_inputs(clip_id)
     if row is None:
         raise Failure(description=f"clip {clip_id} has no clip_source row yet; materialize clip_source first")
-    document = " ".join(
-        part for part in (row["file_name"], *row["paths"], row.get("video_codec") or "", row.get("container") or "") if part
-    )
     facts = {name: row[name] for name in ClipFacts.model_fields}
-    return CatalogRecord(**facts, paths=row["paths"], status=row["status"], document=document)
+    extra: dict = {}
+    tech = row.get("technical")
+    if tech:  # technical_metadata, when that step ran, is the better source for the filter columns
+        for name, column in (("container", "container_format"), ("duration_seconds", "duration_seconds"),
+                             ("video_codec", "video_codec"), ("width", "width"), ("height", "height"),
+                             ("frame_rate", "frame_rate")):
+            if tech[column] is not None:
+                facts[name] = tech[column]
+        camera = " ".join(p for p in (tech["camera_make"], tech["camera_model"]) if p) or None
+        extra = {"camera": camera, "hdr_format": tech["hdr_format"], "recorded_at": tech["recorded_at"]}
+    words = [row["file_name"], *row["paths"], facts.get("video_codec"), facts.get("container"),
+             extra.get("camera"), extra.get("hdr_format"), (tech or {}).get("source_workflow")]
+    document = " ".join(str(w) for w in words if w)
+    return CatalogRecord(**facts, **extra, paths=row["paths"], status=row["status"], document=document)
 
 
 @asset(
     partitions_def=clips_partitions,
     backfill_policy=BackfillPolicy.single_run(),
-    deps=["clip_source"],
+    deps=["clip_source", "technical_metadata"],
     code_version="1",
     io_manager_key="catalog_io_manager",
     group_name="catalog",

@@ -8,6 +8,7 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeve
 from catalog_assets.catalog_record import catalog_record
 from catalog_assets.clip_source import clip_source
 from catalog_assets.partitions import clips_partitions
+from catalog_assets.technical_metadata import technical_metadata
 from catalog_resources.catalog_store import CatalogStore
 
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -51,4 +52,30 @@ def catalog_record_present(context: AssetCheckExecutionContext, catalog: Catalog
             problems[clip_id] = "missing catalog_records row"
         elif not rows[clip_id]["same"]:
             problems[clip_id] = "md5 differs from clips row"
+    return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(context.partition_keys), "problems": problems})
+
+
+@asset_check(asset=technical_metadata, partitions_def=clips_partitions)
+def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
+    """A decodable clip has its essentials: duration, resolution, codec and frame rate."""
+    problems = {}
+    with catalog.connect() as conn:
+        rows = {
+            r["clip_id"]: r
+            for r in conn.execute(
+                "SELECT clip_id, duration_seconds, width, height, video_codec, frame_rate, validation_issues "
+                "FROM technical_metadata WHERE clip_id = ANY(%s)",
+                (list(context.partition_keys),),
+            )
+        }
+    for clip_id in context.partition_keys:
+        row = rows.get(clip_id)
+        if row is None:
+            problems[clip_id] = "no technical_metadata row"
+            continue
+        if any(i["severity"] == "error" for i in row["validation_issues"]):
+            continue  # not decodable: the validation issues say why, essentials cannot be expected
+        missing = [c for c in ("duration_seconds", "width", "height", "video_codec", "frame_rate") if row[c] is None]
+        if missing:
+            problems[clip_id] = f"missing {', '.join(missing)}"
     return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(context.partition_keys), "problems": problems})

@@ -8,6 +8,9 @@ from catalog_assets.graph import ASSETS, CHECKS, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
 from catalog_resources.catalog_store import CatalogStore
 from catalog_resources.database import resolve_database
+from catalog_resources.exiftool_probe import ExifToolProbe
+from catalog_resources.mediainfo_probe import MediaInfoProbe
+from catalog_resources.pyav_probe import PyAVProbe
 from catalog_resources.settings import CatalogSettings, load_settings
 from catalog_sensors.footage_sensor import build_footage_sensor
 
@@ -24,6 +27,9 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
         resources={
             "catalog": catalog,
             "catalog_io_manager": CatalogIOManager(catalog=catalog, media_dir=str(settings.media_dir)),
+            "pyav": PyAVProbe(),
+            "mediainfo": MediaInfoProbe(),
+            "exiftool": ExifToolProbe(),
         },
     )
 

@@ -18,12 +18,14 @@ from pydantic import BaseModel
 
 from catalog_resources.catalog_store import CatalogStore
 from catalog_resources.models import CatalogRecord, ClipSource
+from catalog_resources.technical_models import TechnicalMetadata
 
 Writer = Callable[[CatalogStore, psycopg.Connection, BaseModel], int]
 
 # asset name -> (model class, writer). A new asset registers its tables here.
 ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
     "clip_source": (ClipSource, lambda store, conn, m: store.write_clip_source(conn, m)),
+    "technical_metadata": (TechnicalMetadata, lambda store, conn, m: store.write_technical_metadata(conn, m)),
     "catalog_record": (CatalogRecord, lambda store, conn, m: store.write_catalog_record(conn, m)),
 }
 

@@ -12,13 +12,26 @@ from typing import Any
 import psycopg
 from dagster import ConfigurableResource
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from catalog_resources.models import CatalogRecord, ClipSource, ScannedFile, SourcePath
+from catalog_resources.technical_models import TechnicalMetadata
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 PROBE_VERSION = 3  # bump when the scanner's classification changes, so cached answers are redone
 MIGRATION_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key: concurrent `migrate` calls apply each file once
+
+
+TECHNICAL_COLUMNS = (
+    "container_format", "container_brand", "duration_seconds", "start_time_seconds", "bitrate", "video_codec",
+    "video_profile", "video_level", "bit_depth", "chroma_subsampling", "pixel_format", "scan_type", "field_order",
+    "width", "height", "display_width", "display_height", "sample_aspect_ratio", "display_aspect_ratio", "rotation",
+    "frame_rate", "avg_frame_rate", "is_vfr", "frame_count", "color_primaries", "transfer_characteristics",
+    "matrix_coefficients", "color_range", "hdr_format", "max_cll", "max_fall", "recorded_at", "timecode",
+    "camera_make", "camera_model", "lens", "focal_length_mm", "iso", "gps_latitude", "gps_longitude",
+    "gps_altitude", "source_workflow",
+)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -210,14 +223,46 @@ class CatalogStore(ConfigurableResource):
             )
         return 1 + len(clip.sources)
 
+    def write_technical_metadata(self, conn: psycopg.Connection, meta: TechnicalMetadata) -> int:
+        """Replace the clip's technical_metadata, audio_tracks and subtitle_tracks rows."""
+        for table in ("technical_metadata", "audio_tracks", "subtitle_tracks"):
+            conn.execute(f"DELETE FROM {table} WHERE clip_id = %s", (meta.clip_id,))
+        columns = ("clip_id", *TECHNICAL_COLUMNS, "validation_issues", "details")
+        values = [meta.clip_id, *(getattr(meta, c) for c in TECHNICAL_COLUMNS)]
+        values += [Jsonb([i.model_dump() for i in meta.validation_issues]), Jsonb(meta.model_dump(mode="json"))]
+        conn.execute(
+            f"INSERT INTO technical_metadata ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+            values,
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO audio_tracks (clip_id, track_index, codec, channels, channel_layout, sample_rate, bit_depth,"
+                " bitrate, language, duration_seconds, title, is_default) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                [
+                    (meta.clip_id, t.index, t.codec, t.channels, t.channel_layout, t.sample_rate, t.bit_depth,
+                     t.bitrate, t.language, t.duration_seconds, t.title, t.is_default)
+                    for t in meta.audio_tracks
+                ],
+            )
+            cur.executemany(
+                "INSERT INTO subtitle_tracks (clip_id, track_index, codec, language, title, embedded, is_forced, is_default)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                [
+                    (meta.clip_id, t.index, t.codec, t.language, t.title, t.embedded, t.is_forced, t.is_default)
+                    for t in meta.subtitle_tracks
+                ],
+            )
+        return 1 + len(meta.audio_tracks) + len(meta.subtitle_tracks)
+
     def write_catalog_record(self, conn: psycopg.Connection, record: CatalogRecord) -> int:
         values = record.model_dump()
         conn.execute("DELETE FROM catalog_records WHERE clip_id = %s", (record.clip_id,))
         conn.execute(
             """INSERT INTO catalog_records (clip_id, file_name, path, paths, duration_seconds, size_bytes, md5, status,
-                   container, video_codec, width, height, frame_rate, document)
+                   container, video_codec, width, height, frame_rate, camera, hdr_format, recorded_at, document)
                VALUES (%(clip_id)s, %(file_name)s, %(path)s, %(paths)s, %(duration_seconds)s, %(size_bytes)s, %(md5)s,
-                   %(status)s, %(container)s, %(video_codec)s, %(width)s, %(height)s, %(frame_rate)s, %(document)s)""",
+                   %(status)s, %(container)s, %(video_codec)s, %(width)s, %(height)s, %(frame_rate)s, %(camera)s,
+                   %(hdr_format)s, %(recorded_at)s, %(document)s)""",
             values,
         )
         return 1
@@ -235,11 +280,14 @@ class CatalogStore(ConfigurableResource):
             return list(rows)
 
     def record_inputs(self, clip_id: str) -> dict[str, Any] | None:
-        """What catalog_record reads: the clip row and its online paths (later: metadata, analysis)."""
+        """What catalog_record reads: the clip row, its online paths, and technical metadata when there."""
         with self.connect() as conn:
             clip = conn.execute("SELECT * FROM clips WHERE clip_id = %s", (clip_id,)).fetchone()
             if clip is None:
                 return None
+            clip["technical"] = conn.execute(
+                "SELECT * FROM technical_metadata WHERE clip_id = %s", (clip_id,)
+            ).fetchone()
             clip["paths"] = [
                 r["path"]
                 for r in conn.execute(

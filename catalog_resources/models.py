@@ -93,6 +93,9 @@ class CatalogRecord(ClipFacts):
 
     paths: list[str] = Field(default_factory=list)
     status: str
+    camera: str | None = None
+    hdr_format: str | None = None
+    recorded_at: datetime | None = None
     document: str = ""
 
 
