@@ -25,6 +25,9 @@ TRANSFER = {1: "bt709", 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240
 MATRIX = {0: "gbr", 1: "bt709", 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "ycgco", 9: "bt2020nc",
           10: "bt2020c", 11: "smpte2085", 12: "chroma-derived-nc", 13: "chroma-derived-c", 14: "ictcp"}
 RANGE = {1: "tv", 2: "pc"}
+# decoder names that differ from ffprobe's codec names
+CODEC_ALIASES = {"srt": "subrip", "libdav1d": "av1", "libaom-av1": "av1", "libvpx-vp9": "vp9", "libvpx": "vp8",
+                 "libopus": "opus"}
 FIELD_ORDER = {1: "progressive", 2: "tt", 3: "bb", 4: "tb", 5: "bt"}
 
 
@@ -46,7 +49,7 @@ def _stream(stream: av.stream.Stream) -> dict[str, Any]:
     info: dict[str, Any] = {
         "index": stream.index,
         "type": stream.type,
-        "codec": cc.name if cc else None,
+        "codec": CODEC_ALIASES.get(cc.name, cc.name) if cc else None,
         "codec_long": cc.codec.long_name if cc else None,
         "profile": getattr(cc, "profile", None),
         "bit_rate": cc.bit_rate or None if cc else None,

@@ -208,8 +208,8 @@ def _hdr(video_mi: dict[str, Any], transfer: str | None) -> tuple[str | None, st
 
 
 def _mastering(video_mi: dict[str, Any]) -> MasteringDisplay | None:
-    primaries = video_mi.get("masteringdisplay_colorprimaries")
-    luminance = str(video_mi.get("masteringdisplay_luminance") or "")
+    primaries = video_mi.get("mastering_display_color_primaries") or video_mi.get("masteringdisplay_colorprimaries")
+    luminance = str(video_mi.get("mastering_display_luminance") or video_mi.get("masteringdisplay_luminance") or "")
     if not primaries and not luminance:
         return None
     low = re.search(r"min:\s*([\d.]+)", luminance)
@@ -396,9 +396,11 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
             display_w, display_h = display_h, display_w
         meta.display_width, meta.display_height = display_w, display_h
 
-    meta.frame_rate = video.get("r_frame_rate") or _num(mi_video.get("frame_rate"))
     meta.avg_frame_rate = video.get("avg_frame_rate")
     meta.is_vfr = scan.get("is_vfr")
+    # A VFR stream has no nominal rate (libavformat's guess is often the time base): report the average.
+    nominal = video.get("r_frame_rate") or _num(mi_video.get("frame_rate"))
+    meta.frame_rate = meta.avg_frame_rate if meta.is_vfr and meta.avg_frame_rate else nominal
     mi_mode = mi_video.get("frame_rate_mode")
     sources["is_vfr"] = f"packet timestamps ({scan.get('packets', 0)} packets); mediainfo frame_rate_mode={mi_mode}"
     meta.frame_count = scan.get("frame_count") or video.get("frames") or _int(mi_video.get("frame_count"))
@@ -422,8 +424,8 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     meta.color_range = video.get("color_range") or mi_range
     meta.hdr_format, meta.dolby_vision_profile = _hdr(mi_video, meta.transfer_characteristics)
     meta.mastering_display = _mastering(mi_video)
-    meta.max_cll = _int(mi_video.get("maxcll"))
-    meta.max_fall = _int(mi_video.get("maxfall"))
+    meta.max_cll = _int(mi_video.get("maximum_content_light_level") or mi_video.get("maxcll"))
+    meta.max_fall = _int(mi_video.get("maximum_frameaverage_light_level") or mi_video.get("maxfall"))
 
     if first.get("error"):
         issues.append(ValidationIssue(code="decode_error", severity="error",

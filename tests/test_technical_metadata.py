@@ -1,0 +1,97 @@
+"""Technical metadata read back from fixtures whose properties ffmpeg and exiftool wrote."""
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from catalog_resources.exiftool_probe import ExifToolProbe
+from catalog_resources.mediainfo_probe import MediaInfoProbe
+from catalog_resources.pyav_probe import PyAVProbe
+from catalog_resources.reconcile import reconcile
+from catalog_resources.technical_models import TechnicalMetadata
+from tests.tech_media import TOLERANCES, make_tech_fixtures
+
+FIXTURES_DIR: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory):
+    return make_tech_fixtures(tmp_path_factory.mktemp("tech"))
+
+
+@pytest.fixture(scope="module")
+def extracted(fixtures) -> dict[str, TechnicalMetadata]:
+    pyav, mediainfo, exiftool = PyAVProbe(), MediaInfoProbe(), ExifToolProbe()
+    try:
+        return {
+            name: reconcile(name, f.path, f.path.stat().st_size, pyav.probe(f.path), mediainfo.probe(f.path),
+                            exiftool.probe(f.path))
+            for name, f in fixtures.items()
+        }
+    finally:
+        exiftool.close()
+
+
+def _actual(meta: TechnicalMetadata, key: str):
+    if key == "mastering_max_luminance":
+        return meta.mastering_display.max_luminance if meta.mastering_display else None
+    if key == "mastering_min_luminance":
+        return meta.mastering_display.min_luminance if meta.mastering_display else None
+    return getattr(meta, key)
+
+
+def _same(key: str, expected, actual) -> bool:
+    if expected is None:
+        return actual is None
+    if key == "recorded_at":
+        return actual is not None and actual == datetime.fromisoformat(expected)
+    if isinstance(expected, float) or key in TOLERANCES:
+        return actual is not None and abs(float(actual) - float(expected)) <= TOLERANCES.get(key, 1e-6)
+    return actual == expected
+
+
+def _mismatches(expected: dict, actual_of) -> dict:
+    return {k: (v, actual_of(k)) for k, v in expected.items() if not _same(k, v, actual_of(k))}
+
+
+NAMES = [
+    "hdr10_hevc.mp4", "hlg_hevc.mp4", "interlaced_mpeg2.mts", "vfr.mp4", "late_start.mp4", "short.mp4",
+    "rotated.mp4", "anamorphic.mov", "two_audio.mkv", "subs.mp4", "subs.mkv", "camera_tags.mov", "timecode.mov",
+    "prores.mov", "dnxhd.mov", "mpegts.mts", "truncated.mp4", "audio_only.m4a",
+]
+
+
+def test_every_fixture_is_covered(fixtures):
+    assert sorted(fixtures) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_values_match_what_the_fixture_wrote(name, fixtures, extracted):
+    fixture, meta = fixtures[name], extracted[name]
+    assert _mismatches(fixture.expected, lambda k: _actual(meta, k)) == {}
+    assert len(meta.audio_tracks) == len(fixture.expected_audio)
+    for want, got in zip(fixture.expected_audio, meta.audio_tracks):
+        assert _mismatches(want, lambda k: getattr(got, k)) == {}
+    assert len(meta.subtitle_tracks) == len(fixture.expected_subtitles)
+    for want, got in zip(fixture.expected_subtitles, meta.subtitle_tracks):
+        assert _mismatches(want, lambda k: getattr(got, k)) == {}
+    codes = {i.code for i in meta.validation_issues if i.severity == "error"}
+    assert codes == set(fixture.expected_issue_codes)
+    for issue in meta.validation_issues:
+        assert name in issue.message  # every issue names the file
+
+
+def test_source_workflow_has_evidence(extracted):
+    camera = extracted["camera_tags.mov"]
+    assert camera.source_workflow == "iPhone"
+    assert any("iPhone" in e for e in camera.source_workflow_evidence)
+    ffmpeg_made = extracted["two_audio.mkv"]
+    assert ffmpeg_made.source_workflow == "ffmpeg (libavformat)"
+    assert any("Lav" in e for e in ffmpeg_made.source_workflow_evidence)
+
+
+def test_probe_timings_are_recorded(extracted):
+    for name in ("hdr10_hevc.mp4", "prores.mov"):
+        assert set(extracted[name].probe_ms) == {"pyav", "mediainfo", "exiftool"}
+        assert all(ms > 0 for ms in extracted[name].probe_ms.values())
