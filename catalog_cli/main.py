@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -174,37 +175,112 @@ def _print_summary(summary, dry_run: bool) -> None:
             err.print(f"[yellow]not video[/] {item.path}: {item.reason}", highlight=False, soft_wrap=True)
 
 
+LIST_KEYS = ("clip_id", "path", "file_name", "duration_seconds", "size_bytes", "md5", "container", "video_codec",
+             "width", "height", "frame_rate", "has_audio", "hdr_format", "camera", "status", "paths")
+
+
+def _date(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"{option} {value!r}: expected a date like 2024-05-17 or 2024-05-17T10:30")
+        raise
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
 @app.command("list")
 @handles_errors
 def list_clips(
+    codec: Annotated[str | None, typer.Option(help="Video codec, e.g. h264, hevc, prores.")] = None,
+    resolution: Annotated[str | None, typer.Option(help="sd, 720p, 1080p, 1440p, 4k, 8k (by the picture's short side).")] = None,
+    min_height: Annotated[int | None, typer.Option(help="At least this many pixels high.")] = None,
+    fps: Annotated[float | None, typer.Option(help="Frame rate (30 also matches 29.97).")] = None,
+    camera: Annotated[str | None, typer.Option(help="Camera make or model contains this text.")] = None,
+    hdr: Annotated[bool | None, typer.Option("--hdr/--sdr", help="Only HDR (HDR10, HLG, Dolby Vision) or only SDR clips.")] = None,
+    min_duration: Annotated[float | None, typer.Option(help="Seconds.")] = None,
+    max_duration: Annotated[float | None, typer.Option(help="Seconds.")] = None,
+    after: Annotated[str | None, typer.Option(help="Recorded on or after this date (2024-05-17).")] = None,
+    before: Annotated[str | None, typer.Option(help="Recorded before this date.")] = None,
+    sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution or fps.")] = "cataloged",
     limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
 ) -> None:
-    """List cataloged clips.
+    """List cataloged clips, filtered by technical facts (all filters combine with AND).
 
     Examples:
       video-catalog list
-      video-catalog list --json | jq '.[].path'
+      video-catalog list --codec hevc --hdr --sort recorded
+      video-catalog list --resolution 4k --fps 25 --min-duration 10
+      video-catalog list --camera iphone --after 2024-05-01 --json | jq '.[].path'
     """
-    rows = _app().store.list_clips(limit)
+    from catalog_resources.models import RESOLUTIONS, SORT_KEYS, ClipFilter
+
+    if resolution is not None and resolution.lower() not in RESOLUTIONS:
+        _fail(f"--resolution {resolution!r}: choose one of {', '.join(RESOLUTIONS)}")
+    if sort not in SORT_KEYS:
+        _fail(f"--sort {sort!r}: choose one of {', '.join(SORT_KEYS)}")
+    filters = ClipFilter(
+        codec=codec, resolution=resolution.lower() if resolution else None, min_height=min_height, fps=fps,
+        camera=camera, hdr=hdr, min_duration=min_duration, max_duration=max_duration,
+        after=_date(after, "--after"), before=_date(before, "--before"),
+    )
+    rows = _app().store.list_clips(limit, filters, sort)
     if as_json:
-        keys = ("clip_id", "path", "file_name", "duration_seconds", "size_bytes", "md5", "container",
-                "video_codec", "width", "height", "frame_rate", "has_audio", "status", "paths")
-        print(json.dumps([{k: row[k] for k in keys} | {"cataloged_at": row["cataloged_at"].isoformat()} for row in rows], indent=2))
+        print(json.dumps(
+            [{k: row[k] for k in LIST_KEYS}
+             | {"cataloged_at": row["cataloged_at"].isoformat(),
+                "recorded_at": row["recorded_at"].isoformat() if row["recorded_at"] else None}
+             for row in rows],
+            indent=2,
+        ))
         return
     if not rows:
-        out.print("The catalog is empty. Add footage with: video-catalog ingest /path/to/footage")
+        filtered = any(v is not None for v in filters.model_dump().values())
+        out.print("No clips match these filters." if filtered else
+                  "The catalog is empty. Add footage with: video-catalog ingest /path/to/footage")
         return
     table = Table(title=f"{len(rows)} clips", header_style="bold")
     for column, justify in (("clip", "left"), ("file", "left"), ("duration", "right"), ("size", "right"),
-                            ("resolution", "right"), ("fps", "right"), ("codec", "left"), ("path", "left")):
+                            ("resolution", "right"), ("fps", "right"), ("codec", "left"), ("HDR", "left"),
+                            ("camera", "left"), ("recorded", "left"), ("path", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
-        resolution = f"{row['width']}x{row['height']}" if row["width"] else "-"
-        fps = f"{row['frame_rate']:.3g}" if row["frame_rate"] else "-"
+        resolution_text = f"{row['width']}x{row['height']}" if row["width"] else "-"
+        fps_text = f"{row['frame_rate']:.3g}" if row["frame_rate"] else "-"
+        recorded = row["recorded_at"].strftime("%Y-%m-%d %H:%M") if row["recorded_at"] else "-"
         table.add_row(row["clip_id"], row["file_name"], _duration(row["duration_seconds"]), _human_size(row["size_bytes"]),
-                      resolution, fps, row["video_codec"] or "-", row["path"])
+                      resolution_text, fps_text, row["video_codec"] or "-", row["hdr_format"] or "-",
+                      row["camera"] or "-", recorded, row["path"])
     out.print(table)
+
+
+@app.command()
+@handles_errors
+def show(
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), or a file path.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stored models as JSON.")] = False,
+) -> None:
+    """Show everything cataloged about one clip.
+
+    Examples:
+      video-catalog show 3f9a2c1d
+      video-catalog show ~/Footage/interview.mov --json
+    """
+    store = _app().store
+    matches = store.resolve_clip(clip)
+    if not matches:
+        _fail(f"{clip}: no cataloged clip has this id, id prefix or path (see `video-catalog list`)")
+    if len(matches) > 1:
+        _fail(f"{clip}: ambiguous, matches {', '.join(matches)}; give more of the id")
+    detail = store.clip_detail(matches[0])
+    if as_json:
+        print(json.dumps(detail, indent=2, default=str))
+        return
+    from catalog_cli.show_view import render_clip
+
+    render_clip(out, detail)
 
 
 @app.command()

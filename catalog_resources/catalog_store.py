@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +16,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from catalog_resources.models import CatalogRecord, ClipSource, ScannedFile, SourcePath
+from catalog_resources.models import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, ScannedFile, SourcePath
 from catalog_resources.technical_models import TechnicalMetadata
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -32,6 +33,48 @@ TECHNICAL_COLUMNS = (
     "camera_make", "camera_model", "lens", "focal_length_mm", "iso", "gps_latitude", "gps_longitude",
     "gps_altitude", "source_workflow",
 )
+
+
+def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
+    """WHERE clause over clips c / technical_metadata t for the technical filters (AND-ed)."""
+    clauses = ["TRUE"]
+    params: dict[str, Any] = {}
+    height = "coalesce(t.height, c.height)"
+    short_side = f"least(coalesce(t.display_width, t.width, c.width), coalesce(t.display_height, {height}))"
+    if f.codec:
+        clauses.append("lower(coalesce(t.video_codec, c.video_codec)) = lower(%(codec)s)")
+        params["codec"] = f.codec
+    if f.resolution:
+        low, high = RESOLUTIONS[f.resolution]
+        clauses.append(f"{short_side} >= %(res_low)s")
+        params["res_low"] = low
+        if high is not None:
+            clauses.append(f"{short_side} <= %(res_high)s")
+            params["res_high"] = high
+    if f.min_height is not None:
+        clauses.append(f"{height} >= %(min_height)s")
+        params["min_height"] = f.min_height
+    if f.fps is not None:  # 30 matches 29.97; 25 does not match 24
+        clauses.append("abs(coalesce(t.frame_rate, c.frame_rate) - %(fps)s) <= %(fps)s * 0.015")
+        params["fps"] = f.fps
+    if f.camera:
+        clauses.append("concat_ws(' ', t.camera_make, t.camera_model) ILIKE %(camera)s")
+        params["camera"] = f"%{f.camera}%"
+    if f.hdr is not None:
+        clauses.append("t.hdr_format IS NOT NULL" if f.hdr else "t.hdr_format IS NULL")
+    if f.min_duration is not None:
+        clauses.append("coalesce(t.duration_seconds, c.duration_seconds) >= %(min_duration)s")
+        params["min_duration"] = f.min_duration
+    if f.max_duration is not None:
+        clauses.append("coalesce(t.duration_seconds, c.duration_seconds) <= %(max_duration)s")
+        params["max_duration"] = f.max_duration
+    if f.after is not None:
+        clauses.append("t.recorded_at >= %(after)s")
+        params["after"] = f.after
+    if f.before is not None:
+        clauses.append("t.recorded_at < %(before)s")
+        params["before"] = f.before
+    return " AND ".join(clauses), params
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -267,17 +310,61 @@ class CatalogStore(ConfigurableResource):
         )
         return 1
 
-    def list_clips(self, limit: int | None = None) -> list[dict[str, Any]]:
+    def list_clips(self, limit: int | None = None, filters: ClipFilter | None = None, sort: str = "cataloged") -> list[dict[str, Any]]:
+        where, params = _filter_sql(filters or ClipFilter())
+        order = {
+            "cataloged": "c.cataloged_at, c.file_name", "name": "c.file_name", "duration": "duration_seconds DESC NULLS LAST",
+            "size": "c.size_bytes DESC", "recorded": "recorded_at DESC NULLS LAST",
+            "resolution": "height DESC NULLS LAST", "fps": "frame_rate DESC NULLS LAST",
+        }[sort]
         with self.connect() as conn:
             rows = conn.execute(
-                """SELECT c.clip_id, c.path, c.file_name, c.duration_seconds, c.size_bytes, c.md5, c.container,
-                          c.video_codec, c.width, c.height, c.frame_rate, c.has_audio, c.status, c.cataloged_at,
+                f"""SELECT c.clip_id, c.path, c.file_name, coalesce(t.duration_seconds, c.duration_seconds) AS duration_seconds,
+                          c.size_bytes, c.md5, coalesce(t.container_format, c.container) AS container,
+                          coalesce(t.video_codec, c.video_codec) AS video_codec, coalesce(t.width, c.width) AS width,
+                          coalesce(t.height, c.height) AS height, coalesce(t.frame_rate, c.frame_rate) AS frame_rate,
+                          c.has_audio, c.status, c.cataloged_at, t.hdr_format, t.recorded_at,
+                          nullif(concat_ws(' ', t.camera_make, t.camera_model), '') AS camera,
                           coalesce(r.paths, ARRAY[c.path]) AS paths
-                   FROM clips c LEFT JOIN catalog_records r USING (clip_id)
-                   ORDER BY c.cataloged_at, c.file_name LIMIT %s""",
-                (limit,),
+                   FROM clips c
+                   LEFT JOIN catalog_records r USING (clip_id)
+                   LEFT JOIN technical_metadata t USING (clip_id)
+                   WHERE {where}
+                   ORDER BY {order} LIMIT %(limit)s""",
+                {**params, "limit": limit},
             )
             return list(rows)
+
+    def resolve_clip(self, ref: str) -> list[str]:
+        """Clip ids matching an id, an id prefix, or a path the clip was seen at."""
+        with self.connect() as conn:
+            exact = conn.execute("SELECT clip_id FROM clips WHERE clip_id = %s", (ref,)).fetchall()
+            if exact:
+                return [r["clip_id"] for r in exact]
+            by_path = conn.execute(
+                "SELECT DISTINCT clip_id FROM clip_sources WHERE path = %s", (os.path.abspath(ref),)
+            ).fetchall()
+            if by_path:
+                return [r["clip_id"] for r in by_path]
+            prefix = ref.replace("\\", "").replace("%", "").replace("_", "")
+            if len(prefix) < 4:
+                return []
+            rows = conn.execute("SELECT clip_id FROM clips WHERE clip_id LIKE %s ORDER BY clip_id LIMIT 10", (prefix + "%",))
+            return [r["clip_id"] for r in rows]
+
+    def clip_detail(self, clip_id: str) -> dict[str, Any] | None:
+        """Everything cataloged about one clip, for `show`."""
+        with self.connect() as conn:
+            clip = conn.execute("SELECT * FROM clips WHERE clip_id = %s", (clip_id,)).fetchone()
+            if clip is None:
+                return None
+            clip["sources"] = conn.execute(
+                "SELECT path, size_bytes, mtime, online, first_seen, last_seen FROM clip_sources WHERE clip_id = %s "
+                "ORDER BY online DESC, first_seen", (clip_id,)
+            ).fetchall()
+            tech = conn.execute("SELECT details FROM technical_metadata WHERE clip_id = %s", (clip_id,)).fetchone()
+            clip["technical_metadata"] = tech["details"] if tech else None
+            return clip
 
     def record_inputs(self, clip_id: str) -> dict[str, Any] | None:
         """What catalog_record reads: the clip row, its online paths, and technical metadata when there."""

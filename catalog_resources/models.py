@@ -114,3 +114,26 @@ class IngestSummary(BaseModel):
     moved: list[IngestItem] = Field(default_factory=list)
     not_video: list[IngestItem] = Field(default_factory=list)
     failed: list[IngestItem] = Field(default_factory=list)
+
+
+RESOLUTIONS: dict[str, tuple[int, int | None]] = {
+    # class -> (min, max) of the picture's short side, so vertical phone video counts the same
+    "sd": (0, 719), "720p": (720, 1079), "1080p": (1080, 1439), "1440p": (1440, 2159), "4k": (2160, 4319),
+    "8k": (4320, None),
+}
+SORT_KEYS = ("cataloged", "name", "duration", "size", "recorded", "resolution", "fps")
+
+
+class ClipFilter(BaseModel):
+    """Technical filters shared by `list` (and later `search`), applied in SQL."""
+
+    codec: str | None = None
+    resolution: Literal["sd", "720p", "1080p", "1440p", "4k", "8k"] | None = None
+    min_height: int | None = None
+    fps: float | None = None
+    camera: str | None = None
+    hdr: bool | None = None
+    min_duration: float | None = None
+    max_duration: float | None = None
+    after: datetime | None = None
+    before: datetime | None = None

@@ -1,0 +1,87 @@
+"""Rich rendering of one clip for `video-catalog show`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.columns import Columns
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+
+def _facts(title: str, pairs: list[tuple[str, Any]]) -> Panel | None:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    shown = 0
+    for label, value in pairs:
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, float):
+            value = f"{value:.6g}"
+        table.add_row(label, str(value))
+        shown += 1
+    return Panel(table, title=title, title_align="left") if shown else None
+
+
+def _tracks(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Panel | None:
+    if not rows:
+        return None
+    table = Table(*columns, header_style="bold", expand=False)
+    for row in rows:
+        table.add_row(*("-" if row.get(c) in (None, "") else str(row.get(c)) for c in columns))
+    return Panel(table, title=title, title_align="left")
+
+
+def render_clip(console: Console, clip: dict[str, Any]) -> None:
+    tech = clip.get("technical_metadata") or {}
+    sources = "\n".join(f"{'online ' if s['online'] else 'offline'}  {s['path']}" for s in clip["sources"])
+    resolution = f"{tech.get('width')}x{tech.get('height')}" if tech.get("width") else None
+    display = f"{tech.get('display_width')}x{tech.get('display_height')}" if tech.get("display_width") else None
+    mastering = tech.get("mastering_display") or {}
+    panels = [
+        _facts(f"{clip['file_name']}  ({clip['clip_id']})", [
+            ("paths", sources), ("size", f"{clip['size_bytes']:,} bytes"), ("md5", clip["md5"]),
+            ("container", " ".join(p for p in (tech.get("container_format"), tech.get("container_brand")) if p)),
+            ("recorded", tech.get("recorded_at")), ("timecode", tech.get("timecode")), ("reel", tech.get("reel_name")),
+            ("source", tech.get("source_workflow")), ("evidence", "; ".join(tech.get("source_workflow_evidence") or [])),
+        ]),
+        _facts("Video", [
+            ("codec", " / ".join(p for p in (tech.get("video_codec"), tech.get("video_profile"), tech.get("video_level")) if p)),
+            ("resolution", resolution), ("display", display), ("aspect", tech.get("display_aspect_ratio")),
+            ("pixel aspect", tech.get("sample_aspect_ratio") if tech.get("sample_aspect_ratio") != "1:1" else None),
+            ("rotation", tech.get("rotation") or None), ("frame rate", tech.get("frame_rate")),
+            ("variable rate", "yes" if tech.get("is_vfr") else None), ("frames", tech.get("frame_count")),
+            ("duration", tech.get("duration_seconds")), ("starts at", tech.get("start_time_seconds") or None),
+            ("scan", " ".join(p for p in (tech.get("scan_type"), tech.get("field_order")) if p)),
+            ("pixel format", tech.get("pixel_format")), ("bit depth", tech.get("bit_depth")),
+            ("chroma", tech.get("chroma_subsampling")), ("bitrate", tech.get("video_bitrate")),
+            ("bits/pixel", tech.get("bits_per_pixel")), ("keyframe every", tech.get("keyframe_interval_seconds")),
+        ]),
+        _facts("Colour", [
+            ("primaries", tech.get("color_primaries")), ("transfer", tech.get("transfer_characteristics")),
+            ("matrix", tech.get("matrix_coefficients")), ("range", tech.get("color_range")),
+            ("HDR", tech.get("hdr_format")), ("Dolby Vision profile", tech.get("dolby_vision_profile")),
+            ("mastering display", mastering.get("primaries")),
+            ("mastering luminance", f"{mastering.get('min_luminance')} - {mastering.get('max_luminance')} cd/m²" if mastering else None),
+            ("MaxCLL", tech.get("max_cll")), ("MaxFALL", tech.get("max_fall")),
+        ]),
+        _facts("Camera", [
+            ("make", tech.get("camera_make")), ("model", tech.get("camera_model")), ("serial", tech.get("camera_serial")),
+            ("lens", tech.get("lens")), ("focal length", tech.get("focal_length_mm")),
+            ("35 mm equivalent", tech.get("focal_length_35mm")), ("ISO", tech.get("iso")),
+            ("shutter", tech.get("shutter_speed")), ("aperture", tech.get("aperture")),
+            ("white balance", tech.get("white_balance")),
+            ("GPS", ", ".join(str(v) for v in (tech.get("gps_latitude"), tech.get("gps_longitude"), tech.get("gps_altitude")) if v is not None)),
+            ("software", tech.get("software")),
+        ]),
+        _tracks("Audio", tech.get("audio_tracks") or [],
+                ["index", "codec", "channels", "channel_layout", "sample_rate", "bit_depth", "language", "title", "is_default"]),
+        _tracks("Subtitles", tech.get("subtitle_tracks") or [], ["index", "codec", "language", "title", "is_default", "is_forced"]),
+        _tracks("Validation", tech.get("validation_issues") or [], ["severity", "code", "message"]),
+    ]
+    if not tech:
+        panels.append(_facts("Technical metadata", [("status", "not extracted yet (step technical_metadata)")]))
+    shown = [p for p in panels if p is not None]
+    console.print(Group(shown[0], Columns(shown[1:4], equal=False, expand=False), *shown[4:]))
