@@ -45,6 +45,7 @@ test-quick: install
 bench: install
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/probe.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

@@ -6,7 +6,7 @@ others are stream copies with a different `comment` tag, so every file has diffe
 therefore its own fingerprint (clip id). Then for each run mode ("batch", "per-clip") it opens a
 fresh temporary catalog home (embedded PostgreSQL), warms it up (database started and migrated,
 Dagster instance and definitions created: one-off costs, not per-clip ones), and times
-`CatalogApp.ingest([folder], steps=["clip_source", "catalog_record"])`.
+`CatalogApp.ingest([folder], steps=<the default steps>)`.
 
 Per mode it prints clips, wall seconds of the whole ingest (scan + plan + Dagster runs), clips per
 minute, seconds of footage cataloged per second, Dagster runs, seconds inside assets, and Dagster's
@@ -41,12 +41,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_assets.catalog_app import CatalogApp  # noqa: E402
+from catalog_assets.steps import select_steps  # noqa: E402
 from catalog_resources.database import embedded_server  # noqa: E402
 from catalog_resources.fingerprint import sampled_fingerprint  # noqa: E402
 from catalog_resources.sample_footage import require_ffmpeg  # noqa: E402
 from catalog_resources.settings import CatalogSettings  # noqa: E402
 
-STEPS = ["clip_source", "catalog_record"]
+STEPS = select_steps()  # the default pipeline, as `video-catalog ingest` runs it
 MODES = ("batch", "per-clip")
 WIDTH, HEIGHT, FPS = 1920, 1080, 30
 VIDEO_BITRATE = "8M"

@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_assets.catalog_app import CatalogApp  # noqa: E402
-from catalog_resources.catalog_store import CatalogStore  # noqa: E402
+from catalog_resources.catalog_resource import CatalogStore  # noqa: E402
 from catalog_resources.database import embedded_server  # noqa: E402
 from catalog_resources.models import ScanReport  # noqa: E402
 from catalog_resources.sample_footage import ClipSpec, make_clip  # noqa: E402

@@ -15,7 +15,7 @@ from dagster import DagsterInstance, Definitions
 from catalog_assets.definitions import build_definitions
 from catalog_assets.ingest_runner import ProgressFn, RunStats, execute_clips, register_partitions
 from catalog_assets.io_manager import sidecar_path
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.dagster_home import prepare_dagster_home
 from catalog_resources.database import DatabaseEndpoint, resolve_database
 from catalog_resources.ingest_plan import plan_ingest

@@ -5,7 +5,7 @@ import time
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, asset
 
 from catalog_assets.partitions import clips_partitions
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.models import CatalogRecord, ClipFacts
 
 

@@ -9,7 +9,7 @@ from catalog_assets.catalog_record import catalog_record
 from catalog_assets.clip_source import clip_source
 from catalog_assets.partitions import clips_partitions
 from catalog_assets.technical_metadata import technical_metadata
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_resource import CatalogStore
 
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 

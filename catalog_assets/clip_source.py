@@ -8,7 +8,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, asset
 
 from catalog_assets.partitions import clips_partitions
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.fingerprint import full_hashes
 from catalog_resources.models import ClipSource, FingerprintCollision, SourcePath
 from catalog_resources.video_probe import first_frame_pts, probe_container

@@ -6,7 +6,7 @@ from dagster import Definitions
 
 from catalog_assets.graph import ASSETS, CHECKS, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.database import resolve_database
 from catalog_resources.exiftool_probe import ExifToolProbe
 from catalog_resources.mediainfo_probe import MediaInfoProbe

@@ -16,7 +16,7 @@ import psycopg
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
 from pydantic import BaseModel
 
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.models import CatalogRecord, ClipSource
 from catalog_resources.technical_models import TechnicalMetadata
 

@@ -75,6 +75,18 @@ def _settings() -> CatalogSettings:
         raise
 
 
+def _catalog_db():
+    """The catalog for read commands (list, show, db): started and migrated, without importing Dagster."""
+    settings = _settings()
+    from catalog_resources.catalog_store import CatalogDB
+    from catalog_resources.database import resolve_database
+
+    endpoint = resolve_database(settings, start=True)
+    db = CatalogDB(endpoint.catalog_url)
+    applied = db.migrate()
+    return endpoint, db, applied
+
+
 def _app():
     settings = _settings()  # first: a bad setting is a one-line error, not a traceback from an import
     from catalog_assets.catalog_app import CatalogApp
@@ -226,7 +238,7 @@ def list_clips(
         camera=camera, hdr=hdr, min_duration=min_duration, max_duration=max_duration,
         after=_date(after, "--after"), before=_date(before, "--before"),
     )
-    rows = _app().store.list_clips(limit, filters, sort)
+    rows = _catalog_db()[1].list_clips(limit, filters, sort)
     if as_json:
         print(json.dumps(
             [{k: row[k] for k in LIST_KEYS}
@@ -268,7 +280,7 @@ def show(
       video-catalog show 3f9a2c1d
       video-catalog show ~/Footage/interview.mov --json
     """
-    store = _app().store
+    store = _catalog_db()[1]
     matches = store.resolve_clip(clip)
     if not matches:
         _fail(f"{clip}: no cataloged clip has this id, id prefix or path (see `video-catalog list`)")
@@ -331,9 +343,8 @@ def ui(
 @handles_errors
 def db_start() -> None:
     """Start the embedded server (if not running) and apply migrations."""
-    catalog = _app()
-    applied = catalog.store.migrate()
-    out.print(f"database ready: {catalog.endpoint.catalog_url}" + (f" (applied {len(applied)} migrations)" if applied else ""))
+    endpoint, _db, applied = _catalog_db()
+    out.print(f"database ready: {endpoint.catalog_url}" + (f" (applied {len(applied)} migrations)" if applied else ""))
 
 
 @db_app.command("stop")
@@ -353,8 +364,7 @@ def db_stop() -> None:
 @handles_errors
 def db_migrate() -> None:
     """Apply pending migrations from sql/ (safe to repeat)."""
-    catalog = _app()
-    applied = catalog.store.migrate()
+    _endpoint, _db, applied = _catalog_db()
     out.print(f"applied {len(applied)} migrations" + (": " + ", ".join(m.name for m in applied) if applied else " (up to date)"))
 
 
@@ -384,10 +394,10 @@ def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         if running is None:
             info["hint"] = "not running; `video-catalog db start` starts it (any command also starts it on demand)"
     if info.get("running", True):
-        catalog = _app()
-        info.update(catalog.store.server_status())
-        info["migrations"] = [m.name for m in catalog.store.applied_migrations()]
-        info["url"] = catalog.endpoint.catalog_url
+        endpoint, db, _applied = _catalog_db()
+        info.update(db.server_status())
+        info["migrations"] = [m.name for m in db.applied_migrations()]
+        info["url"] = endpoint.catalog_url
     if as_json:
         print(json.dumps(info, indent=2, default=str))
         return

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from dagster import ConfigurableResource
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
@@ -97,8 +96,12 @@ def available_migrations(sql_dir: Path = SQL_DIR) -> list[tuple[Migration, str]]
     return found
 
 
-class CatalogStore(ConfigurableResource):
-    """PostgreSQL + pgvector catalog. Plain methods, usable from Dagster assets, the sensor and the CLI."""
+class CatalogQueries:
+    """PostgreSQL + pgvector catalog: every query and write, over `self.database_url`.
+
+    Two classes carry these methods: `CatalogDB` (plain, for the CLI's read commands, which then never
+    import Dagster) and `CatalogStore` (the Dagster resource, in catalog_resource.py).
+    """
 
     database_url: str
 
@@ -383,3 +386,8 @@ class CatalogStore(ConfigurableResource):
             ]
             return clip
 
+
+
+class CatalogDB(CatalogQueries):
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url

@@ -9,7 +9,7 @@ import os
 
 from pydantic import BaseModel, Field
 
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_store import CatalogQueries
 from catalog_resources.models import IngestItem, IngestSummary, ScanReport
 
 
@@ -21,7 +21,7 @@ class IngestPlan(BaseModel):
     path_of: dict[str, str] = Field(default_factory=dict, description="clip id -> the path that introduced it.")
 
 
-def plan_ingest(report: ScanReport, store: CatalogStore, *, limit: int | None = None) -> IngestPlan:
+def plan_ingest(report: ScanReport, store: CatalogQueries, *, limit: int | None = None) -> IngestPlan:
     plan = IngestPlan()
     summary = plan.summary
     for missing in report.missing_roots:

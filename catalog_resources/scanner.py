@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_store import CatalogQueries
 from catalog_resources.fingerprint import sampled_fingerprint
 from catalog_resources.models import ScannedFile, ScanReport
 from catalog_resources.video_probe import probe_container
@@ -95,7 +95,7 @@ VIDEO_EXTENSIONS = {
 
 def scan(
     roots: list[Path],
-    store: CatalogStore,
+    store: CatalogQueries,
     *,
     settle_seconds: float = 0.0,
     max_probes: int | None = None,

@@ -21,7 +21,7 @@ from dagster import (
 )
 
 from catalog_assets.partitions import clips_partitions
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.ingest_plan import plan_ingest
 from catalog_resources.scanner import scan
 from catalog_resources.settings import CatalogSettings

@@ -3,6 +3,7 @@ and a fresh Dagster storage database per test (cloned from migrated templates), 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -34,7 +35,7 @@ def templates(pg_server, tmp_path_factory) -> tuple[str, str]:
     """Migrated catalog and initialised Dagster storage, made once, cloned per test."""
     from dagster import DagsterInstance
 
-    from catalog_resources.catalog_store import CatalogStore
+    from catalog_resources.catalog_resource import CatalogStore
     from catalog_resources.dagster_home import prepare_dagster_home
     from catalog_resources.database import resolve_database
 
@@ -66,28 +67,41 @@ def _fresh_database(server: EmbeddedPostgres, name: str, template: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
-@pytest.fixture
-def catalog_env(pg_server, templates, tmp_path, monkeypatch) -> CatalogSettings:
-    """A fresh catalog home, with its own catalog and Dagster databases, exported to the environment
+@contextlib.contextmanager
+def _catalog_env(server: EmbeddedPostgres, templates: tuple[str, str], home: Path):
+    """A fresh catalog home with its own catalog and Dagster databases, exported to the environment
     so the CLI in a subprocess and the code in this process see the same catalog."""
     n = next(_counter)
     catalog_db, dagster_db = f"t{os.getpid()}_{n}", f"t{os.getpid()}_{n}_dagster"
-    _fresh_database(pg_server, catalog_db, templates[0])
-    _fresh_database(pg_server, dagster_db, templates[1])
-    home = tmp_path / "catalog home"
+    _fresh_database(server, catalog_db, templates[0])
+    _fresh_database(server, dagster_db, templates[1])
     env = {
         "VIDEO_CATALOG_HOME": str(home),
-        "VIDEO_CATALOG_DATABASE_URL": pg_server.url(catalog_db),
-        "VIDEO_CATALOG_DAGSTER_DATABASE_URL": pg_server.url(dagster_db),
+        "VIDEO_CATALOG_DATABASE_URL": server.url(catalog_db),
+        "VIDEO_CATALOG_DAGSTER_DATABASE_URL": server.url(dagster_db),
         "DAGSTER_HOME": str(home / "dagster"),
         "VIDEO_CATALOG_DAGSTER_PG_URL": "",
     }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    yield CatalogSettings()
-    with psycopg.connect(pg_server.url("postgres"), autocommit=True) as conn:
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        yield CatalogSettings()
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
         for name in (catalog_db, dagster_db):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def catalog_env(pg_server, templates, tmp_path) -> CatalogSettings:
+    with _catalog_env(pg_server, templates, tmp_path / "catalog home") as settings:
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def module_catalog_env(pg_server, templates, tmp_path_factory) -> CatalogSettings:
+    """One catalog shared by a module's tests that only read what an ingest made."""
+    with _catalog_env(pg_server, templates, tmp_path_factory.mktemp("module") / "catalog home") as settings:
+        yield settings
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +117,14 @@ def faststart_clip(tmp_path_factory) -> Path:
         folder / "faststart.mp4",
         ClipSpec(name="faststart.mp4", width=640, height=360, seconds=2, extra=["-movflags", "+faststart"]),
     )
+
+
+@pytest.fixture(scope="session")
+def tech_library(tmp_path_factory):
+    """Fixtures with known technical properties (tests/tech_media.py), made once per session."""
+    from tests.tech_media import make_tech_fixtures
+
+    return make_tech_fixtures(tmp_path_factory.mktemp("tech"))
 
 
 @pytest.fixture

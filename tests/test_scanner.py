@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from catalog_resources.catalog_store import CatalogStore
+from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.ingest_plan import plan_ingest
 from catalog_resources.scanner import scan
 from catalog_resources.database import resolve_database

@@ -1,8 +1,6 @@
 """Technical metadata read back from fixtures whose properties ffmpeg and exiftool wrote."""
 
 from datetime import datetime
-from pathlib import Path
-
 import pytest
 
 from catalog_resources.exiftool_probe import ExifToolProbe
@@ -10,14 +8,11 @@ from catalog_resources.mediainfo_probe import MediaInfoProbe
 from catalog_resources.pyav_probe import PyAVProbe
 from catalog_resources.reconcile import reconcile
 from catalog_resources.technical_models import TechnicalMetadata
-from tests.tech_media import TOLERANCES, make_tech_fixtures
-
-FIXTURES_DIR: dict[str, Path] = {}
-
+from tests.tech_media import TOLERANCES
 
 @pytest.fixture(scope="module")
-def fixtures(tmp_path_factory):
-    return make_tech_fixtures(tmp_path_factory.mktemp("tech"))
+def fixtures(tech_library):
+    return tech_library
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +28,7 @@ def extracted(fixtures) -> dict[str, TechnicalMetadata]:
         exiftool.close()
 
 
-def _actual(meta: TechnicalMetadata, key: str):
+def actual_value(meta: TechnicalMetadata, key: str):
     if key == "mastering_max_luminance":
         return meta.mastering_display.max_luminance if meta.mastering_display else None
     if key == "mastering_min_luminance":
@@ -51,7 +46,7 @@ def _same(key: str, expected, actual) -> bool:
     return actual == expected
 
 
-def _mismatches(expected: dict, actual_of) -> dict:
+def mismatches(expected: dict, actual_of) -> dict:
     return {k: (v, actual_of(k)) for k, v in expected.items() if not _same(k, v, actual_of(k))}
 
 
@@ -69,13 +64,13 @@ def test_every_fixture_is_covered(fixtures):
 @pytest.mark.parametrize("name", NAMES)
 def test_values_match_what_the_fixture_wrote(name, fixtures, extracted):
     fixture, meta = fixtures[name], extracted[name]
-    assert _mismatches(fixture.expected, lambda k: _actual(meta, k)) == {}
+    assert mismatches(fixture.expected, lambda k: actual_value(meta, k)) == {}
     assert len(meta.audio_tracks) == len(fixture.expected_audio)
     for want, got in zip(fixture.expected_audio, meta.audio_tracks):
-        assert _mismatches(want, lambda k: getattr(got, k)) == {}
+        assert mismatches(want, lambda k: getattr(got, k)) == {}
     assert len(meta.subtitle_tracks) == len(fixture.expected_subtitles)
     for want, got in zip(fixture.expected_subtitles, meta.subtitle_tracks):
-        assert _mismatches(want, lambda k: getattr(got, k)) == {}
+        assert mismatches(want, lambda k: getattr(got, k)) == {}
     codes = {i.code for i in meta.validation_issues if i.severity == "error"}
     assert codes == set(fixture.expected_issue_codes)
     for issue in meta.validation_issues:
