@@ -175,7 +175,7 @@ def _audio_peak(path: Path, stream_index: int, seconds: float) -> float | None:
 class PyAVProbe(ConfigurableResource):
     """Reads containers with PyAV; never decodes more than the first video frame and a few seconds of audio."""
 
-    max_scan_packets: int = Field(default=900, description="Video packets read for VFR / GOP / frame count.")
+    max_scan_packets: int = Field(default=300, description="Video packets read for VFR / GOP / frame count (10 s at 30 fps).")
     audio_check_seconds: float = Field(default=3.0, description="Audio decoded to tell silence.")
 
     def probe(self, path: Path) -> dict[str, Any]:
