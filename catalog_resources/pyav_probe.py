@@ -16,6 +16,8 @@ import av
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from catalog_resources.video_probe import has_seek_index
+
 # libavutil enum values -> ffprobe's names
 PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020",
              10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213"}
@@ -51,7 +53,7 @@ def _stream(stream: av.stream.Stream) -> dict[str, Any]:
         "type": stream.type,
         "codec": CODEC_ALIASES.get(cc.name, cc.name) if cc else None,
         "codec_long": cc.codec.long_name if cc else None,
-        "profile": getattr(cc, "profile", None),
+        "profile": getattr(cc, "profile", None) if cc else None,
         "bit_rate": cc.bit_rate or None if cc else None,
         "time_base": _ratio(stream.time_base),
         "start_time": _seconds(stream.start_time, stream.time_base),
@@ -63,6 +65,8 @@ def _stream(stream: av.stream.Stream) -> dict[str, Any]:
         "forced": bool(disposition & av.stream.Disposition.forced),
         "attached_pic": bool(disposition & av.stream.Disposition.attached_pic),
     }
+    if cc is None:  # libavcodec has no decoder for it: the reconcile step reports unsupported_codec
+        return info
     if stream.type == "video":
         info.update(
             width=cc.width or None,
@@ -206,5 +210,11 @@ class PyAVProbe(ConfigurableResource):
         audio = [s for s in raw["streams"] if s["type"] == "audio"]
         if audio:
             raw["audio_peak"] = _audio_peak(path, audio[0]["index"], self.audio_check_seconds)
+        raw["seek_index"] = has_seek_index(path, _short_container(raw["format"]["name"], path))
         raw["seconds"] = time.perf_counter() - started
         return raw
+
+
+def _short_container(format_name: str, path: Path) -> str:
+    first = format_name.split(",")[0]
+    return "webm" if first == "matroska" and path.suffix.lower() == ".webm" else first

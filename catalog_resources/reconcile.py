@@ -100,6 +100,14 @@ def _parse_date(value: Any, assume_utc: bool = True) -> datetime | None:
     return None
 
 
+def _hms(value: Any) -> float | None:
+    """'00:00:01.000000000' (Matroska's per-track DURATION tag) -> 1.0."""
+    match = re.match(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$", str(value or ""))
+    if not match:
+        return None
+    return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + float(match.group(3))
+
+
 def _iso6709(value: Any) -> tuple[float | None, float | None, float | None]:
     """'+48.8584+002.2945+035.000/' -> (48.8584, 2.2945, 35.0)."""
     if not value:
@@ -427,13 +435,23 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     meta.max_cll = _int(mi_video.get("maximum_content_light_level") or mi_video.get("maxcll"))
     meta.max_fall = _int(mi_video.get("maximum_frameaverage_light_level") or mi_video.get("maxfall"))
 
-    if first.get("error"):
+    if meta.video_codec is None:
+        name = mi_video.get("format") or mi_video.get("codec_id") or "unknown"
+        issues.append(ValidationIssue(code="unsupported_codec", severity="error",
+                                      message=f"{path.name}: no decoder here for its video codec ({name})"))
+    elif first.get("error"):
         issues.append(ValidationIssue(code="decode_error", severity="error",
                                       message=f"{path.name}: first video frame does not decode ({first['error']})"))
+    if pyav.get("seek_index") is False:
+        issues.append(ValidationIssue(code="missing_index", severity="warning",
+                                      message=f"{path.name}: no seek index (Matroska Cues / AVI idx1); seeking reads "
+                                              "the whole file. Remux to fix: ffmpeg -i IN -c copy OUT"))
     if scan.get("timestamps_backwards"):
         issues.append(ValidationIssue(code="timestamps_backwards", severity="warning",
                                       message=f"{path.name}: video decode timestamps go backwards"))
-    stream_duration = video.get("duration")
+    stream_duration = video.get("duration") or _hms((video.get("tags") or {}).get("DURATION"))
+    if stream_duration is None and _num(mi_video.get("duration")) is not None:
+        stream_duration = _num(mi_video.get("duration")) / 1000  # MediaInfo gives milliseconds
     if meta.duration_seconds and stream_duration:
         gap = abs(meta.duration_seconds - stream_duration)
         if gap > max(0.5, 0.05 * meta.duration_seconds):

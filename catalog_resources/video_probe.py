@@ -49,6 +49,31 @@ def container_signature(path: Path) -> str | None:
     return None
 
 
+MKV_CUES_ID = b"\x1c\x53\xbb\x6b"
+INDEX_WINDOW = 1024 * 1024
+
+
+def has_seek_index(path: Path, container: str | None) -> bool | None:
+    """Does the file carry its seek index (Matroska Cues, AVI idx1/indx)? None when not applicable.
+
+    libavformat rebuilds a missing index silently by reading the file, so this looks at the bytes:
+    the element or chunk id in the first 64 KiB or the last MiB, where muxers put it.
+    """
+    if container not in ("matroska", "webm", "avi"):
+        return None
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(64 * 1024)
+            handle.seek(max(0, size - INDEX_WINDOW))
+            tail = handle.read(INDEX_WINDOW)
+    except OSError:
+        return None
+    if container == "avi":
+        return b"idx1" in tail or b"indx" in head
+    return MKV_CUES_ID in tail or MKV_CUES_ID in head[64:]  # past the EBML header and SeekHead
+
+
 def _ts_sync(path: Path) -> bool:
     """MPEG-TS (188-byte packets) or M2TS (192): the sync byte 0x47 at the start of three packets."""
     try:

@@ -1,6 +1,7 @@
 """Technical metadata read back from fixtures whose properties ffmpeg and exiftool wrote."""
 
 from datetime import datetime
+from pathlib import Path
 import pytest
 
 from catalog_resources.exiftool_probe import ExifToolProbe
@@ -90,3 +91,48 @@ def test_probe_timings_are_recorded(extracted):
     for name in ("hdr10_hevc.mp4", "prores.mov"):
         assert set(extracted[name].probe_ms) == {"pyav", "mediainfo", "exiftool"}
         assert all(ms > 0 for ms in extracted[name].probe_ms.values())
+
+
+def _ffmpeg(*args: str, stdout=None) -> None:
+    import subprocess
+
+    subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args], check=True, stdout=stdout)
+
+
+@pytest.fixture(scope="module")
+def problem_clips(tmp_path_factory) -> dict[str, Path]:
+    """Clips that decode but carry the problems validation must name."""
+    folder = tmp_path_factory.mktemp("problems")
+    video = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=1"]
+    x264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    _ffmpeg(*video, "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "1", *x264, "-c:a", "aac",
+            str(folder / "silent.mp4"))
+    _ffmpeg(*video, "-f", "lavfi", "-i", "sine=frequency=440:duration=4", *x264, "-c:a", "libopus",
+            str(folder / "mismatch.mkv"))
+    with open(folder / "nocues.mkv", "wb") as out:  # a pipe cannot seek back: no Cues written
+        _ffmpeg(*video, *x264, "-f", "matroska", "pipe:1", stdout=out)
+    with open(folder / "noidx.avi", "wb") as out:  # likewise no idx1 chunk
+        _ffmpeg(*video, *x264, "-f", "avi", "pipe:1", stdout=out)
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x200:rate=25:duration=1", "-c:v", "a64multi", "-f", "nut",
+            str(folder / "unsupported.nut"))  # encodable here, but libavcodec has no decoder for it
+    _ffmpeg(*video, *x264, "-f", "matroska", str(folder / "healthy.mkv"))
+    return {p.name: p for p in folder.iterdir()}
+
+
+def test_validation_issues_are_reported_not_raised(problem_clips):
+    pyav, mediainfo, exiftool = PyAVProbe(), MediaInfoProbe(), ExifToolProbe()
+    try:
+        found = {}
+        for name, path in problem_clips.items():
+            meta = reconcile(name, path, path.stat().st_size, pyav.probe(path), mediainfo.probe(path), exiftool.probe(path))
+            found[name] = {(i.code, i.severity) for i in meta.validation_issues}
+    finally:
+        exiftool.close()
+    assert found == {
+        "silent.mp4": {("silent_audio", "warning")},
+        "mismatch.mkv": {("duration_mismatch", "warning")},
+        "nocues.mkv": {("missing_index", "warning")},
+        "noidx.avi": {("missing_index", "warning")},
+        "unsupported.nut": {("unsupported_codec", "error")},
+        "healthy.mkv": set(),
+    }
