@@ -18,14 +18,22 @@ MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
     """Every clip in the run has a row with a well-formed MD5 and at least one online source path."""
     problems = {}
+    with catalog.connect() as conn:
+        rows = {
+            r["clip_id"]: r
+            for r in conn.execute(
+                "SELECT c.clip_id, c.md5, bool_or(s.online) AS online FROM clips c "
+                "LEFT JOIN clip_sources s USING (clip_id) WHERE c.clip_id = ANY(%s) GROUP BY c.clip_id, c.md5",
+                (list(context.partition_keys),),
+            )
+        }
     for clip_id in context.partition_keys:
-        clip = catalog.known_clips([clip_id]).get(clip_id)
-        row = catalog.clip_row(clip_id)
-        if row is None or clip is None:
+        row = rows.get(clip_id)
+        if row is None:
             problems[clip_id] = "no clips row"
         elif not MD5_RE.match(row["md5"]):
             problems[clip_id] = f"malformed md5 {row['md5']!r}"
-        elif not any(s.online for s in clip):
+        elif not row["online"]:
             problems[clip_id] = "no online source path"
     return AssetCheckResult(
         passed=not problems,
