@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python bench/scan.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/probe.py
+	$(BIN)/python bench/pipeline.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

@@ -61,6 +61,7 @@ class CatalogApp:
         on_plan: Callable[[int], None] | None = None,
         on_progress: ProgressFn | None = None,
         log_level: str = "WARNING",
+        asset_config: dict[str, dict] | None = None,
     ) -> IngestSummary:
         report = scan(list(paths), self.store, on_file=on_scan, record=not dry_run)
         plan = plan_ingest(report, self.store, limit=limit)
@@ -75,6 +76,7 @@ class CatalogApp:
         results = execute_clips(
             self.defs, self.instance, plan.new_clips, steps,
             mode=mode, batch_size=size, on_progress=on_progress, stats=self.last_stats, log_level=log_level,
+            asset_config=asset_config,
         )
         refresh_steps = [s for s in REFRESH_STEPS if s in steps]
         results.update(

@@ -9,6 +9,8 @@ from catalog_assets.io_manager import CatalogIOManager
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.database import resolve_database
 from catalog_resources.exiftool_probe import ExifToolProbe
+from catalog_resources.ffmpeg_runner import FFmpegRunner
+from catalog_resources.media_store import MediaStore
 from catalog_resources.mediainfo_probe import MediaInfoProbe
 from catalog_resources.pyav_probe import PyAVProbe
 from catalog_resources.settings import CatalogSettings, load_settings
@@ -30,6 +32,8 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "pyav": PyAVProbe(),
             "mediainfo": MediaInfoProbe(),
             "exiftool": ExifToolProbe(),
+            "ffmpeg": FFmpegRunner(cache_dir=str(settings.home / "cache")),
+            "media": MediaStore(media_dir=str(settings.media_dir)),
         },
     )
 

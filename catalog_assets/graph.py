@@ -6,9 +6,10 @@ from catalog_assets.catalog_record import catalog_record
 from catalog_assets.checks import catalog_record_present, clip_source_verified, technical_metadata_essentials
 from catalog_assets.clip_source import clip_source
 from catalog_assets.partitions import clips_partitions
+from catalog_assets.proxy import proxy
 from catalog_assets.technical_metadata import technical_metadata
 
-ASSETS = [clip_source, technical_metadata, catalog_record]  # graph order: what `steps` lists
+ASSETS = [clip_source, technical_metadata, proxy, catalog_record]  # graph order: what `steps` lists
 CHECKS = [clip_source_verified, technical_metadata_essentials, catalog_record_present]
 INGEST_JOB_NAME = "ingest_job"
 

@@ -107,6 +107,7 @@ def execute_clips(
     on_progress: ProgressFn | None = None,
     stats: RunStats | None = None,
     log_level: str = "WARNING",
+    asset_config: dict[str, dict] | None = None,
 ) -> dict[str, ClipRunResult]:
     """Materialize `asset_names` for each clip; returns one result per clip, failures isolated per clip."""
     job = defs.resolve_job_def(INGEST_JOB_NAME)
@@ -124,7 +125,10 @@ def execute_clips(
             instance=instance,
             asset_selection=selection,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": log_level}}},
+                "ops": {name: {"config": cfg} for name, cfg in (asset_config or {}).items() if name in asset_names},
+            },
             **kwargs,
         )
         seconds = time.monotonic() - started

@@ -17,15 +17,17 @@ from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputCo
 from pydantic import BaseModel
 
 from catalog_resources.catalog_resource import CatalogStore
+from catalog_resources.media_models import DerivedMedia
 from catalog_resources.models import CatalogRecord, ClipSource
 from catalog_resources.technical_models import TechnicalMetadata
 
-Writer = Callable[[CatalogStore, psycopg.Connection, BaseModel], int]
+Writer = Callable[[CatalogStore, psycopg.Connection, BaseModel], int] | None  # None: sidecar only
 
 # asset name -> (model class, writer). A new asset registers its tables here.
 ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
     "clip_source": (ClipSource, lambda store, conn, m: store.write_clip_source(conn, m)),
     "technical_metadata": (TechnicalMetadata, lambda store, conn, m: store.write_technical_metadata(conn, m)),
+    "proxy": (DerivedMedia, None),  # files under media/<clip>/; the sidecar says where
     "catalog_record": (CatalogRecord, lambda store, conn, m: store.write_catalog_record(conn, m)),
 }
 
@@ -58,8 +60,9 @@ class CatalogIOManager(ConfigurableIOManager):
         sidecars = []
         with self.catalog.connect() as conn:
             for clip_id, model in obj.items():
-                with conn.transaction():
-                    rows += writer(self.catalog, conn, model)
+                if writer is not None:
+                    with conn.transaction():
+                        rows += writer(self.catalog, conn, model)
                 path = sidecar_path(self.media_dir, clip_id, asset_name)
                 write_sidecar(path, model)
                 sidecars.append(str(path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,8 @@ def ingest(
     enable: Annotated[list[str] | None, typer.Option(help="Steps to turn on (comma separated).")] = None,
     disable: Annotated[list[str] | None, typer.Option(help="Steps to turn off (comma separated).")] = None,
     config: Annotated[Path | None, typer.Option(help='Pipeline config JSON: {"steps": {"name": true}}.')] = None,
+    compression_fps: Annotated[float | None, typer.Option(help="Proxy frame rate (default 5).", min=0.1)] = None,
+    compression_bitrate: Annotated[str | None, typer.Option(help="Proxy maximum bitrate, e.g. 1000k (default).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")] = False,
 ) -> None:
     """Scan PATHS, register each new clip as a Dagster partition and materialize its assets.
@@ -136,12 +139,20 @@ def ingest(
       video-catalog ingest /mnt/card1 /mnt/card2 --limit 5 --json
       video-catalog ingest ./shoot --dry-run
       video-catalog ingest ./shoot --disable catalog_record
+      video-catalog ingest ./shoot --compression-fps 2 --compression-bitrate 600k
 
     Exit codes: 0 all cataloged, 1 some files failed, 2 usage or environment error.
     """
     from catalog_assets.steps import select_steps
 
     steps = select_steps(_split(enable), _split(disable), config)
+    proxy_config: dict[str, object] = {}
+    if compression_fps is not None:
+        proxy_config["fps"] = compression_fps
+    if compression_bitrate is not None:
+        if not re.fullmatch(r"\d+(\.\d+)?[kKmM]?", compression_bitrate):
+            _fail(f"--compression-bitrate {compression_bitrate!r}: expected a rate like 1000k or 2M")
+        proxy_config["max_bitrate"] = compression_bitrate
     missing = [p for p in paths if not p.exists()]
     if missing and len(missing) == len(paths):
         _fail(f"{missing[0]}: no such file or folder")
@@ -163,6 +174,7 @@ def ingest(
             on_plan=lambda n: progress.update(clip_task, total=n, visible=True),
             on_progress=lambda n, msg: progress.advance(clip_task, n),
             log_level="CRITICAL",  # the summary names each failure in one line; details stay in the run logs
+            asset_config={"proxy": proxy_config} if proxy_config else None,
         )
     if as_json:
         print(summary.model_dump_json(indent=2))
@@ -287,6 +299,8 @@ def show(
     if len(matches) > 1:
         _fail(f"{clip}: ambiguous, matches {', '.join(matches)}; give more of the id")
     detail = store.clip_detail(matches[0])
+    proxy_sidecar = _settings().media_dir / matches[0] / "proxy.json"
+    detail["proxy"] = json.loads(proxy_sidecar.read_text()) if proxy_sidecar.exists() else None
     if as_json:
         print(json.dumps(detail, indent=2, default=str))
         return

@@ -34,6 +34,18 @@ def _tracks(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Panel
     return Panel(table, title=title, title_align="left")
 
 
+def _proxy(proxy: dict[str, Any] | None) -> Panel | None:
+    if not proxy:
+        return None
+    return _facts("Proxy", [
+        ("video", f"{proxy['proxy_path']}  ({proxy['proxy_width']}x{proxy['proxy_height']}, {proxy['proxy_fps']:g} fps, "
+                  f"{proxy['proxy_codec']} via {proxy['encoder']}{', tone-mapped' if proxy.get('tone_mapped') else ''})"),
+        ("speech audio", proxy.get("audio_path")),
+        ("analysis frames", f"{proxy['analysis_path']}  ({proxy['analysis_frames']} frames, "
+                            f"{proxy['analysis_width']}x{proxy['analysis_height']} gray)"),
+    ])
+
+
 def render_clip(console: Console, clip: dict[str, Any]) -> None:
     tech = clip.get("technical_metadata") or {}
     sources = "\n".join(f"{'online ' if s['online'] else 'offline'}  {s['path']}" for s in clip["sources"])
@@ -76,6 +88,7 @@ def render_clip(console: Console, clip: dict[str, Any]) -> None:
             ("GPS", ", ".join(str(v) for v in (tech.get("gps_latitude"), tech.get("gps_longitude"), tech.get("gps_altitude")) if v is not None)),
             ("software", tech.get("software")),
         ]),
+        _proxy(clip.get("proxy")),
         _tracks("Audio", tech.get("audio_tracks") or [],
                 ["index", "codec", "channels", "channel_layout", "sample_rate", "bit_depth", "language", "title", "is_default"]),
         _tracks("Subtitles", tech.get("subtitle_tracks") or [], ["index", "codec", "language", "title", "is_default", "is_forced"]),

@@ -73,13 +73,15 @@ def test_ingest_catalogs_every_clip_and_rerun_changes_nothing(catalog_env, foota
     # Dagster saw one partition and one materialization per clip for each asset
     instance = dagster_instance()
     assert set(instance.get_dynamic_partitions("clips")) == clip_ids
-    for asset in ("clip_source", "technical_metadata", "catalog_record"):
+    for asset in ("clip_source", "technical_metadata", "proxy", "catalog_record"):
         assert instance.get_materialized_partitions(AssetKey(asset)) == clip_ids
     runs_before = len(instance.get_runs())
     home = Path(os.environ["VIDEO_CATALOG_HOME"])
     for clip_id in clip_ids:
         sidecar = json.loads((home / "media" / clip_id / "clip_source.json").read_text())
         assert sidecar["clip_id"] == clip_id and len(sidecar["md5"]) == 32
+        proxy = json.loads((home / "media" / clip_id / "proxy.json").read_text())
+        assert Path(proxy["proxy_path"]).is_file() and proxy["proxy_fps"] == 5.0
 
     listed = json.loads(cli("list", "--json").stdout)
     assert {c["clip_id"] for c in listed} == clip_ids
@@ -166,12 +168,13 @@ def test_dry_run_limit_and_bad_arguments(catalog_env, footage, tmp_path):
 
 def test_disabled_step_is_not_materialized_and_per_clip_mode(catalog_env, footage, monkeypatch):
     monkeypatch.setenv("VIDEO_CATALOG_RUN_MODE", "per-clip")
-    code, summary = ingest_json(str(footage), "--disable", "catalog_record,technical_metadata")
+    code, summary = ingest_json(str(footage), "--disable", "catalog_record,technical_metadata,proxy")
     assert code == 0 and len(summary["new"]) == len(CLIPS)
     instance = dagster_instance()
     assert len(instance.get_materialized_partitions(AssetKey("clip_source"))) == len(CLIPS)
     assert instance.get_materialized_partitions(AssetKey("catalog_record")) == set()
     assert instance.get_materialized_partitions(AssetKey("technical_metadata")) == set()
+    assert instance.get_materialized_partitions(AssetKey("proxy")) == set()
     assert len(instance.get_runs()) == len(CLIPS)  # one run per clip
     assert rows("SELECT count(*) FROM catalog_records")[0][0] == 0
 
@@ -218,7 +221,7 @@ def test_ui_serves_the_asset_graph_with_one_partition_per_clip(catalog_env, foot
                 continue
         assert answer is not None, "the UI did not answer within 120 s"
         nodes = {tuple(n["assetKey"]["path"]): set(n["partitionKeys"]) for n in answer["data"]["assetNodes"]}
-        assert nodes == {("clip_source",): clip_ids, ("technical_metadata",): clip_ids, ("catalog_record",): clip_ids}
+        assert nodes == {(name,): clip_ids for name in ("clip_source", "technical_metadata", "proxy", "catalog_record")}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

@@ -1,0 +1,99 @@
+"""Pipeline benchmark: CPU seconds of the per-clip work against one full decode of the same clip.
+
+Makes a 60 s 1080p25 H.264 clip (--seconds), then measures, in one run:
+- baseline: `ffmpeg -i clip -f null -`, a full decode and nothing else;
+- ours: technical_metadata (PyAV + MediaInfo + ExifTool + reconcile) and the proxy pass (one decode
+  split into proxy, 16 kHz audio and analysis frames). Thumbnails and frame analysis join this figure
+  when those assets land.
+CPU seconds are user + system of this process and its children (getrusage), so the two cores doing
+the work in parallel are counted, not hidden. Prints the ratio ours / baseline (goal: at most 1.6,
+i.e. the clip is decoded about once) and one JSON line prefixed "RESULT ".
+
+    .venv/bin/python bench/pipeline.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from catalog_resources.exiftool_probe import ExifToolProbe  # noqa: E402
+from catalog_resources.ffmpeg_runner import FFmpegRunner  # noqa: E402
+from catalog_resources.media_models import ProxySettings  # noqa: E402
+from catalog_resources.mediainfo_probe import MediaInfoProbe  # noqa: E402
+from catalog_resources.pyav_probe import PyAVProbe  # noqa: E402
+from catalog_resources.reconcile import reconcile  # noqa: E402
+from catalog_resources.sample_footage import ClipSpec, make_clip, require_ffmpeg  # noqa: E402
+
+
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure(label: str, work) -> tuple[float, float]:
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
+    work()
+    cpu, wall = cpu_seconds() - cpu0, time.perf_counter() - wall0
+    print(f"  {label:<22} {cpu:7.2f} CPU s  {wall:7.2f} wall s")
+    return cpu, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="vc-pipeline-bench-"))
+    try:
+        clip = make_clip(folder / "clip.mp4", ClipSpec(name="clip.mp4", width=1920, height=1080, fps=25,
+                                                       seconds=args.seconds, extra=["-b:v", "8M"]))
+        print(f"{clip.name}: {args.seconds:g} s 1920x1080p25 H.264, {clip.stat().st_size / 1e6:.1f} MB")
+        ffmpeg = require_ffmpeg()
+        base_cpu, base_wall = measure("full decode (ffmpeg)", lambda: subprocess.run(
+            [ffmpeg, "-nostdin", "-loglevel", "error", "-i", str(clip), "-f", "null", "-"], check=True))
+
+        pyav, mediainfo, exiftool = PyAVProbe(), MediaInfoProbe(), ExifToolProbe()
+        runner = FFmpegRunner(cache_dir=str(folder / "cache"))
+        runner.select_encoder()  # cached per machine in real use
+        facts = {}
+
+        def technical() -> None:
+            facts["meta"] = reconcile("bench", clip, clip.stat().st_size, pyav.probe(clip), mediainfo.probe(clip),
+                                      exiftool.probe(clip))
+
+        def proxy() -> None:
+            meta = facts["meta"]
+            runner.derive("bench", clip, folder / "out", ProxySettings(), duration=meta.duration_seconds,
+                          has_audio=bool(meta.audio_tracks), hdr_transfer=meta.transfer_characteristics,
+                          sample_aspect=meta.sample_aspect_ratio)
+
+        try:
+            tech_cpu, tech_wall = measure("technical_metadata", technical)
+            proxy_cpu, proxy_wall = measure("proxy (one pass)", proxy)
+        finally:
+            exiftool.close()
+        ours = tech_cpu + proxy_cpu
+        ratio = ours / base_cpu if base_cpu else None
+        print(f"ours / full decode: {ratio:.2f}x CPU  (goal <= 1.6x)")
+        print("RESULT " + json.dumps({
+            "seconds": args.seconds, "baseline_cpu_s": round(base_cpu, 2), "baseline_wall_s": round(base_wall, 2),
+            "technical_metadata_cpu_s": round(tech_cpu, 2), "proxy_cpu_s": round(proxy_cpu, 2),
+            "proxy_wall_s": round(proxy_wall, 2), "technical_metadata_wall_s": round(tech_wall, 2),
+            "ratio_cpu": round(ratio, 2) if ratio else None,
+        }, sort_keys=True))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Models of the binary products made from a clip (files under <home>/media/<clip id>/)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ProxySettings(BaseModel):
+    """The spec's compression defaults for the proxy the AI analyzers watch."""
+
+    fps: float = Field(default=5.0, gt=0)
+    max_dimension: int = Field(default=1280, ge=64)
+    crf: int = Field(default=23, ge=0, le=51)
+    max_bitrate: str = Field(default="1000k", pattern=r"^\d+(\.\d+)?[kKmM]?$")
+    audio_bitrate: str = Field(default="128k", pattern=r"^\d+[kK]$")
+    analysis_width: int = Field(default=64, ge=16, le=320, description="Gray analysis frames, at source rate.")
+
+
+class DerivedMedia(BaseModel):
+    """What one decode pass made: proxy, speech audio, analysis stream."""
+
+    clip_id: str
+    proxy_path: str
+    proxy_width: int
+    proxy_height: int
+    proxy_fps: float
+    proxy_codec: str
+    proxy_bytes: int
+    encoder: str
+    audio_path: str | None = None  # 16 kHz mono WAV for speech models; None when the clip has no audio
+    audio_sample_rate: int | None = None
+    analysis_path: str
+    analysis_width: int
+    analysis_height: int
+    analysis_frames: int
+    tone_mapped: bool = False
+    settings: ProxySettings
+    seconds: float
+    speed: float | None = Field(default=None, description="Seconds of footage per second of work.")
