@@ -20,6 +20,7 @@ class ProxyConfig(Config):
     fps: float = Field(default=5.0, gt=0)
     max_dimension: int = 1280
     crf: int = 23
+    preset: str = "superfast"
     max_bitrate: str = "1000k"
     audio_bitrate: str = "128k"
 

@@ -102,8 +102,9 @@ class FFmpegRunner(ConfigurableResource):
         graph = (
             f"[0:v:0]{square}split=2[p0][a0];"
             f"[p0]fps={settings.fps},{tone}"
-            f"scale='if(gte(iw,ih),min({m},iw),-2)':'if(gte(iw,ih),-2,min({m},ih))',format=yuv420p[proxy];"
-            f"[a0]scale={settings.analysis_width}:-2,format=gray[analysis]"
+            f"scale='if(gte(iw,ih),min({m},iw),-2)':'if(gte(iw,ih),-2,min({m},ih))':flags=bilinear,format=yuv420p[proxy];"
+            # every source frame goes through this branch: the cheapest scaler (64 px needs no more)
+            f"[a0]scale={settings.analysis_width}:-2:flags=fast_bilinear,format=gray[analysis]"
         )
         args = [self._binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(source),
                 "-filter_complex", graph, "-map", "[proxy]"]
@@ -111,7 +112,7 @@ class FFmpegRunner(ConfigurableResource):
             args += ["-map", "0:a:0"]
         args += ["-c:v", encoder]
         if encoder == "libx264":
-            args += ["-preset", "veryfast", "-crf", str(settings.crf)]
+            args += ["-preset", settings.preset, "-crf", str(settings.crf)]
         args += ["-maxrate", settings.max_bitrate, "-bufsize", _double(settings.max_bitrate)]
         if has_audio:
             args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-ac", "2"]

@@ -11,6 +11,7 @@ class ProxySettings(BaseModel):
     fps: float = Field(default=5.0, gt=0)
     max_dimension: int = Field(default=1280, ge=64)
     crf: int = Field(default=23, ge=0, le=51)
+    preset: str = Field(default="superfast", description="libx264 preset: the proxy is for viewing and AI at 5 fps.")
     max_bitrate: str = Field(default="1000k", pattern=r"^\d+(\.\d+)?[kKmM]?$")
     audio_bitrate: str = Field(default="128k", pattern=r"^\d+[kK]$")
     analysis_width: int = Field(default=64, ge=16, le=320, description="Gray analysis frames, at source rate.")
