@@ -33,7 +33,7 @@ def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
 @asset(
     partitions_def=clips_partitions,
     backfill_policy=BackfillPolicy.single_run(),
-    deps=["clip_source", "technical_metadata"],
+    deps=["clip_source", "technical_metadata", "thumbnails"],
     code_version="1",
     io_manager_key="catalog_io_manager",
     group_name="catalog",

@@ -13,6 +13,7 @@ from catalog_resources.ffmpeg_runner import FFmpegRunner
 from catalog_resources.media_store import MediaStore
 from catalog_resources.mediainfo_probe import MediaInfoProbe
 from catalog_resources.pyav_probe import PyAVProbe
+from catalog_resources.thumbnailer import Thumbnailer
 from catalog_resources.settings import CatalogSettings, load_settings
 from catalog_sensors.footage_sensor import build_footage_sensor
 
@@ -34,6 +35,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "exiftool": ExifToolProbe(),
             "ffmpeg": FFmpegRunner(cache_dir=str(settings.home / "cache")),
             "media": MediaStore(media_dir=str(settings.media_dir)),
+            "thumbnailer": Thumbnailer(),
         },
     )
 

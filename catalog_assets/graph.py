@@ -8,8 +8,9 @@ from catalog_assets.clip_source import clip_source
 from catalog_assets.partitions import clips_partitions
 from catalog_assets.proxy import proxy
 from catalog_assets.technical_metadata import technical_metadata
+from catalog_assets.thumbnails import thumbnails
 
-ASSETS = [clip_source, technical_metadata, proxy, catalog_record]  # graph order: what `steps` lists
+ASSETS = [clip_source, technical_metadata, proxy, thumbnails, catalog_record]  # graph order: what `steps` lists
 CHECKS = [clip_source_verified, technical_metadata_essentials, catalog_record_present]
 INGEST_JOB_NAME = "ingest_job"
 

@@ -299,14 +299,39 @@ def show(
     if len(matches) > 1:
         _fail(f"{clip}: ambiguous, matches {', '.join(matches)}; give more of the id")
     detail = store.clip_detail(matches[0])
-    proxy_sidecar = _settings().media_dir / matches[0] / "proxy.json"
-    detail["proxy"] = json.loads(proxy_sidecar.read_text()) if proxy_sidecar.exists() else None
+    for product in ("proxy", "thumbnails"):
+        sidecar = _settings().media_dir / matches[0] / f"{product}.json"
+        detail[product] = json.loads(sidecar.read_text()) if sidecar.exists() else None
     if as_json:
         print(json.dumps(detail, indent=2, default=str))
         return
     from catalog_cli.show_view import render_clip
 
     render_clip(out, detail)
+
+
+@app.command("open")
+@handles_errors
+def open_clip(
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix, or a file path.")],
+) -> None:
+    """Open the clip's contact sheet in the desktop's image viewer (prints the path where there is none).
+
+    Example:
+      video-catalog open 3f9a2c1d
+    """
+    store = _catalog_db()[1]
+    matches = store.resolve_clip(clip)
+    if len(matches) != 1:
+        _fail(f"{clip}: " + ("ambiguous, matches " + ", ".join(matches) if matches else "no cataloged clip has this id, id prefix or path"))
+    sidecar = _settings().media_dir / matches[0] / "thumbnails.json"
+    if not sidecar.exists():
+        _fail(f"clip {matches[0]} has no thumbnails yet; run: video-catalog ingest <its folder> (step thumbnails)")
+    sheet = json.loads(sidecar.read_text()).get("contact_sheet_path")
+    viewer = shutil.which("xdg-open") or shutil.which("open")
+    if viewer and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin"):
+        subprocess.Popen([viewer, sheet], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(sheet)
 
 
 @app.command()

@@ -46,6 +46,21 @@ def _proxy(proxy: dict[str, Any] | None) -> Panel | None:
     ])
 
 
+def _thumbnails(thumbs: dict[str, Any] | None) -> Panel | None:
+    if not thumbs:
+        return None
+    kept = thumbs.get("thumbnails") or []
+    rejected = ", ".join(f"{count} {reason}" for reason, count in (thumbs.get("rejected") or {}).items())
+    return _facts("Thumbnails", [
+        ("poster", thumbs.get("poster_path")),
+        ("contact sheet", thumbs.get("contact_sheet_path")),
+        ("frames", f"{len(kept)} kept of {thumbs.get('candidates')} candidates ({thumbs.get('frames_decoded')} decoded)"
+                   + (f"; dropped {rejected}" if rejected else "")),
+        ("at", ", ".join(f"{t['pts_seconds']:.2f}s" for t in kept[:12]) + (" ..." if len(kept) > 12 else "")),
+        ("tone-mapped", "yes (HDR to SDR BT.709)" if thumbs.get("tone_mapped") else None),
+    ])
+
+
 def render_clip(console: Console, clip: dict[str, Any]) -> None:
     tech = clip.get("technical_metadata") or {}
     sources = "\n".join(f"{'online ' if s['online'] else 'offline'}  {s['path']}" for s in clip["sources"])
@@ -89,6 +104,7 @@ def render_clip(console: Console, clip: dict[str, Any]) -> None:
             ("software", tech.get("software")),
         ]),
         _proxy(clip.get("proxy")),
+        _thumbnails(clip.get("thumbnails")),
         _tracks("Audio", tech.get("audio_tracks") or [],
                 ["index", "codec", "channels", "channel_layout", "sample_rate", "bit_depth", "language", "title", "is_default"]),
         _tracks("Subtitles", tech.get("subtitle_tracks") or [], ["index", "codec", "language", "title", "is_default", "is_forced"]),

@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from catalog_resources.models import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, ScannedFile, SourcePath
+from catalog_resources.media_models import ThumbnailSet
 from catalog_resources.technical_models import TechnicalMetadata
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -334,6 +335,20 @@ class CatalogQueries:
                 ],
             )
         return 1 + len(meta.audio_tracks) + len(meta.subtitle_tracks)
+
+    def write_thumbnails(self, conn: psycopg.Connection, thumbs: ThumbnailSet) -> int:
+        conn.execute("DELETE FROM thumbnails WHERE clip_id = %s", (thumbs.clip_id,))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO thumbnails (clip_id, thumbnail_index, frame_number, pts_seconds, paths, width, height,"
+                " score, is_poster) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (thumbs.clip_id, t.index, t.frame_number, t.pts_seconds, Jsonb(t.paths), t.width, t.height,
+                     t.score, t.is_poster)
+                    for t in thumbs.thumbnails
+                ],
+            )
+        return len(thumbs.thumbnails)
 
     def write_catalog_record(self, conn: psycopg.Connection, record: CatalogRecord) -> int:
         values = record.model_dump()

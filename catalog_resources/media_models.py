@@ -38,3 +38,30 @@ class DerivedMedia(BaseModel):
     settings: ProxySettings
     seconds: float
     speed: float | None = Field(default=None, description="Seconds of footage per second of work.")
+
+
+class Thumbnail(BaseModel):
+    index: int
+    pts_seconds: float
+    frame_number: int | None = None
+    paths: dict[str, str] = Field(default_factory=dict, description="size label (e.g. '320') -> file")
+    width: int  # of the largest size written
+    height: int
+    score: float
+    sharpness: float
+    entropy: float
+    brightness: float
+    is_poster: bool = False
+
+
+class ThumbnailSet(BaseModel):
+    clip_id: str
+    thumbnails: list[Thumbnail] = Field(default_factory=list)
+    poster_path: str | None = None
+    contact_sheet_path: str | None = None
+    contact_sheet_size: tuple[int, int] | None = None
+    candidates: int = 0
+    frames_decoded: int = 0
+    rejected: dict[str, int] = Field(default_factory=dict, description="reason -> candidate count")
+    tone_mapped: bool = False
+    seconds: float = 0.0

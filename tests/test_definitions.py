@@ -16,7 +16,7 @@ def test_definitions_load_and_validate(tmp_path):
     defs = build_definitions(CatalogSettings(home=tmp_path, database_url="postgresql://u@/db?host=/nowhere"))
     Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"clip_source", "technical_metadata", "proxy", "catalog_record"}
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.code_version, key
@@ -36,17 +36,18 @@ def test_module_level_definitions_import_in_a_fresh_process(tmp_path):
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "4"
+    assert result.stdout.strip() == "5"
 
 
 def test_steps_come_from_the_asset_definitions(tmp_path):
     steps = {s.name: s for s in pipeline_steps()}
-    assert list(steps) == ["clip_source", "technical_metadata", "proxy", "catalog_record"]
+    assert list(steps) == ["clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"]
     assert steps["clip_source"].required and "MD5" in steps["clip_source"].description
-    assert select_steps() == ["clip_source", "technical_metadata", "proxy", "catalog_record"]
-    assert select_steps(disable=["catalog_record"]) == ["clip_source", "technical_metadata", "proxy"]
+    assert select_steps() == ["clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"]
+    assert select_steps(disable=["catalog_record"]) == ["clip_source", "technical_metadata", "proxy", "thumbnails"]
     config = tmp_path / "pipeline.json"
-    config.write_text(json.dumps({"steps": {"catalog_record": False, "technical_metadata": False, "proxy": False}}))
+    config.write_text(json.dumps({"steps": {"catalog_record": False, "technical_metadata": False, "proxy": False,
+                                            "thumbnails": False}}))
     assert select_steps(config=config) == ["clip_source"]
     assert select_steps(enable=["catalog_record"], config=config) == ["clip_source", "catalog_record"]
     with pytest.raises(StepSelectionError, match="unknown step"):
@@ -59,5 +60,5 @@ def test_steps_command_lists_assets_as_json():
     result = subprocess.run([sys.executable, "-m", "catalog_cli.main", "steps", "--json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
-    assert [s["name"] for s in listed] == ["clip_source", "technical_metadata", "proxy", "catalog_record"]
+    assert [s["name"] for s in listed] == ["clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"]
     assert all(s["description"] for s in listed)

@@ -1,0 +1,223 @@
+"""Thumbnails and a contact sheet, by seeking to keyframes (never decoding the whole clip).
+
+Candidates are spread evenly over the clip; each is the keyframe at or before its time, decoded
+alone, so cost grows with the number of thumbnails, not with clip length. Each candidate is scored
+for sharpness (variance of the Laplacian), information (entropy) and exposure; black, flat and
+near-duplicate frames are dropped; the best is the poster. Frames are shown as displayed: rotation
+applied, anamorphic pixels made square, HDR (PQ, HLG) tone-mapped to SDR BT.709.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+from dagster import ConfigurableResource
+from PIL import Image, ImageDraw, ImageFont
+from pydantic import Field
+
+from catalog_resources.media_models import Thumbnail, ThumbnailSet
+from catalog_resources.tone_map import tone_map
+
+HDR_TRANSFERS = {"smpte2084", "arib-std-b67"}
+
+
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    return rgb[..., :3].astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+def frame_scores(rgb: np.ndarray) -> dict[str, float]:
+    """Sharpness (Laplacian variance on a 256 px copy, so resolution does not change it), entropy, brightness."""
+    image = Image.fromarray(rgb)
+    image.thumbnail((256, 256))
+    gray = _gray(np.asarray(image))
+    lap = (-4 * gray[1:-1, 1:-1] + gray[:-2, 1:-1] + gray[2:, 1:-1] + gray[1:-1, :-2] + gray[1:-1, 2:])
+    histogram = np.bincount(np.clip(gray, 0, 255).astype(np.uint8).ravel(), minlength=256).astype(np.float64)
+    p = histogram[histogram > 0] / histogram.sum()
+    return {
+        "sharpness": float(lap.var()) if lap.size else 0.0,
+        "entropy": float(-(p * np.log2(p)).sum()),
+        "brightness": float(gray.mean()),
+        "contrast": float(gray.std()),
+    }
+
+
+def _signature(rgb: np.ndarray) -> np.ndarray:
+    small = Image.fromarray(rgb).resize((32, 18), Image.Resampling.BILINEAR)
+    return _gray(np.asarray(small))
+
+
+def _timecode(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{int((seconds - whole) * 100):02d}"
+
+
+class Thumbnailer(ConfigurableResource):
+    count: int = Field(default=30, ge=1, le=200, description="Candidate frames per clip.")
+    sizes: list[int] = Field(default=[320, 1280], description="Long-side pixel sizes written per kept frame.")
+    image_format: str = Field(default="webp", pattern="^(webp|jpeg)$")
+    quality: int = Field(default=80, ge=1, le=100)
+    sheet_columns: int = Field(default=5, ge=1)
+    black_level: float = Field(default=16.0, description="Mean luma (0-255) below which a frame is black.")
+    flat_contrast: float = Field(default=4.0, description="Luma standard deviation below which a frame is flat.")
+    duplicate_distance: float = Field(default=1.5, description="Mean luma difference (32x18) under which frames repeat.")
+
+    def extract(
+        self,
+        clip_id: str,
+        source: Path,
+        out_dir: Path,
+        *,
+        transfer: str | None = None,
+        sample_aspect: str | None = None,
+        rotation: int = 0,
+    ) -> ThumbnailSet:
+        started = time.monotonic()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        result = ThumbnailSet(clip_id=clip_id, tone_mapped=transfer in HDR_TRANSFERS)
+        frames = self._candidates(source, transfer, result)
+        kept: list[tuple[float, np.ndarray, dict[str, float]]] = []
+        rejected: dict[str, int] = {}
+        signatures: list[np.ndarray] = []
+        for pts, rgb in frames:
+            rgb = self._as_displayed(rgb, sample_aspect, rotation)
+            scores = frame_scores(rgb)
+            reason = None
+            if scores["brightness"] < self.black_level:
+                reason = "black"
+            elif scores["contrast"] < self.flat_contrast:
+                reason = "flat"
+            else:
+                signature = _signature(rgb)
+                if any(np.abs(signature - s).mean() < self.duplicate_distance for s in signatures):
+                    reason = "near_duplicate"
+                else:
+                    signatures.append(signature)
+            if reason:
+                rejected[reason] = rejected.get(reason, 0) + 1
+                continue
+            kept.append((pts, rgb, scores))
+        if not kept and frames:  # an all-black clip still gets one frame to show
+            pts, rgb = frames[len(frames) // 2]
+            rgb = self._as_displayed(rgb, sample_aspect, rotation)
+            kept.append((pts, rgb, frame_scores(rgb)))
+        result.rejected = rejected
+        self._write(result, kept, out_dir)
+        result.seconds = time.monotonic() - started
+        return result
+
+    # ---- decoding ------------------------------------------------------------------------------------
+
+    def _candidates(self, source: Path, transfer: str | None, result: ThumbnailSet) -> list[tuple[float, np.ndarray]]:
+        """Keyframe at or before each evenly spaced time; frames already seen are not decoded twice."""
+        with av.open(str(source), metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            tb = stream.time_base
+            start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
+            if stream.duration:
+                duration = float(stream.duration * tb)
+            else:
+                duration = container.duration / 1e6 if container.duration else 0.0
+            count = max(1, min(self.count, int(duration * float(stream.average_rate or 25)) or 1))
+            targets = [start + duration * (i + 0.5) / count for i in range(count)]
+            result.candidates = len(targets)
+            seen: set[int] = set()
+            frames: list[tuple[float, np.ndarray]] = []
+            for target in targets:
+                container.seek(int(target / tb), stream=stream, backward=True, any_frame=False)
+                for frame in container.decode(stream):
+                    result.frames_decoded += 1
+                    if frame.pts is None or frame.pts in seen:
+                        break
+                    seen.add(frame.pts)
+                    frames.append((float(frame.pts * tb), self._rgb(frame, transfer)))
+                    break
+            return frames
+
+    @staticmethod
+    def _rgb(frame: av.VideoFrame, transfer: str | None) -> np.ndarray:
+        if transfer in HDR_TRANSFERS:
+            wide = frame.to_ndarray(format="rgb48le").astype(np.float32) / 65535.0
+            return tone_map(wide, transfer)
+        return frame.to_ndarray(format="rgb24")
+
+    @staticmethod
+    def _as_displayed(rgb: np.ndarray, sample_aspect: str | None, rotation: int) -> np.ndarray:
+        image = Image.fromarray(rgb)
+        if sample_aspect and sample_aspect not in ("1:1", "0:1"):
+            num, den = (int(x) for x in sample_aspect.split(":"))
+            if num > 0 and den > 0:
+                image = image.resize((round(image.width * num / den), image.height), Image.Resampling.LANCZOS)
+        if rotation % 360:
+            image = image.rotate(-rotation, expand=True)  # clockwise, as the display matrix asks
+        return np.asarray(image)
+
+    # ---- writing ------------------------------------------------------------------------------------
+
+    def _save(self, image: Image.Image, path: Path) -> None:
+        tmp = path.with_name(f".partial-{path.name}")
+        kwargs = {"quality": self.quality}
+        image.save(tmp, format="WEBP" if self.image_format == "webp" else "JPEG", **kwargs)
+        os.replace(tmp, path)
+
+    def _write(self, result: ThumbnailSet, kept: list, out_dir: Path) -> None:
+        ext = "webp" if self.image_format == "webp" else "jpg"
+        best = max(range(len(kept)), key=lambda i: self._score(kept[i][2])) if kept else None
+        for index, (pts, rgb, scores) in enumerate(kept):
+            image = Image.fromarray(rgb)
+            paths: dict[str, str] = {}
+            size = image.size
+            for long_side in sorted(self.sizes):
+                scaled = image.copy()
+                scaled.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)  # never upscales
+                path = out_dir / f"thumb_{index:03d}_{long_side}.{ext}"
+                self._save(scaled, path)
+                paths[str(long_side)] = str(path)
+                size = scaled.size
+            result.thumbnails.append(Thumbnail(
+                index=index, pts_seconds=round(pts, 4), paths=paths, width=size[0], height=size[1],
+                score=round(self._score(scores), 3), sharpness=round(scores["sharpness"], 2),
+                entropy=round(scores["entropy"], 3), brightness=round(scores["brightness"], 2),
+                is_poster=index == best,
+            ))
+        if best is not None:
+            poster = result.thumbnails[best]
+            result.poster_path = poster.paths[str(max(self.sizes))]
+        result.contact_sheet_path, result.contact_sheet_size = self._contact_sheet(kept, out_dir, ext)
+
+    @staticmethod
+    def _score(scores: dict[str, float]) -> float:
+        """0-100: information and sharpness, penalised when far from mid exposure."""
+        sharp = min(np.log1p(scores["sharpness"]) / np.log1p(2000.0), 1.0)
+        info = min(scores["entropy"] / 8.0, 1.0)
+        exposure = 1.0 - min(abs(scores["brightness"] - 118.0) / 118.0, 1.0)
+        return 100.0 * (0.45 * sharp + 0.35 * info + 0.20 * exposure)
+
+    def _contact_sheet(self, kept: list, out_dir: Path, ext: str) -> tuple[str | None, tuple[int, int] | None]:
+        if not kept:
+            return None, None
+        tile_w = 320
+        tiles = []
+        for pts, rgb, _scores in kept:
+            image = Image.fromarray(rgb)
+            image.thumbnail((tile_w, tile_w), Image.Resampling.LANCZOS)
+            tiles.append((pts, image))
+        tile_h = max(t.height for _, t in tiles)
+        caption, gap = 22, 6
+        columns = min(self.sheet_columns, len(tiles))
+        rows = (len(tiles) + columns - 1) // columns
+        sheet = Image.new("RGB", (columns * (tile_w + gap) + gap, rows * (tile_h + caption + gap) + gap), (24, 24, 24))
+        draw = ImageDraw.Draw(sheet)
+        font = ImageFont.load_default(size=14)
+        for i, (pts, tile) in enumerate(tiles):
+            x = gap + (i % columns) * (tile_w + gap)
+            y = gap + (i // columns) * (tile_h + caption + gap)
+            sheet.paste(tile, (x + (tile_w - tile.width) // 2, y + (tile_h - tile.height) // 2))
+            draw.text((x + 4, y + tile_h + 3), _timecode(pts), fill=(230, 230, 230), font=font)
+        path = out_dir / f"contact_sheet.{ext}"
+        self._save(sheet, path)
+        return str(path), sheet.size
