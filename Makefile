@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/probe.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/thumbnails.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)
