@@ -2,9 +2,9 @@
 
 import time
 
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MetadataValue
 
-from catalog_assets.partitions import clips_partitions
+from catalog_assets.partitions import clip_asset
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.models import CatalogRecord, ClipFacts
 
@@ -30,15 +30,11 @@ def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
     return CatalogRecord(**facts, **extra, paths=row["paths"], status=row["status"], document=document)
 
 
-@asset(
-    partitions_def=clips_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
+@clip_asset(
     deps=["clip_source", "technical_metadata", "thumbnails"],
     code_version="1",
-    io_manager_key="catalog_io_manager",
     group_name="catalog",
     kinds={"postgres"},
-    metadata={"video_catalog/default_enabled": True, "video_catalog/required": False},
 )
 def catalog_record(context: AssetExecutionContext, catalog: CatalogStore) -> dict[str, CatalogRecord]:
     """Builds the clip's search row (name, paths, duration, size, checksum, status and a text document)

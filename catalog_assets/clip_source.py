@@ -5,9 +5,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dagster import AssetExecutionContext, BackfillPolicy, Failure, MetadataValue, asset
+from dagster import AssetExecutionContext, Failure, MetadataValue
 
-from catalog_assets.partitions import clips_partitions
+from catalog_assets.partitions import clip_asset
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.fingerprint import full_hashes
 from catalog_resources.models import ClipSource, FingerprintCollision, SourcePath
@@ -106,14 +106,11 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
     )
 
 
-@asset(
-    partitions_def=clips_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
+@clip_asset(
     code_version="1",
-    io_manager_key="catalog_io_manager",
     group_name="ingest",
     kinds={"python", "postgres"},
-    metadata={"video_catalog/default_enabled": True, "video_catalog/required": True},
+    required=True,
 )
 def clip_source(context: AssetExecutionContext, catalog: CatalogStore) -> dict[str, ClipSource]:
     """Confirms each original is a decodable video (PyAV decodes its first frame), computes the full MD5

@@ -3,10 +3,10 @@
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, BackfillPolicy, Config, MetadataValue, RetryPolicy, asset
+from dagster import AssetExecutionContext, Config, MetadataValue, RetryPolicy
 from pydantic import Field
 
-from catalog_assets.partitions import clips_partitions
+from catalog_assets.partitions import clip_asset
 from catalog_resources.ffmpeg_runner import FFmpegRunner
 from catalog_resources.media_models import DerivedMedia, ProxySettings
 from catalog_resources.media_store import MediaStore
@@ -25,16 +25,12 @@ class ProxyConfig(Config):
     audio_bitrate: str = "128k"
 
 
-@asset(
-    partitions_def=clips_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
+@clip_asset(
     code_version="1",
-    io_manager_key="catalog_io_manager",
     group_name="media",
     kinds={"ffmpeg"},
     pool="transcode",
     retry_policy=RetryPolicy(max_retries=1),
-    metadata={"video_catalog/default_enabled": True, "video_catalog/required": False},
 )
 def proxy(
     context: AssetExecutionContext,

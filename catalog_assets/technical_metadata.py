@@ -3,9 +3,9 @@
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, BackfillPolicy, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue
 
-from catalog_assets.partitions import clips_partitions
+from catalog_assets.partitions import clip_asset
 from catalog_resources.exiftool_probe import ExifToolProbe
 from catalog_resources.mediainfo_probe import MediaInfoProbe
 from catalog_resources.models import ClipSource
@@ -26,14 +26,10 @@ def _summary(meta: TechnicalMetadata) -> dict[str, object]:
     }
 
 
-@asset(
-    partitions_def=clips_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
+@clip_asset(
     code_version="1",
-    io_manager_key="catalog_io_manager",
     group_name="metadata",
     kinds={"python", "postgres"},
-    metadata={"video_catalog/default_enabled": True, "video_catalog/required": False},
 )
 def technical_metadata(
     context: AssetExecutionContext,

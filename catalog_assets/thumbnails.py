@@ -5,9 +5,9 @@ import io
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, BackfillPolicy, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue
 
-from catalog_assets.partitions import clips_partitions
+from catalog_assets.partitions import clip_asset
 from catalog_resources.media_models import ThumbnailSet
 from catalog_resources.media_store import MediaStore
 from catalog_resources.models import ClipSource
@@ -26,14 +26,10 @@ def data_uri_preview(path: str, width: int = 320) -> str:
     return f"![poster](data:image/jpeg;base64,{base64.b64encode(buffer.getvalue()).decode()})"
 
 
-@asset(
-    partitions_def=clips_partitions,
-    backfill_policy=BackfillPolicy.single_run(),
+@clip_asset(
     code_version="1",
-    io_manager_key="catalog_io_manager",
     group_name="media",
     kinds={"python"},
-    metadata={"video_catalog/default_enabled": True, "video_catalog/required": False},
 )
 def thumbnails(
     context: AssetExecutionContext,

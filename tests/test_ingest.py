@@ -3,7 +3,6 @@ back from the Dagster instance."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
