@@ -31,7 +31,7 @@ def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
 
 
 @clip_asset(
-    deps=["clip_source", "technical_metadata", "thumbnails"],
+    deps=["clip_source", "technical_metadata", "thumbnails", "frame_analysis"],
     code_version="1",
     group_name="catalog",
     kinds={"postgres"},

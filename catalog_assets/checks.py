@@ -7,6 +7,7 @@ from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeve
 
 from catalog_assets.catalog_record import catalog_record
 from catalog_assets.clip_source import clip_source
+from catalog_assets.frame_analysis import frame_analysis
 from catalog_assets.partitions import clips_partitions
 from catalog_assets.technical_metadata import technical_metadata
 from catalog_resources.catalog_resource import CatalogStore
@@ -87,3 +88,25 @@ def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: 
         if missing:
             problems[clip_id] = f"missing {', '.join(missing)}"
     return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(context.partition_keys), "problems": problems})
+
+
+@asset_check(asset=frame_analysis, partitions_def=clips_partitions)
+def frame_analysis_thresholds(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
+    """Flags (warns, never fails) clips whose exposure or sharpness crosses the analyzer's thresholds."""
+    with catalog.connect() as conn:
+        rows = conn.execute(
+            "SELECT clip_id, exposure_warning, exposure_stops, (details->>'is_blurry')::boolean AS blurry "
+            "FROM frame_analysis WHERE clip_id = ANY(%s)",
+            (list(context.partition_keys),),
+        ).fetchall()
+    flagged = {
+        r["clip_id"]: ", ".join(
+            part for part, on in (("exposure", r["exposure_warning"]), ("blur", r["blurry"])) if on
+        )
+        for r in rows
+        if r["exposure_warning"] or r["blurry"]
+    }
+    return AssetCheckResult(
+        passed=not flagged, severity=AssetCheckSeverity.WARN,
+        metadata={"clips_checked": len(context.partition_keys), "flagged": flagged},
+    )

@@ -10,6 +10,7 @@ from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.database import resolve_database
 from catalog_resources.exiftool_probe import ExifToolProbe
 from catalog_resources.ffmpeg_runner import FFmpegRunner
+from catalog_resources.frame_analyzer import FrameAnalyzer
 from catalog_resources.media_store import MediaStore
 from catalog_resources.mediainfo_probe import MediaInfoProbe
 from catalog_resources.pyav_probe import PyAVProbe
@@ -36,6 +37,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "ffmpeg": FFmpegRunner(cache_dir=str(settings.home / "cache")),
             "media": MediaStore(media_dir=str(settings.media_dir)),
             "thumbnailer": Thumbnailer(),
+            "frame_analyzer": FrameAnalyzer(),
         },
     )
 

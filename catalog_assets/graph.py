@@ -3,15 +3,21 @@
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from catalog_assets.catalog_record import catalog_record
-from catalog_assets.checks import catalog_record_present, clip_source_verified, technical_metadata_essentials
+from catalog_assets.checks import (
+    catalog_record_present,
+    clip_source_verified,
+    frame_analysis_thresholds,
+    technical_metadata_essentials,
+)
 from catalog_assets.clip_source import clip_source
+from catalog_assets.frame_analysis import frame_analysis
 from catalog_assets.partitions import clips_partitions
 from catalog_assets.proxy import proxy
 from catalog_assets.technical_metadata import technical_metadata
 from catalog_assets.thumbnails import thumbnails
 
-ASSETS = [clip_source, technical_metadata, proxy, thumbnails, catalog_record]  # graph order: what `steps` lists
-CHECKS = [clip_source_verified, technical_metadata_essentials, catalog_record_present]
+ASSETS = [clip_source, technical_metadata, proxy, thumbnails, frame_analysis, catalog_record]  # graph order: what `steps` lists
+CHECKS = [clip_source_verified, technical_metadata_essentials, frame_analysis_thresholds, catalog_record_present]
 INGEST_JOB_NAME = "ingest_job"
 
 # In-process: one process per step costs 18-29 s per clip on two cores (measured); in-process costs ~1 s.

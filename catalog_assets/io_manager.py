@@ -17,7 +17,7 @@ from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputCo
 from pydantic import BaseModel
 
 from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.media_models import DerivedMedia, ThumbnailSet
+from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models import CatalogRecord, ClipSource
 from catalog_resources.technical_models import TechnicalMetadata
 
@@ -29,6 +29,7 @@ ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
     "technical_metadata": (TechnicalMetadata, lambda store, conn, m: store.write_technical_metadata(conn, m)),
     "proxy": (DerivedMedia, None),  # files under media/<clip>/; the sidecar says where
     "thumbnails": (ThumbnailSet, lambda store, conn, m: store.write_thumbnails(conn, m)),
+    "frame_analysis": (FrameAnalysis, lambda store, conn, m: store.write_frame_analysis(conn, m)),
     "catalog_record": (CatalogRecord, lambda store, conn, m: store.write_catalog_record(conn, m)),
 }
 

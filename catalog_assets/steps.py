@@ -79,4 +79,17 @@ def select_steps(
         if not on and by_name[name].required:
             raise StepSelectionError(f"step {name!r} is required and cannot be disabled")
         chosen[name] = on
-    return [s.name for s in steps if chosen[s.name]]
+    selected = [s.name for s in steps if chosen[s.name]]
+    for assets_def in ASSETS:
+        name = assets_def.key.to_user_string()
+        if name not in selected:
+            continue
+        for input_name, upstream in assets_def.keys_by_input_name.items():
+            if assets_def.op.input_def_named(input_name).dagster_type.is_nothing:
+                continue  # a `deps` edge: ordering only, nothing is loaded
+            needed = upstream.to_user_string()
+            if needed in chosen and not chosen[needed]:
+                raise StepSelectionError(
+                    f"step {name!r} reads {needed!r}, which is disabled: enable {needed} or disable {name} too"
+                )
+    return selected

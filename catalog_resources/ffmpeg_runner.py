@@ -119,7 +119,9 @@ class FFmpegRunner(ConfigurableResource):
         args += ["-movflags", "+faststart", "-f", "mp4", str(partial["proxy"])]
         if has_audio:
             args += ["-map", "0:a:0", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-f", "wav", str(partial["audio"])]
-        args += ["-map", "[analysis]", "-fps_mode", "passthrough", "-c:v", "rawvideo", "-f", "nut", str(partial["analysis"])]
+        # the source's own time base, so VFR timestamps are not rounded to a frame grid
+        args += ["-map", "[analysis]", "-fps_mode", "passthrough", "-enc_time_base", "-1", "-c:v", "rawvideo",
+                 "-f", "nut", str(partial["analysis"])]
         args += ["-progress", "pipe:1", "-nostats"]
         try:
             self._run(args, clip_id, source, duration, on_progress)
@@ -129,7 +131,9 @@ class FFmpegRunner(ConfigurableResource):
         finally:
             for path in partial.values():
                 path.unlink(missing_ok=True)
-        return self._describe(clip_id, final, encoder, settings, bool(tone), has_audio, started, duration)
+        described = self._describe(clip_id, final, encoder, settings, bool(tone), has_audio, started, duration)
+        described.analysis_time_offset = _input_start(source)
+        return described
 
     def _run(self, args, clip_id, source, duration, on_progress) -> None:
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -164,6 +168,14 @@ class FFmpegRunner(ConfigurableResource):
             analysis_frames=frames, tone_mapped=tone_mapped, settings=settings, seconds=seconds,
             speed=round(duration / seconds, 2) if duration and seconds else None,
         )
+
+
+def _input_start(source: Path) -> float:
+    """The input's start time, which ffmpeg subtracts from every output timestamp."""
+    import av
+
+    with av.open(str(source), metadata_errors="ignore") as container:
+        return container.start_time / 1_000_000 if container.start_time else 0.0
 
 
 def _double(rate: str) -> str:

@@ -34,6 +34,9 @@ class DerivedMedia(BaseModel):
     analysis_width: int
     analysis_height: int
     analysis_frames: int
+    analysis_time_offset: float = Field(
+        default=0.0, description="ffmpeg starts outputs at 0: add this to an analysis frame's time to get its source PTS."
+    )
     tone_mapped: bool = False
     settings: ProxySettings
     seconds: float
@@ -64,4 +67,50 @@ class ThumbnailSet(BaseModel):
     frames_decoded: int = 0
     rejected: dict[str, int] = Field(default_factory=dict, description="reason -> candidate count")
     tone_mapped: bool = False
+    seconds: float = 0.0
+
+
+class FrameStats(BaseModel):
+    pts_seconds: float
+    overexposed_percent: float
+    underexposed_percent: float
+    mean_luma: float
+    sharpness: float
+    noise: float
+    blockiness: float
+    edge_density: float
+    entropy: float
+    quality: float
+
+
+class SceneSegment(BaseModel):
+    index: int
+    start_seconds: float
+    end_seconds: float
+    keyframe_path: str | None = None
+
+
+class FrameAnalysis(BaseModel):
+    """Exposure, quality, complexity and scene cuts of one clip; every time is a PTS in seconds."""
+
+    clip_id: str
+    frames: list[FrameStats] = Field(default_factory=list)
+    overexposed_percent: float | None = None
+    underexposed_percent: float | None = None
+    histogram: dict[str, float] = Field(default_factory=dict, description="p5 / p50 / p95 / mean luma, 0-255")
+    exposure_warning: bool = False
+    exposure_stops: float | None = Field(default=None, description="Only when clearly off: + under, - over exposed.")
+    blur_score: float | None = None
+    is_blurry: bool = False
+    noise_score: float | None = None
+    blockiness: float | None = None
+    quality_score: float | None = None
+    quality_parts: dict[str, float] = Field(default_factory=dict)
+    edge_density: float | None = None
+    entropy: float | None = None
+    shot_type: str | None = Field(default=None, description="Not measured yet: needs the packaged face detector.")
+    focal_length_category: str | None = None
+    scene_cuts: list[float] = Field(default_factory=list)
+    segments: list[SceneSegment] = Field(default_factory=list)
+    analysis_frames: int = 0
     seconds: float = 0.0

@@ -16,7 +16,7 @@ def test_definitions_load_and_validate(tmp_path):
     defs = build_definitions(CatalogSettings(home=tmp_path, database_url="postgresql://u@/db?host=/nowhere"))
     Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"}
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "catalog_record"}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.code_version, key
@@ -36,29 +36,36 @@ def test_module_level_definitions_import_in_a_fresh_process(tmp_path):
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "5"
+    assert result.stdout.strip() == "6"
 
 
 def test_steps_come_from_the_asset_definitions(tmp_path):
     steps = {s.name: s for s in pipeline_steps()}
-    assert list(steps) == ["clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"]
+    assert list(steps) == ["clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "catalog_record"]
     assert steps["clip_source"].required and "MD5" in steps["clip_source"].description
-    assert select_steps() == ["clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"]
-    assert select_steps(disable=["catalog_record"]) == ["clip_source", "technical_metadata", "proxy", "thumbnails"]
+    everything = ["clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "catalog_record"]
+    assert select_steps() == everything
+    assert select_steps(disable=["catalog_record"]) == everything[:-1]
     config = tmp_path / "pipeline.json"
-    config.write_text(json.dumps({"steps": {"catalog_record": False, "technical_metadata": False, "proxy": False,
-                                            "thumbnails": False}}))
+    config.write_text(json.dumps({"steps": {name: False for name in everything[1:]}}))
     assert select_steps(config=config) == ["clip_source"]
     assert select_steps(enable=["catalog_record"], config=config) == ["clip_source", "catalog_record"]
     with pytest.raises(StepSelectionError, match="unknown step"):
         select_steps(enable=["thumbnails_typo"])
     with pytest.raises(StepSelectionError, match="required"):
         select_steps(disable=["clip_source"])
+    with pytest.raises(StepSelectionError, match="'proxy' reads 'technical_metadata'"):
+        select_steps(disable=["technical_metadata"])
+    assert select_steps(disable=["frame_analysis", "thumbnails"]) == [
+        "clip_source", "technical_metadata", "proxy", "catalog_record"
+    ]
 
 
 def test_steps_command_lists_assets_as_json():
     result = subprocess.run([sys.executable, "-m", "catalog_cli.main", "steps", "--json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
-    assert [s["name"] for s in listed] == ["clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"]
+    assert [s["name"] for s in listed] == [
+        "clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "catalog_record"
+    ]
     assert all(s["description"] for s in listed)

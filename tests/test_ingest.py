@@ -72,7 +72,7 @@ def test_ingest_catalogs_every_clip_and_rerun_changes_nothing(catalog_env, foota
     # Dagster saw one partition and one materialization per clip for each asset
     instance = dagster_instance()
     assert set(instance.get_dynamic_partitions("clips")) == clip_ids
-    for asset in ("clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record"):
+    for asset in ("clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "catalog_record"):
         assert instance.get_materialized_partitions(AssetKey(asset)) == clip_ids
     runs_before = len(instance.get_runs())
     home = Path(os.environ["VIDEO_CATALOG_HOME"])
@@ -81,6 +81,8 @@ def test_ingest_catalogs_every_clip_and_rerun_changes_nothing(catalog_env, foota
         assert sidecar["clip_id"] == clip_id and len(sidecar["md5"]) == 32
         proxy = json.loads((home / "media" / clip_id / "proxy.json").read_text())
         assert Path(proxy["proxy_path"]).is_file() and proxy["proxy_fps"] == 5.0
+    assert {r[0] for r in rows("SELECT DISTINCT clip_id FROM segments WHERE segment_type = 'scene_change'")} == clip_ids
+    assert len(rows("SELECT 1 FROM frame_analysis WHERE quality_score BETWEEN 0 AND 100")) == len(CLIPS)
     posters = rows("SELECT clip_id, paths FROM thumbnails WHERE is_poster")
     assert {r[0] for r in posters} == clip_ids and all(Path(p).is_file() for r in posters for p in r[1].values())
 
@@ -175,7 +177,9 @@ def test_dry_run_limit_and_bad_arguments(catalog_env, footage, tmp_path):
 
 def test_disabled_step_is_not_materialized_and_per_clip_mode(catalog_env, footage, monkeypatch):
     monkeypatch.setenv("VIDEO_CATALOG_RUN_MODE", "per-clip")
-    code, summary = ingest_json(str(footage), "--disable", "catalog_record,technical_metadata,proxy,thumbnails")
+    code, summary = ingest_json(
+        str(footage), "--disable", "catalog_record,technical_metadata,proxy,thumbnails,frame_analysis"
+    )
     assert code == 0 and len(summary["new"]) == len(CLIPS)
     instance = dagster_instance()
     assert len(instance.get_materialized_partitions(AssetKey("clip_source"))) == len(CLIPS)
@@ -228,7 +232,7 @@ def test_ui_serves_the_asset_graph_with_one_partition_per_clip(catalog_env, foot
                 continue
         assert answer is not None, "the UI did not answer within 120 s"
         nodes = {tuple(n["assetKey"]["path"]): set(n["partitionKeys"]) for n in answer["data"]["assetNodes"]}
-        names = ("clip_source", "technical_metadata", "proxy", "thumbnails", "catalog_record")
+        names = ("clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "catalog_record")
         assert nodes == {(name,): clip_ids for name in names}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
