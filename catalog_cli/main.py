@@ -200,7 +200,8 @@ def _print_summary(summary, dry_run: bool) -> None:
 
 
 LIST_KEYS = ("clip_id", "path", "file_name", "duration_seconds", "size_bytes", "md5", "container", "video_codec",
-             "width", "height", "frame_rate", "has_audio", "hdr_format", "camera", "status", "paths")
+             "width", "height", "frame_rate", "has_audio", "hdr_format", "camera", "quality_score", "exposure_warning",
+             "status", "paths")
 
 
 def _date(value: str | None, option: str) -> datetime | None:
@@ -227,7 +228,9 @@ def list_clips(
     max_duration: Annotated[float | None, typer.Option(help="Seconds.")] = None,
     after: Annotated[str | None, typer.Option(help="Recorded on or after this date (2024-05-17).")] = None,
     before: Annotated[str | None, typer.Option(help="Recorded before this date.")] = None,
-    sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution or fps.")] = "cataloged",
+    min_quality: Annotated[float | None, typer.Option(help="Technical quality score at least this (0-100).")] = None,
+    exposure_warning: Annotated[bool | None, typer.Option("--exposure-warning/--exposure-ok", help="Only clips whose exposure is (or is not) flagged.")] = None,
+    sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution, fps or quality.")] = "cataloged",
     limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
 ) -> None:
@@ -238,6 +241,7 @@ def list_clips(
       video-catalog list --codec hevc --hdr --sort recorded
       video-catalog list --resolution 4k --fps 25 --min-duration 10
       video-catalog list --camera iphone --after 2024-05-01 --json | jq '.[].path'
+      video-catalog list --min-quality 70 --exposure-ok --sort quality
     """
     from catalog_resources.models import RESOLUTIONS, SORT_KEYS, ClipFilter
 
@@ -248,7 +252,8 @@ def list_clips(
     filters = ClipFilter(
         codec=codec, resolution=resolution.lower() if resolution else None, min_height=min_height, fps=fps,
         camera=camera, hdr=hdr, min_duration=min_duration, max_duration=max_duration,
-        after=_date(after, "--after"), before=_date(before, "--before"),
+        after=_date(after, "--after"), before=_date(before, "--before"), min_quality=min_quality,
+        exposure_warning=exposure_warning,
     )
     rows = _catalog_db()[1].list_clips(limit, filters, sort)
     if as_json:

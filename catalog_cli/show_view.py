@@ -61,6 +61,23 @@ def _thumbnails(thumbs: dict[str, Any] | None) -> Panel | None:
     ])
 
 
+def _analysis(fa: dict[str, Any] | None) -> Panel | None:
+    if not fa:
+        return None
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in (fa.get("quality_parts") or {}).items())
+    return _facts("Frame analysis", [
+        ("quality", f"{fa.get('quality_score')} / 100" + (f"  ({parts})" if parts else "")),
+        ("exposure", f"{fa.get('overexposed_percent')}% clipped, {fa.get('underexposed_percent')}% crushed"
+                     + ("  WARNING" if fa.get("exposure_warning") else "")),
+        ("off by", f"{fa['exposure_stops']:+.1f} stops" if fa.get("exposure_stops") is not None else None),
+        ("blur", f"{fa.get('blur_score')}" + ("  (blurry)" if fa.get("is_blurry") else "")),
+        ("noise", fa.get("noise_score")), ("blockiness", fa.get("blockiness")),
+        ("edge density", fa.get("edge_density")), ("entropy", fa.get("entropy")),
+        ("focal length", fa.get("focal_length_category")),
+        ("scene cuts", ", ".join(f"{t:.2f}s" for t in fa.get("scene_cuts") or []) or "none"),
+    ])
+
+
 def render_clip(console: Console, clip: dict[str, Any]) -> None:
     tech = clip.get("technical_metadata") or {}
     sources = "\n".join(f"{'online ' if s['online'] else 'offline'}  {s['path']}" for s in clip["sources"])
@@ -105,6 +122,9 @@ def render_clip(console: Console, clip: dict[str, Any]) -> None:
         ]),
         _proxy(clip.get("proxy")),
         _thumbnails(clip.get("thumbnails")),
+        _analysis(clip.get("frame_analysis")),
+        _tracks("Scenes", [{**seg, "keyframe": seg.get("keyframe_path")} for seg in clip.get("segments") or []],
+                ["segment_index", "segment_type", "start_seconds", "end_seconds", "keyframe"]),
         _tracks("Audio", tech.get("audio_tracks") or [],
                 ["index", "codec", "channels", "channel_layout", "sample_rate", "bit_depth", "language", "title", "is_default"]),
         _tracks("Subtitles", tech.get("subtitle_tracks") or [], ["index", "codec", "language", "title", "is_default", "is_forced"]),

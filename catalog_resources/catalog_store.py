@@ -76,6 +76,12 @@ def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
     if f.before is not None:
         clauses.append("t.recorded_at < %(before)s")
         params["before"] = f.before
+    if f.min_quality is not None:
+        clauses.append("fa.quality_score >= %(min_quality)s")
+        params["min_quality"] = f.min_quality
+    if f.exposure_warning is not None:
+        clauses.append("fa.exposure_warning = %(exposure_warning)s")
+        params["exposure_warning"] = f.exposure_warning
     return " AND ".join(clauses), params
 
 
@@ -392,6 +398,7 @@ class CatalogQueries:
             "cataloged": "c.cataloged_at, c.file_name", "name": "c.file_name", "duration": "duration_seconds DESC NULLS LAST",
             "size": "c.size_bytes DESC", "recorded": "recorded_at DESC NULLS LAST",
             "resolution": "height DESC NULLS LAST", "fps": "frame_rate DESC NULLS LAST",
+            "quality": "fa.quality_score DESC NULLS LAST",
         }[sort]
         with self.connect() as conn:
             rows = conn.execute(
@@ -401,10 +408,12 @@ class CatalogQueries:
                           coalesce(t.height, c.height) AS height, coalesce(t.frame_rate, c.frame_rate) AS frame_rate,
                           c.has_audio, c.status, c.cataloged_at, t.hdr_format, t.recorded_at,
                           nullif(concat_ws(' ', t.camera_make, t.camera_model), '') AS camera,
+                          fa.quality_score, fa.exposure_warning,
                           coalesce(r.paths, ARRAY[c.path]) AS paths
                    FROM clips c
                    LEFT JOIN catalog_records r USING (clip_id)
                    LEFT JOIN technical_metadata t USING (clip_id)
+                   LEFT JOIN frame_analysis fa USING (clip_id)
                    WHERE {where}
                    ORDER BY {order} LIMIT %(limit)s""",
                 {**params, "limit": limit},
@@ -440,6 +449,12 @@ class CatalogQueries:
             ).fetchall()
             tech = conn.execute("SELECT details FROM technical_metadata WHERE clip_id = %s", (clip_id,)).fetchone()
             clip["technical_metadata"] = tech["details"] if tech else None
+            analysis = conn.execute("SELECT details FROM frame_analysis WHERE clip_id = %s", (clip_id,)).fetchone()
+            clip["frame_analysis"] = analysis["details"] if analysis else None
+            clip["segments"] = conn.execute(
+                "SELECT segment_index, segment_type, start_seconds, end_seconds, keyframe_path FROM segments "
+                "WHERE clip_id = %s ORDER BY start_seconds, segment_index", (clip_id,)
+            ).fetchall()
             return clip
 
     def record_inputs(self, clip_id: str) -> dict[str, Any] | None:

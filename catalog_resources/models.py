@@ -121,7 +121,7 @@ RESOLUTIONS: dict[str, tuple[int, int | None]] = {
     "sd": (0, 719), "720p": (720, 1079), "1080p": (1080, 1439), "1440p": (1440, 2159), "4k": (2160, 4319),
     "8k": (4320, None),
 }
-SORT_KEYS = ("cataloged", "name", "duration", "size", "recorded", "resolution", "fps")
+SORT_KEYS = ("cataloged", "name", "duration", "size", "recorded", "resolution", "fps", "quality")
 
 
 class ClipFilter(BaseModel):
@@ -137,3 +137,5 @@ class ClipFilter(BaseModel):
     max_duration: float | None = None
     after: datetime | None = None
     before: datetime | None = None
+    min_quality: float | None = None
+    exposure_warning: bool | None = None

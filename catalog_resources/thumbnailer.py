@@ -168,6 +168,26 @@ class Thumbnailer(ConfigurableResource):
                         seen.add(frame.pts)
                         found.append((float(frame.pts * tb), self._rgb(frame, transfer, size)))
                     break
+        if not found:  # seeking failed (short MPEG-TS, broken index): read forward once instead
+            return self._decode_forward(source, targets, transfer, size, decoded)
+        return decoded, found
+
+    def _decode_forward(
+        self, source: Path, targets: list[float], transfer: str | None, size: tuple[int, int], decoded: int
+    ) -> tuple[int, list[tuple[float, np.ndarray]]]:
+        found: list[tuple[float, np.ndarray]] = []
+        pending = sorted(targets)
+        with av.open(str(source), metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            for frame in container.decode(stream):
+                decoded += 1
+                if frame.time is None or frame.time < pending[0] - 1e-6:
+                    continue
+                found.append((float(frame.time), self._rgb(frame, transfer, size)))
+                while pending and pending[0] <= frame.time + 1e-6:
+                    pending.pop(0)
+                if not pending:
+                    break
         return decoded, found
 
     @staticmethod

@@ -72,6 +72,11 @@ def test_list_filters_run_in_sql(ingested):
     assert names("--codec", "hevc", "--resolution", "4k") == []
     durations = [c["duration_seconds"] for c in json.loads(cli("list", "--json", "--sort", "duration").stdout)]
     assert durations == sorted(durations, reverse=True)
+    everything = names()
+    assert names("--min-quality", "0") == everything and names("--min-quality", "101") == []
+    assert sorted(names("--exposure-warning") + names("--exposure-ok")) == everything
+    qualities = [c["quality_score"] for c in json.loads(cli("list", "--json", "--sort", "quality").stdout)]
+    assert qualities == sorted(qualities, reverse=True)
     bad = cli("list", "--resolution", "huge")
     assert bad.returncode == 2 and "choose one of" in bad.stderr
 

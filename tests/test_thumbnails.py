@@ -102,3 +102,9 @@ def test_blur_lowers_the_sharpness_score(clips):
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
     blurred = np.asarray(Image.fromarray(frame).filter(__import__("PIL.ImageFilter").ImageFilter.GaussianBlur(4)))
     assert frame_scores(blurred)["sharpness"] < frame_scores(frame)["sharpness"] / 4
+
+
+def test_a_clip_whose_seeks_find_nothing_still_gets_thumbnails(tech_library, tmp_path):
+    result = Thumbnailer(count=5).extract("ts", tech_library["mpegts.mts"].path, tmp_path)  # 1 s MPEG-TS
+    assert result.thumbnails and all(Path(t.paths["320"]).is_file() for t in result.thumbnails)
+    assert result.frames_decoded <= 2 * 25  # each of the two threads reads forward once, at most the clip
