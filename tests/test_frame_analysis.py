@@ -37,7 +37,7 @@ def clips(tmp_path_factory) -> dict[str, Path]:
         "noisy": pattern(d / "noisy.mp4", "noise=alls=40:allf=t"),
         "fade": pattern(d / "fade.mp4", "fade=t=out:st=0.5:d=1.5,fade=t=in:st=2.2:d=1.5", seconds=4),
     }
-    sources = [f"testsrc2=size=640x360:rate=25:duration=2", "smptebars=size=640x360:rate=25:duration=2",
+    sources = ["testsrc2=size=640x360:rate=25:duration=2", "smptebars=size=640x360:rate=25:duration=2",
                "mandelbrot=size=640x360:rate=25,trim=duration=2,setpts=PTS-STARTPTS"]
     inputs = [a for s in sources for a in ("-f", "lavfi", "-i", s)]
     graph = "[0:v][1:v][2:v]concat=n=3:v=1,format=yuv420p[v]"
