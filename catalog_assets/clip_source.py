@@ -121,7 +121,6 @@ def clip_source(context: AssetExecutionContext, catalog: CatalogStore) -> dict[s
         clip = verify_clip(clip_id, catalog)
         for collision in clip.collisions:
             context.log.warning(f"fingerprint collision: {collision.path}: {collision.reason}")
-        context.log.info(f"{clip.path}: {clip.size_bytes} bytes, md5 {clip.md5}, {clip.hash_seconds:.2f}s")
         results[clip_id] = clip
     first = next(iter(results.values()))
     context.add_output_metadata(
