@@ -285,6 +285,16 @@ def list_clips(
     out.print(table)
 
 
+def _one_clip(store, ref: str) -> str:
+    """The clip an id, id prefix or path names, or a one-line error (exit 2)."""
+    matches = store.resolve_clip(ref)
+    if not matches:
+        _fail(f"{ref}: no cataloged clip has this id, id prefix or path (see `video-catalog list`)")
+    if len(matches) > 1:
+        _fail(f"{ref}: ambiguous, matches {', '.join(matches)}; give more of the id")
+    return matches[0]
+
+
 @app.command()
 @handles_errors
 def show(
@@ -298,14 +308,10 @@ def show(
       video-catalog show ~/Footage/interview.mov --json
     """
     store = _catalog_db()[1]
-    matches = store.resolve_clip(clip)
-    if not matches:
-        _fail(f"{clip}: no cataloged clip has this id, id prefix or path (see `video-catalog list`)")
-    if len(matches) > 1:
-        _fail(f"{clip}: ambiguous, matches {', '.join(matches)}; give more of the id")
-    detail = store.clip_detail(matches[0])
+    clip_id = _one_clip(store, clip)
+    detail = store.clip_detail(clip_id)
     for product in ("proxy", "thumbnails"):
-        sidecar = _settings().media_dir / matches[0] / f"{product}.json"
+        sidecar = _settings().media_dir / clip_id / f"{product}.json"
         detail[product] = json.loads(sidecar.read_text()) if sidecar.exists() else None
     if as_json:
         print(json.dumps(detail, indent=2, default=str))
@@ -325,13 +331,10 @@ def open_clip(
     Example:
       video-catalog open 3f9a2c1d
     """
-    store = _catalog_db()[1]
-    matches = store.resolve_clip(clip)
-    if len(matches) != 1:
-        _fail(f"{clip}: " + ("ambiguous, matches " + ", ".join(matches) if matches else "no cataloged clip has this id, id prefix or path"))
-    sidecar = _settings().media_dir / matches[0] / "thumbnails.json"
+    clip_id = _one_clip(_catalog_db()[1], clip)
+    sidecar = _settings().media_dir / clip_id / "thumbnails.json"
     if not sidecar.exists():
-        _fail(f"clip {matches[0]} has no thumbnails yet; run: video-catalog ingest <its folder> (step thumbnails)")
+        _fail(f"clip {clip_id} has no thumbnails yet; run: video-catalog ingest <its folder> (step thumbnails)")
     sheet = json.loads(sidecar.read_text()).get("contact_sheet_path")
     viewer = shutil.which("xdg-open") or shutil.which("open")
     if viewer and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin"):
