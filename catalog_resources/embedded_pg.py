@@ -60,6 +60,21 @@ def _package_bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / f"pginstall{PG_MAJOR}" / "bin"
 
 
+def _is_postmaster(pid: int, data_dir: Path) -> bool:
+    """Is this pid a postgres serving our data folder? Checked on /proc, not just "some process exists"."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        try:  # no /proc (macOS): fall back to "the process exists"
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return any(part.endswith(b"postgres") for part in cmdline[:1]) and str(data_dir).encode() in cmdline
+
+
 def _is_root() -> bool:
     return os.geteuid() == 0
 
@@ -128,12 +143,8 @@ class EmbeddedPostgres:
         if len(lines) < 8 or lines[7].strip() != "ready":
             return None
         pid = int(lines[0])
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass  # alive, owned by the server user
+        if not _is_postmaster(pid, self.data_dir):
+            return None  # a stale pid file (crash, reboot): that pid is gone or now someone else's
         return ServerInfo(pid=pid, socket_dir=Path(lines[4].strip()), data_dir=self.data_dir)
 
     def url(self, database: str = CATALOG_DB, driver: str | None = None) -> str:
@@ -163,6 +174,9 @@ class EmbeddedPostgres:
                 return running
             if not (self.data_dir / "PG_VERSION").exists():
                 self._initdb()
+            # No postmaster of ours runs (checked above, under the lock): a pid file left by a crash or a
+            # reboot would make postgres refuse to start if its pid now belongs to another process.
+            (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
             self._start()
             running = self._wait_ready()
             self._create_databases()

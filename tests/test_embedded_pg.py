@@ -72,6 +72,14 @@ def test_concurrent_first_starts_make_one_server_and_widen_nothing(private_home,
         assert server.stop() is True
         assert server.info() is None
         assert server.stop() is False
+        # a pid file left by a crash whose pid now belongs to another live process (here: this test)
+        stale = ["%d" % os.getpid(), str(server.data_dir), "0", "5432", str(server.socket_dir), "", "0 0", "ready"]
+        (server.data_dir / "postmaster.pid").write_text("\n".join(stale) + "\n")
+        assert server.info() is None
+        restarted = server.ensure_running()
+        assert restarted.pid != os.getpid()
+        with psycopg.connect(server.url()) as conn:
+            assert conn.execute("SELECT 1").fetchone()[0] == 1
     finally:
         server.remove()
     assert not server.base_dir.exists()
