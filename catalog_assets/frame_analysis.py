@@ -10,7 +10,7 @@ from catalog_resources.media_models import DerivedMedia, FrameAnalysis, Thumbnai
 from catalog_resources.technical_models import TechnicalMetadata
 
 
-@clip_asset(code_version="1", group_name="analysis", kinds={"python"})
+@clip_asset(code_version="2", group_name="analysis", kinds={"python"})
 def frame_analysis(
     context: AssetExecutionContext,
     technical_metadata: dict[str, TechnicalMetadata],

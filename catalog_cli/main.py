@@ -201,7 +201,7 @@ def _print_summary(summary, dry_run: bool) -> None:
 
 LIST_KEYS = ("clip_id", "path", "file_name", "duration_seconds", "size_bytes", "md5", "container", "video_codec",
              "width", "height", "frame_rate", "has_audio", "hdr_format", "camera", "quality_score", "exposure_warning",
-             "status", "paths")
+             "shot_type", "status", "paths")
 
 
 def _date(value: str | None, option: str) -> datetime | None:
@@ -230,6 +230,7 @@ def list_clips(
     before: Annotated[str | None, typer.Option(help="Recorded before this date.")] = None,
     min_quality: Annotated[float | None, typer.Option(help="Technical quality score at least this (0-100).")] = None,
     exposure_warning: Annotated[bool | None, typer.Option("--exposure-warning/--exposure-ok", help="Only clips whose exposure is (or is not) flagged.")] = None,
+    shot_type: Annotated[str | None, typer.Option(help="Framing from face size: extreme-close-up, close-up, medium, wide, no-people.")] = None,
     sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution, fps or quality.")] = "cataloged",
     limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
@@ -242,18 +243,23 @@ def list_clips(
       video-catalog list --resolution 4k --fps 25 --min-duration 10
       video-catalog list --camera iphone --after 2024-05-01 --json | jq '.[].path'
       video-catalog list --min-quality 70 --exposure-ok --sort quality
+      video-catalog list --shot-type close-up
     """
-    from catalog_resources.models import RESOLUTIONS, SORT_KEYS, ClipFilter
+    from catalog_resources.models import RESOLUTIONS, SHOT_TYPES, SORT_KEYS, ClipFilter
 
     if resolution is not None and resolution.lower() not in RESOLUTIONS:
         _fail(f"--resolution {resolution!r}: choose one of {', '.join(RESOLUTIONS)}")
     if sort not in SORT_KEYS:
         _fail(f"--sort {sort!r}: choose one of {', '.join(SORT_KEYS)}")
+    shot_choices = {s.replace(" ", "-"): s for s in SHOT_TYPES}  # "close-up" or "close up" on the command line
+    shot = shot_choices.get(shot_type.lower().replace(" ", "-").replace("_", "-")) if shot_type else None
+    if shot_type and shot is None:
+        _fail(f"--shot-type {shot_type!r}: choose one of {', '.join(shot_choices)}")
     filters = ClipFilter(
         codec=codec, resolution=resolution.lower() if resolution else None, min_height=min_height, fps=fps,
         camera=camera, hdr=hdr, min_duration=min_duration, max_duration=max_duration,
         after=_date(after, "--after"), before=_date(before, "--before"), min_quality=min_quality,
-        exposure_warning=exposure_warning,
+        exposure_warning=exposure_warning, shot_type=shot,
     )
     rows = _catalog_db()[1].list_clips(limit, filters, sort)
     if as_json:
@@ -273,7 +279,7 @@ def list_clips(
     table = Table(title=f"{len(rows)} clips", header_style="bold")
     for column, justify in (("clip", "left"), ("file", "left"), ("duration", "right"), ("size", "right"),
                             ("resolution", "right"), ("fps", "right"), ("codec", "left"), ("HDR", "left"),
-                            ("camera", "left"), ("recorded", "left"), ("path", "left")):
+                            ("shot", "left"), ("camera", "left"), ("recorded", "left"), ("path", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         resolution_text = f"{row['width']}x{row['height']}" if row["width"] else "-"
@@ -281,7 +287,7 @@ def list_clips(
         recorded = row["recorded_at"].strftime("%Y-%m-%d %H:%M") if row["recorded_at"] else "-"
         table.add_row(row["clip_id"], row["file_name"], _duration(row["duration_seconds"]), _human_size(row["size_bytes"]),
                       resolution_text, fps_text, row["video_codec"] or "-", row["hdr_format"] or "-",
-                      row["camera"] or "-", recorded, row["path"])
+                      row["shot_type"] or "-", row["camera"] or "-", recorded, row["path"])
     out.print(table)
 
 

@@ -73,9 +73,18 @@ def _analysis(fa: dict[str, Any] | None) -> Panel | None:
         ("blur", f"{fa.get('blur_score')}" + ("  (blurry)" if fa.get("is_blurry") else "")),
         ("noise", fa.get("noise_score")), ("blockiness", fa.get("blockiness")),
         ("edge density", fa.get("edge_density")), ("entropy", fa.get("entropy")),
+        ("shot type", _shot_type(fa)),
         ("focal length", fa.get("focal_length_category")),
         ("scene cuts", ", ".join(f"{t:.2f}s" for t in fa.get("scene_cuts") or []) or "none"),
     ])
+
+
+def _shot_type(fa: dict[str, Any]) -> str | None:
+    frames = fa.get("frames") or []
+    with_faces = sum(1 for f in frames if f.get("faces"))
+    if not fa.get("shot_type"):
+        return None
+    return f"{fa['shot_type']}  (faces in {with_faces} of {len(frames)} frames)" if frames else fa["shot_type"]
 
 
 def render_clip(console: Console, clip: dict[str, Any]) -> None:

@@ -82,6 +82,9 @@ def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
     if f.exposure_warning is not None:
         clauses.append("fa.exposure_warning = %(exposure_warning)s")
         params["exposure_warning"] = f.exposure_warning
+    if f.shot_type is not None:
+        clauses.append("fa.dominant_shot_type = %(shot_type)s")
+        params["shot_type"] = f.shot_type
     return " AND ".join(clauses), params
 
 
@@ -408,7 +411,7 @@ class CatalogQueries:
                           coalesce(t.height, c.height) AS height, coalesce(t.frame_rate, c.frame_rate) AS frame_rate,
                           c.has_audio, c.status, c.cataloged_at, t.hdr_format, t.recorded_at,
                           nullif(concat_ws(' ', t.camera_make, t.camera_model), '') AS camera,
-                          fa.quality_score, fa.exposure_warning,
+                          fa.quality_score, fa.exposure_warning, fa.dominant_shot_type AS shot_type,
                           coalesce(r.paths, ARRAY[c.path]) AS paths
                    FROM clips c
                    LEFT JOIN catalog_records r USING (clip_id)

@@ -13,6 +13,7 @@ from PIL import Image
 from pydantic import Field
 
 from catalog_resources import frame_metrics as fm
+from catalog_resources.face_detector import detect_faces, dominant_shot_type, shot_type
 from catalog_resources.media_models import DerivedMedia, FrameAnalysis, FrameStats, SceneSegment, ThumbnailSet
 
 ANALYSIS_LONG_SIDE = 640  # metrics on one size, so resolution does not change blur or noise figures
@@ -41,8 +42,8 @@ class FrameAnalyzer(ConfigurableResource):
             with Image.open(largest) as image:
                 image = image.convert("RGB")
                 image.thumbnail((ANALYSIS_LONG_SIDE, ANALYSIS_LONG_SIDE))
-                gray = fm.luma(np.asarray(image))
-            result.frames.append(self._frame(thumb.pts_seconds, gray))
+                rgb = np.asarray(image)
+            result.frames.append(self._frame(thumb.pts_seconds, rgb))
         if result.frames:
             self._aggregate(result)
         if derived is not None:
@@ -62,7 +63,9 @@ class FrameAnalyzer(ConfigurableResource):
         return result
 
     @staticmethod
-    def _frame(pts: float, gray: np.ndarray) -> FrameStats:
+    def _frame(pts: float, rgb: np.ndarray) -> FrameStats:
+        gray = fm.luma(rgb)
+        faces = detect_faces(rgb)
         stats = fm.exposure(gray)
         sharp, noise, block = fm.laplacian_variance(gray), fm.noise_sigma(gray), fm.blockiness(gray)
         detail = fm.complexity(gray)
@@ -72,6 +75,7 @@ class FrameAnalyzer(ConfigurableResource):
             sharpness=round(sharp, 2), noise=round(noise, 3), blockiness=round(block, 3),
             edge_density=round(detail["edge_density"], 4), entropy=round(detail["entropy"], 3),
             quality=fm.quality_score(sharp, noise, stats, block)["score"],
+            faces=faces, shot_type=shot_type(faces),
         )
 
     def _aggregate(self, r: FrameAnalysis) -> None:
@@ -86,6 +90,7 @@ class FrameAnalyzer(ConfigurableResource):
         r.blockiness = round(statistics.median(f.blockiness for f in frames), 3)
         r.edge_density = round(statistics.fmean(f.edge_density for f in frames), 4)
         r.entropy = round(statistics.fmean(f.entropy for f in frames), 3)
+        r.shot_type = dominant_shot_type([f.shot_type for f in frames if f.shot_type])
         stats = {"overexposed_percent": r.overexposed_percent, "underexposed_percent": r.underexposed_percent}
         quality = fm.quality_score(r.blur_score, r.noise_score, stats, r.blockiness)
         r.quality_score = quality.pop("score")

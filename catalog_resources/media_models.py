@@ -70,6 +70,16 @@ class ThumbnailSet(BaseModel):
     seconds: float = 0.0
 
 
+class Face(BaseModel):
+    """One face, in fractions of the frame so sizes compare across resolutions."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    confidence: float
+
+
 class FrameStats(BaseModel):
     pts_seconds: float
     overexposed_percent: float
@@ -81,6 +91,8 @@ class FrameStats(BaseModel):
     edge_density: float
     entropy: float
     quality: float
+    faces: list[Face] = Field(default_factory=list)
+    shot_type: str | None = None
 
 
 class SceneSegment(BaseModel):
@@ -108,7 +120,7 @@ class FrameAnalysis(BaseModel):
     quality_parts: dict[str, float] = Field(default_factory=dict)
     edge_density: float | None = None
     entropy: float | None = None
-    shot_type: str | None = Field(default=None, description="Not measured yet: needs the packaged face detector.")
+    shot_type: str | None = Field(default=None, description="Dominant framing from face size; see face_detector.")
     focal_length_category: str | None = None
     scene_cuts: list[float] = Field(default_factory=list)
     segments: list[SceneSegment] = Field(default_factory=list)

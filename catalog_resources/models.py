@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
@@ -121,6 +121,8 @@ RESOLUTIONS: dict[str, tuple[int, int | None]] = {
     "sd": (0, 719), "720p": (720, 1079), "1080p": (1080, 1439), "1440p": (1440, 2159), "4k": (2160, 4319),
     "8k": (4320, None),
 }
+ShotType = Literal["extreme close-up", "close-up", "medium", "wide", "no people"]
+SHOT_TYPES: tuple[str, ...] = get_args(ShotType)
 SORT_KEYS = ("cataloged", "name", "duration", "size", "recorded", "resolution", "fps", "quality")
 
 
@@ -139,3 +141,4 @@ class ClipFilter(BaseModel):
     before: datetime | None = None
     min_quality: float | None = None
     exposure_warning: bool | None = None
+    shot_type: ShotType | None = None

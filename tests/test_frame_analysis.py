@@ -3,9 +3,13 @@
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
+from skimage import data
 
 from catalog_resources.ffmpeg_runner import FFmpegRunner
+from catalog_resources.face_detector import detect_faces, dominant_shot_type, shot_type
 from catalog_resources.frame_analyzer import FrameAnalyzer, focal_category
 from catalog_resources.media_models import ProxySettings
 from catalog_resources.thumbnailer import Thumbnailer
@@ -44,7 +48,26 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     ffmpeg(*inputs, "-filter_complex", graph, "-map", "[v]", *X264, str(d / "cuts.mp4"))
     ffmpeg(*inputs, "-filter_complex", graph, "-map", "[v]", *X264, "-output_ts_offset", "1", str(d / "cuts_late.mp4"))
     made["cuts"], made["cuts_late"] = d / "cuts.mp4", d / "cuts_late.mp4"
+    for name, face_fraction in FACE_FRAMINGS.items():
+        still = d / f"{name}.png"
+        face_frame(face_fraction).save(still)
+        ffmpeg("-loop", "1", "-i", str(still), "-t", "1", "-r", "25", *X264, str(d / f"{name}.mp4"))
+        made[name] = d / f"{name}.mp4"
     return made
+
+
+# shot name -> face height as a share of the frame (the detector's box, measured on astronaut())
+FACE_FRAMINGS = {"wide": 0.06, "medium": 0.16, "close-up": 0.35, "extreme close-up": 0.62}
+
+
+def face_frame(face_fraction: float, size: tuple[int, int] = (1280, 720)) -> Image.Image:
+    """scikit-image's astronaut photo scaled so her face is `face_fraction` of the frame height, centred."""
+    photo = Image.fromarray(data.astronaut())  # 512 px; her face box is about 90x109 at (176, 68)
+    scale = face_fraction * size[1] / 109
+    photo = photo.resize((round(512 * scale), round(512 * scale)))
+    frame = Image.new("RGB", size, (90, 90, 90))
+    frame.paste(photo, (round(size[0] / 2 - 221 * scale), round(size[1] / 2 - 122 * scale)))
+    return frame
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +128,29 @@ def test_cut_times_are_source_presentation_times(analysed):
 
 def test_focal_length_category():
     assert [focal_category(f) for f in (None, 24, 50, 135)] == [None, "wide", "normal", "telephoto"]
+
+
+@pytest.mark.parametrize("expected", list(FACE_FRAMINGS))
+def test_shot_type_from_face_size(expected):
+    faces = detect_faces(np.asarray(face_frame(FACE_FRAMINGS[expected])))
+    assert len(faces) == 1 and faces[0].confidence >= 60
+    assert faces[0].height == pytest.approx(FACE_FRAMINGS[expected], rel=0.25)
+    assert shot_type(faces) == expected
+
+
+def test_no_face_on_test_patterns_and_blank_frames():
+    assert detect_faces(np.full((720, 1280, 3), 90, np.uint8)) == []
+    assert shot_type([]) == "no people"
+    assert dominant_shot_type([]) is None
+    assert dominant_shot_type(["close-up", "no people", "close-up", "medium"]) == "close-up"
+    assert dominant_shot_type(["no people"] * 7 + ["wide"]) == "no people"
+
+
+def test_clip_shot_type_through_the_analyzer(analysed):
+    for expected in FACE_FRAMINGS:
+        result = analysed[expected]
+        assert result.shot_type == expected, (expected, [f.shot_type for f in result.frames])
+        assert all(len(f.faces) == 1 for f in result.frames)
+    for name in ("normal", "blurred", "cuts"):
+        assert analysed[name].shot_type == "no people"
+        assert all(f.faces == [] for f in analysed[name].frames)

@@ -75,6 +75,9 @@ def test_list_filters_run_in_sql(ingested):
     everything = names()
     assert names("--min-quality", "0") == everything and names("--min-quality", "101") == []
     assert sorted(names("--exposure-warning") + names("--exposure-ok")) == everything
+    assert names("--shot-type", "no-people") == everything and names("--shot-type", "close-up") == []
+    bad_shot = cli("list", "--shot-type", "portrait")
+    assert bad_shot.returncode == 2 and "extreme-close-up" in bad_shot.stderr
     qualities = [c["quality_score"] for c in json.loads(cli("list", "--json", "--sort", "quality").stdout)]
     assert qualities == sorted(qualities, reverse=True)
     bad = cli("list", "--resolution", "huge")
