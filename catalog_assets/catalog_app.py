@@ -6,6 +6,7 @@ The CLI is a thin layer over this; tests and benchmarks drive the same object.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -13,8 +14,9 @@ from pathlib import Path
 from dagster import DagsterInstance, Definitions
 
 from catalog_assets.definitions import build_definitions
-from catalog_assets.ingest_runner import ProgressFn, RunStats, execute_clips, register_partitions
+from catalog_assets.ingest_runner import ClipRunResult, ProgressFn, RunStats, execute_clips, register_partitions
 from catalog_assets.io_manager import sidecar_path
+from catalog_assets.refresh import RefreshPlan, current_versions, plan_refresh
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.dagster_home import prepare_dagster_home
 from catalog_resources.database import DatabaseEndpoint, resolve_database
@@ -99,6 +101,32 @@ class CatalogApp:
                 for collision in self.clip_source(clip_id).collisions:
                     summary.failed.append(IngestItem(path=collision.path, clip_id=None, reason=collision.reason))
         return summary
+
+    def plan_refresh(self, *, stale: bool = True, missing_steps: list[str] | None = None,
+                     clip_ids: list[str] | None = None) -> RefreshPlan:
+        started = time.monotonic()
+        plan = plan_refresh(self.defs, self.store, self.settings.media_dir, stale=stale,
+                            missing_steps=missing_steps, clip_ids=clip_ids)
+        plan.seconds = round(time.monotonic() - started, 4)
+        return plan
+
+    def refresh(self, plan: RefreshPlan, *, on_progress: ProgressFn | None = None,
+                log_level: str = "WARNING") -> dict[str, ClipRunResult]:
+        """Re-materialize the plan's pairs: clips that need the same assets share Dagster runs."""
+        _versions, _children, order = current_versions(self.defs)
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for clip_id, assets in plan.assets_by_clip(order).items():
+            groups.setdefault(tuple(assets), []).append(clip_id)
+        register_partitions(self.instance, [p.clip_id for p in plan.pairs])
+        self.last_stats = RunStats()
+        results: dict[str, ClipRunResult] = {}
+        for assets, clip_ids in groups.items():
+            results.update(execute_clips(
+                self.defs, self.instance, clip_ids, list(assets), mode=self.settings.run_mode,
+                batch_size=self.settings.batch_size, on_progress=on_progress, stats=self.last_stats,
+                log_level=log_level,
+            ))
+        return results
 
     def clip_source(self, clip_id: str) -> ClipSource:
         path = sidecar_path(self.settings.media_dir, clip_id, "clip_source")

@@ -24,15 +24,25 @@ def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
                 facts[name] = tech[column]
         camera = " ".join(p for p in (tech["camera_make"], tech["camera_model"]) if p) or None
         extra = {"camera": camera, "hdr_format": tech["hdr_format"], "recorded_at": tech["recorded_at"]}
+    frame = row.get("frame") or {}
+    poster = row.get("poster_path")
+    extra |= {"shot_type": frame.get("dominant_shot_type"), "quality_score": frame.get("quality_score"),
+              "poster_path": min(poster["paths"].items(), key=lambda kv: int(kv[0]))[1] if poster else None}
     words = [row["file_name"], *row["paths"], facts.get("video_codec"), facts.get("container"),
-             extra.get("camera"), extra.get("hdr_format"), (tech or {}).get("source_workflow")]
+             extra.get("camera"), extra.get("hdr_format"), (tech or {}).get("source_workflow"), extra["shot_type"]]
+    analysis = row.get("analysis")
+    if analysis:  # what the clip says and shows, so full-text search finds spoken and written words
+        entities = analysis["entities"] or {}
+        extra |= {"summary": analysis["summary"], "keywords": list(analysis["keywords"] or [])}
+        words += [analysis["summary"], *extra["keywords"], *analysis["scene_classification"],
+                  *analysis["on_screen_text"], *(n for names in entities.values() for n in names), analysis["full_text"]]
     document = " ".join(str(w) for w in words if w)
     return CatalogRecord(**facts, **extra, paths=row["paths"], status=row["status"], document=document)
 
 
 @clip_asset(
-    deps=["clip_source", "technical_metadata", "thumbnails", "frame_analysis"],
-    code_version="1",
+    deps=["clip_source", "technical_metadata", "thumbnails", "frame_analysis", "ai_analysis"],
+    code_version="2",
     group_name="catalog",
     kinds={"postgres"},
 )

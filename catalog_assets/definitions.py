@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dagster import Definitions
 
-from catalog_assets.graph import ASSETS, CHECKS, ingest_job
+from catalog_assets.graph import CHECKS, build_assets, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
+from catalog_resources.analyzer import Analyzer
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.database import resolve_database
 from catalog_resources.exiftool_probe import ExifToolProbe
@@ -19,12 +20,21 @@ from catalog_resources.settings import CatalogSettings, load_settings
 from catalog_sensors.footage_sensor import build_footage_sensor
 
 
+def build_analyzer(settings: CatalogSettings) -> Analyzer:
+    return Analyzer(
+        backend=settings.analyzer, models_dir=str(settings.models_dir), language=settings.analysis_language,
+        ocr_frames=settings.analysis_ocr_frames,
+        prompt_file=str(settings.analysis_prompt_file) if settings.analysis_prompt_file else None,
+    )
+
+
 def build_definitions(settings: CatalogSettings) -> Definitions:
     """Definitions bound to one catalog home (tests build one per temporary home)."""
     endpoint = resolve_database(settings, start=False)
     catalog = CatalogStore(database_url=endpoint.catalog_url)
+    analyzer = build_analyzer(settings)
     return Definitions(
-        assets=ASSETS,
+        assets=build_assets(analyzer.code_version()),
         asset_checks=CHECKS,
         jobs=[ingest_job],
         sensors=[build_footage_sensor(settings, ingest_job)],
@@ -38,6 +48,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "media": MediaStore(media_dir=str(settings.media_dir)),
             "thumbnailer": Thumbnailer(),
             "frame_analyzer": FrameAnalyzer(),
+            "analyzer": analyzer,
         },
     )
 

@@ -21,7 +21,7 @@ def frame_analysis(
     """Over the thumbnails' frames: over/under-exposed %, histogram, stops off when clearly off, blur
     (Laplacian variance at 640 px), noise (Immerkaer), blockiness, edge density and entropy, a 0-100
     quality score with its parts. Over the proxy's analysis stream: hard scene cuts (PTS seconds), stored
-    as scene_change segments. Shot type waits for the packaged face detector."""
+    as scene_change segments. Shot type from the largest face per frame (packaged CNN)."""
     started = time.monotonic()
     results: dict[str, FrameAnalysis] = {}
     for clip_id, meta in technical_metadata.items():

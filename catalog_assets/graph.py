@@ -2,6 +2,7 @@
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
+from catalog_assets.ai_analysis import UNBOUND_VERSION, build_ai_analysis
 from catalog_assets.catalog_record import catalog_record
 from catalog_assets.checks import (
     catalog_record_present,
@@ -16,7 +17,15 @@ from catalog_assets.proxy import proxy
 from catalog_assets.technical_metadata import technical_metadata
 from catalog_assets.thumbnails import thumbnails
 
-ASSETS = [clip_source, technical_metadata, proxy, thumbnails, frame_analysis, catalog_record]  # graph order: what `steps` lists
+
+
+def build_assets(ai_code_version: str = UNBOUND_VERSION) -> list:
+    """The per-clip assets in graph order (what `steps` lists); ai_analysis carries the analyzer's version."""
+    return [clip_source, technical_metadata, proxy, thumbnails, frame_analysis, build_ai_analysis(ai_code_version),
+            catalog_record]
+
+
+ASSETS = build_assets()
 CHECKS = [clip_source_verified, technical_metadata_essentials, frame_analysis_thresholds, catalog_record_present]
 INGEST_JOB_NAME = "ingest_job"
 

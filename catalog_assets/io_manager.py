@@ -16,6 +16,7 @@ import psycopg
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
 from pydantic import BaseModel
 
+from catalog_resources.analysis_models import ComprehensiveAIAnalysis
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models import CatalogRecord, ClipSource
@@ -30,6 +31,7 @@ ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
     "proxy": (DerivedMedia, None),  # files under media/<clip>/; the sidecar says where
     "thumbnails": (ThumbnailSet, lambda store, conn, m: store.write_thumbnails(conn, m)),
     "frame_analysis": (FrameAnalysis, lambda store, conn, m: store.write_frame_analysis(conn, m)),
+    "ai_analysis": (ComprehensiveAIAnalysis, lambda store, conn, m: store.write_analysis(conn, m)),
     "catalog_record": (CatalogRecord, lambda store, conn, m: store.write_catalog_record(conn, m)),
 }
 
@@ -60,14 +62,17 @@ class CatalogIOManager(ConfigurableIOManager):
         _model, writer = ASSET_TABLES[asset_name]
         rows = 0
         sidecars = []
+        code_version = context.asset_spec.code_version or ""
+        run_id = context.run_id if context.has_partition_key or context.has_asset_partitions else None
         with self.catalog.connect() as conn:
             for clip_id, model in obj.items():
-                if writer is not None:
-                    with conn.transaction():
-                        rows += writer(self.catalog, conn, model)
                 path = sidecar_path(self.media_dir, clip_id, asset_name)
                 write_sidecar(path, model)
                 sidecars.append(str(path))
+                with conn.transaction():  # rows and the version they were made with, together
+                    if writer is not None:
+                        rows += writer(self.catalog, conn, model)
+                    self.catalog.record_versions(conn, asset_name, code_version, [clip_id], run_id)
         meta: dict[str, object] = {"rows_written": rows, "clips_written": len(obj)}
         if len(sidecars) == 1:
             meta["sidecar"] = MetadataValue.path(sidecars[0])

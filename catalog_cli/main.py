@@ -350,6 +350,114 @@ def open_clip(
 
 @app.command()
 @handles_errors
+def refresh(
+    stale: Annotated[bool, typer.Option("--stale", help="Redo assets whose code version (e.g. analyzer, model, prompt) changed, and what depends on them.")] = False,
+    missing: Annotated[list[str] | None, typer.Option("--missing", help="Also make these steps for clips that never had them (repeatable or comma separated), e.g. ai_analysis.")] = None,
+    clip: Annotated[list[str] | None, typer.Option("--clip", help="Only these clips (id, prefix or path; repeatable).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the (asset, clip) pairs and change nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan (and results) as JSON.")] = False,
+) -> None:
+    """Bring clips up to date after a prompt, model or analyzer change, through Dagster runs.
+
+    Examples:
+      video-catalog refresh --stale --dry-run
+      video-catalog refresh --stale
+      video-catalog refresh --missing ai_analysis          # clips cataloged before the step existed or while it was off
+      VIDEO_CATALOG_ANALYSIS_LANGUAGE=de video-catalog refresh --stale
+
+    Exit codes: 0 up to date, 1 some refreshes failed, 2 usage or environment error.
+    """
+    from catalog_assets.steps import pipeline_steps
+
+    known = [s.name for s in pipeline_steps()]
+    missing_steps = _split(missing)
+    unknown = [m for m in missing_steps if m not in known]
+    if unknown:
+        _fail(f"--missing {unknown[0]!r}: no such step; choose from {', '.join(known)}")
+    if not stale and not missing_steps:
+        _fail("nothing to do: give --stale and/or --missing STEP (see `video-catalog refresh --help`)")
+    catalog = _app()
+    clip_ids = [_one_clip(catalog.store, ref) for ref in clip] if clip else None
+    plan = catalog.plan_refresh(stale=stale, missing_steps=missing_steps, clip_ids=clip_ids)
+    clips = sorted({p.clip_id for p in plan.pairs})
+    if dry_run or not plan.pairs:
+        if as_json:
+            print(json.dumps({"pairs": [p.model_dump() for p in plan.pairs], "clips": len(clips),
+                              "plan_seconds": plan.seconds, "dry_run": dry_run}, indent=2))
+            return
+        if not plan.pairs:
+            out.print("Everything is up to date.")
+            return
+        table = Table(title=f"{len(plan.pairs)} stale (asset, clip) pairs over {len(clips)} clips", header_style="bold")
+        for column in ("clip", "asset", "reason"):
+            table.add_column(column, overflow="fold")
+        for pair in plan.pairs:
+            table.add_row(pair.clip_id, pair.asset, pair.reason)
+        out.print(table)
+        return
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, disable=as_json or not err.is_terminal, transient=True)
+    with progress:
+        task = progress.add_task("Refreshing", total=len(clips))
+        results = catalog.refresh(plan, on_progress=lambda n, msg: progress.advance(task, n), log_level="CRITICAL")
+    failed = {c: r.error for c, r in results.items() if not r.success}
+    if as_json:
+        print(json.dumps({"pairs": [p.model_dump() for p in plan.pairs], "clips": len(clips),
+                          "refreshed": sorted(c for c in results if c not in failed), "failed": failed}, indent=2))
+    else:
+        out.print(f"Refreshed {len(plan.pairs) - sum(1 for p in plan.pairs if p.clip_id in failed)} (asset, clip) pairs "
+                  f"over {len(clips) - len(failed)} clips.")
+        for clip_id, error in failed.items():
+            err.print(f"[red]failed[/] {clip_id}: {error}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+@app.command()
+@handles_errors
+def transcript(
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), or a file path.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, srt, vtt or json.")] = "text",
+    srt: Annotated[bool, typer.Option("--srt", help="Same as --format srt.")] = False,
+    vtt: Annotated[bool, typer.Option("--vtt", help="Same as --format vtt.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export a clip's transcript with timestamps.
+
+    Examples:
+      video-catalog transcript 3f9a2c1d
+      video-catalog transcript interview.mov --srt -o interview.srt
+      video-catalog transcript 3f9a2c1d --vtt > captions.vtt
+    """
+    from catalog_resources.analysis_models import ComprehensiveAIAnalysis
+    from catalog_resources.transcript_export import timecode, to_json, to_srt, to_vtt
+
+    fmt = "srt" if srt else "vtt" if vtt else "json" if as_json else fmt.lower()
+    if fmt not in ("text", "srt", "vtt", "json"):
+        _fail(f"--format {fmt!r}: choose text, srt, vtt or json")
+    store = _catalog_db()[1]
+    clip_id = _one_clip(store, clip)
+    raw = store.analysis_detail(clip_id)
+    if raw is None:
+        _fail(f"clip {clip_id} has no analysis yet; run: video-catalog refresh --missing ai_analysis --clip {clip_id}")
+    found = ComprehensiveAIAnalysis.model_validate(raw).transcript
+    if found is None:
+        _fail(f"clip {clip_id} has no audio track, so no transcript", EXIT_FAILED)
+    if fmt == "text":
+        text = "\n".join(f"[{timecode(s.start_seconds)} - {timecode(s.end_seconds)}] {s.text}" for s in found.segments)
+    else:
+        text = {"srt": to_srt, "vtt": to_vtt}[fmt](found) if fmt != "json" else to_json(found, clip_id)
+    if output is not None:
+        output.write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
+        err.print(f"wrote {output}", highlight=False)
+    elif text:
+        print(text)
+    if not found.segments:
+        err.print(f"clip {clip_id}: no speech found", highlight=False)
+
+
+@app.command()
+@handles_errors
 def steps(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the pipeline's steps (Dagster assets) with descriptions and whether they run by default."""
     from catalog_assets.steps import pipeline_steps

@@ -9,6 +9,8 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
+from catalog_resources.transcript_export import timecode
+
 
 def _facts(title: str, pairs: list[tuple[str, Any]]) -> Panel | None:
     table = Table.grid(padding=(0, 2))
@@ -87,6 +89,55 @@ def _shot_type(fa: dict[str, Any]) -> str | None:
     return f"{fa['shot_type']}  (faces in {with_faces} of {len(frames)} frames)" if frames else fa["shot_type"]
 
 
+def _ai_panels(a: dict[str, Any] | None, tags: list[dict[str, str]]) -> list[Panel | None]:
+    if not a:
+        return [_facts("AI analysis", [("status", "not analysed yet (step ai_analysis)")])]
+    summary = a.get("summary") or {}
+    content = a.get("content_analysis") or {}
+    entities = content.get("entities") or {}
+    audio = a.get("audio_analysis") or {}
+    visual = a.get("visual_analysis") or {}
+    transcript = audio.get("transcript") or {}
+    language = transcript.get("language")
+    if language and not transcript.get("language_trusted", True):
+        language += f" (unsure, p={transcript.get('language_probability')})"
+    panels = [_facts(f"AI analysis ({a['backend']}: {a['model']})", [
+        ("summary", (summary.get("overall") or "") + ("  [extractive]" if summary.get("extractive") else "")),
+        ("keywords", ", ".join(summary.get("keywords") or [])),
+        ("scene", ", ".join(summary.get("scene_classification") or [])),
+        ("sentiment", summary.get("sentiment")),
+        ("people", ", ".join(entities.get("people") or [])),
+        ("organisations", ", ".join(entities.get("organizations") or [])),
+        ("locations", ", ".join(entities.get("locations") or [])),
+        ("warnings", ", ".join(w["category"] for w in content.get("content_warnings") or [])),
+        ("tags", ", ".join(f"{t['name']} ({t['source']})" for t in tags)),
+        ("language", language),
+        ("file", a.get("analysis_file_path")),
+    ])]
+    segments = transcript.get("segments") or []
+    if segments:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="cyan", no_wrap=True)
+        table.add_column(overflow="fold")
+        for seg in segments:
+            who = f"{seg['speaker']}: " if seg.get("speaker") else ""
+            table.add_row(f"{timecode(seg['start_seconds'], tenths=True)}-{timecode(seg['end_seconds'], tenths=True)}", who + seg["text"])
+        panels.append(Panel(table, title="Transcript", title_align="left"))
+    elif audio:
+        panels.append(_facts("Transcript", [("speech", "none found")]))
+    panels.append(_tracks("Sound events", [
+        {**e, "time": f"{timecode(e['start_seconds'], tenths=True)}-{timecode(e['end_seconds'], tenths=True)}"} for e in audio.get("sound_events") or []
+    ], ["time", "category", "label", "confidence"]))
+    items = (visual.get("text_and_graphics") or {}).get("items") or []
+    panels.append(_tracks("On-screen text", [
+        {**t, "time": f"{timecode(t['start_seconds'], tenths=True)}-{timecode(t['end_seconds'], tenths=True)}"} for t in items
+    ], ["time", "text", "confidence"]))
+    panels.append(_tracks("Shot types", [
+        {**s, "time": f"{timecode(s['start_seconds'], tenths=True)}-{timecode(s['end_seconds'], tenths=True)}"} for s in visual.get("shot_types") or []
+    ], ["time", "shot_type", "description"]))
+    return panels
+
+
 def render_clip(console: Console, clip: dict[str, Any]) -> None:
     tech = clip.get("technical_metadata") or {}
     sources = "\n".join(f"{'online ' if s['online'] else 'offline'}  {s['path']}" for s in clip["sources"])
@@ -132,8 +183,10 @@ def render_clip(console: Console, clip: dict[str, Any]) -> None:
         _proxy(clip.get("proxy")),
         _thumbnails(clip.get("thumbnails")),
         _analysis(clip.get("frame_analysis")),
-        _tracks("Scenes", [{**seg, "keyframe": seg.get("keyframe_path")} for seg in clip.get("segments") or []],
-                ["segment_index", "segment_type", "start_seconds", "end_seconds", "keyframe"]),
+        _tracks("Scenes", [{**seg, "keyframe": seg.get("keyframe_path")} for seg in clip.get("segments") or []
+                           if seg["segment_type"] == "scene_change"],
+                ["segment_index", "start_seconds", "end_seconds", "keyframe"]),
+        *_ai_panels(clip.get("ai_analysis"), clip.get("tags") or []),
         _tracks("Audio", tech.get("audio_tracks") or [],
                 ["index", "codec", "channels", "channel_layout", "sample_rate", "bit_depth", "language", "title", "is_default"]),
         _tracks("Subtitles", tech.get("subtitle_tracks") or [], ["index", "codec", "language", "title", "is_default", "is_forced"]),

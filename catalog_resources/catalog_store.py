@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
+from catalog_resources.analysis_store import AnalysisQueries
 from catalog_resources.models import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, ScannedFile, SourcePath
 from catalog_resources.media_models import FrameAnalysis, ThumbnailSet
 from catalog_resources.technical_models import TechnicalMetadata
@@ -140,7 +141,7 @@ def _connection(database_url: str) -> psycopg.Connection:
     return conn
 
 
-class CatalogQueries:
+class CatalogQueries(AnalysisQueries):
     """PostgreSQL + pgvector catalog: every query and write, over `self.database_url`.
 
     Two classes carry these methods: `CatalogDB` (plain, for the CLI's read commands, which then never
@@ -387,10 +388,12 @@ class CatalogQueries:
         conn.execute("DELETE FROM catalog_records WHERE clip_id = %s", (record.clip_id,))
         conn.execute(
             """INSERT INTO catalog_records (clip_id, file_name, path, paths, duration_seconds, size_bytes, md5, status,
-                   container, video_codec, width, height, frame_rate, camera, hdr_format, recorded_at, document)
+                   container, video_codec, width, height, frame_rate, camera, hdr_format, recorded_at, document,
+                   shot_type, quality_score, summary, keywords, poster_path)
                VALUES (%(clip_id)s, %(file_name)s, %(path)s, %(paths)s, %(duration_seconds)s, %(size_bytes)s, %(md5)s,
                    %(status)s, %(container)s, %(video_codec)s, %(width)s, %(height)s, %(frame_rate)s, %(camera)s,
-                   %(hdr_format)s, %(recorded_at)s, %(document)s)""",
+                   %(hdr_format)s, %(recorded_at)s, %(document)s, %(shot_type)s, %(quality_score)s, %(summary)s,
+                   %(keywords)s, %(poster_path)s)""",
             values,
         )
         return 1
@@ -458,7 +461,9 @@ class CatalogQueries:
                 "SELECT segment_index, segment_type, start_seconds, end_seconds, keyframe_path FROM segments "
                 "WHERE clip_id = %s ORDER BY start_seconds, segment_index", (clip_id,)
             ).fetchall()
-            return clip
+        clip["ai_analysis"] = self.analysis_detail(clip_id)
+        clip["tags"] = self.clip_tags(clip_id)
+        return clip
 
     def record_inputs(self, clip_id: str) -> dict[str, Any] | None:
         """What catalog_record reads: the clip row, its online paths, and technical metadata when there."""
@@ -475,6 +480,16 @@ class CatalogQueries:
                     "SELECT path FROM clip_sources WHERE clip_id = %s ORDER BY online DESC, first_seen, path", (clip_id,)
                 )
             ]
+            clip["analysis"] = conn.execute(
+                "SELECT a.summary, a.keywords, a.entities, a.scene_classification, a.on_screen_text, t.full_text"
+                " FROM analysis a LEFT JOIN transcripts t USING (clip_id) WHERE a.clip_id = %s", (clip_id,)
+            ).fetchone()
+            clip["frame"] = conn.execute(
+                "SELECT dominant_shot_type, quality_score FROM frame_analysis WHERE clip_id = %s", (clip_id,)
+            ).fetchone()
+            clip["poster_path"] = conn.execute(
+                "SELECT paths FROM thumbnails WHERE clip_id = %s AND is_poster LIMIT 1", (clip_id,)
+            ).fetchone()
             return clip
 
 

@@ -96,6 +96,11 @@ class CatalogRecord(ClipFacts):
     camera: str | None = None
     hdr_format: str | None = None
     recorded_at: datetime | None = None
+    shot_type: str | None = None
+    quality_score: float | None = None
+    summary: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    poster_path: str | None = None
     document: str = ""
 
 

@@ -23,10 +23,13 @@ class ClipSpec(BaseModel):
     audio: bool = True
     pattern: str = "testsrc2"  # any lavfi video source: testsrc2, smptebars, mandelbrot, rgbtestsrc...
     extra: list[str] = []
+    speech: str | None = None  # spoken by espeak-ng as the audio track (a tone when espeak-ng is missing)
+    caption: str | None = None  # drawn on every frame (ffmpeg drawtext)
 
 
 DEMO_SET = [
-    ClipSpec(name="rooftop interview.mp4", width=1280, height=720, fps=25, seconds=4),
+    ClipSpec(name="rooftop interview.mp4", width=1280, height=720, fps=25, seconds=9, caption="ROOFTOP INTERVIEW",
+             speech="Welcome to the rooftop interview. Today we talk about pricing for the new solar panels in Berlin."),
     ClipSpec(name="b-roll city (take 2).mov", width=960, height=540, fps=30, seconds=3, pattern="smptebars"),
     ClipSpec(name="drone_pass.mkv", width=854, height=480, fps=24, seconds=3, video_codec="libvpx-vp9", audio=False,
              pattern="mandelbrot", extra=["-deadline", "realtime", "-cpu-used", "8", "-b:v", "500k"]),
@@ -49,8 +52,16 @@ def make_clip(path: Path, spec: ClipSpec) -> Path:
     video_src = f"{spec.pattern}=size={size}:rate={spec.fps}:duration={spec.seconds}"
     if spec.pattern == "mandelbrot":
         video_src = f"mandelbrot=size={size}:rate={spec.fps},trim=duration={spec.seconds}"
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+    if spec.caption and font.exists():
+        text = spec.caption.replace("\\", "").replace("'", "").replace(":", "\\:")
+        video_src += (f",drawtext=fontfile={font}:text='{text}':fontsize=h/12:fontcolor=white:box=1:boxcolor=black@0.6"
+                      ":x=(w-tw)/2:y=h*0.8")
     cmd = [require_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video_src]
-    if spec.audio:
+    spoken = _speech_wav(path, spec) if spec.audio and spec.speech else None
+    if spoken:
+        cmd += ["-i", str(spoken), "-af", f"adelay=500:all=1,apad=whole_dur={spec.seconds}"]
+    elif spec.audio:
         cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={spec.seconds}"]
     cmd += ["-c:v", spec.video_codec, "-pix_fmt", "yuv420p"]
     if spec.video_codec == "libx264":
@@ -59,9 +70,23 @@ def make_clip(path: Path, spec: ClipSpec) -> Path:
         cmd += ["-c:a", "aac" if path.suffix.lower() != ".mkv" else "libopus", "-b:a", "96k", "-shortest"]
     tmp = path.with_name(f".partial-{path.name}")
     cmd += [*spec.extra, "--", str(tmp)] if "-f" in spec.extra else [*spec.extra, "-f", _muxer(path), "--", str(tmp)]
-    subprocess.run(cmd, check=True)
+    try:
+        subprocess.run(cmd, check=True)
+    finally:
+        if spoken:
+            spoken.unlink(missing_ok=True)
     tmp.replace(path)
     return path
+
+
+def _speech_wav(path: Path, spec: ClipSpec) -> Path | None:
+    """espeak-ng's reading of spec.speech, after half a second of silence; None without espeak-ng."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        return None
+    wav = path.with_name(f".speech-{path.stem}.wav")
+    subprocess.run([espeak, "-v", "en", "-s", "150", "-g", "4", "-w", str(wav), spec.speech or ""], check=True)
+    return wav
 
 
 def _muxer(path: Path) -> str:

