@@ -51,6 +51,8 @@ bench: install
 	$(BIN)/python bench/probe.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/thumbnails.py
+	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/refresh.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

