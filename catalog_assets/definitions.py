@@ -25,6 +25,7 @@ def build_analyzer(settings: CatalogSettings) -> Analyzer:
         backend=settings.analyzer, models_dir=str(settings.models_dir), language=settings.analysis_language,
         ocr_frames=settings.analysis_ocr_frames,
         prompt_file=str(settings.analysis_prompt_file) if settings.analysis_prompt_file else None,
+        image_model_path=str(settings.image_model_path) if settings.image_model_path else None,
     )
 
 

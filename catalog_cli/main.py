@@ -127,6 +127,7 @@ def ingest(
     config: Annotated[Path | None, typer.Option(help='Pipeline config JSON: {"steps": {"name": true}}.')] = None,
     compression_fps: Annotated[float | None, typer.Option(help="Proxy frame rate (default 5).", min=0.1)] = None,
     compression_bitrate: Annotated[str | None, typer.Option(help="Proxy maximum bitrate, e.g. 1000k (default).")] = None,
+    analyzer: Annotated[str | None, typer.Option(help="ai_analysis backend: local (offline, default). Same as VIDEO_CATALOG_ANALYZER.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")] = False,
 ) -> None:
     """Scan PATHS, register each new clip as a Dagster partition and materialize its assets.
@@ -140,11 +141,14 @@ def ingest(
       video-catalog ingest ./shoot --dry-run
       video-catalog ingest ./shoot --disable catalog_record
       video-catalog ingest ./shoot --compression-fps 2 --compression-bitrate 600k
+      video-catalog ingest ./shoot --disable ai_analysis     # technical catalog only
 
     Exit codes: 0 all cataloged, 1 some files failed, 2 usage or environment error.
     """
     from catalog_assets.steps import select_steps
 
+    if analyzer is not None:  # a setting like any other, so the code version (and staleness) follows it
+        os.environ["VIDEO_CATALOG_ANALYZER"] = analyzer
     steps = select_steps(_split(enable), _split(disable), config)
     proxy_config: dict[str, object] = {}
     if compression_fps is not None:

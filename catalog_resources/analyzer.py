@@ -51,6 +51,7 @@ class Analyzer(ConfigurableResource):
     language: str | None = None
     ocr_frames: int = 4
     prompt_file: str | None = None
+    image_model_path: str | None = None
     threads: int = 2
 
     @property
@@ -62,10 +63,13 @@ class Analyzer(ConfigurableResource):
         return short_hash(prompt_text(self.prompt_file), schema, str(ANALYSIS_SCHEMA_VERSION))
 
     def code_version(self) -> str:
-        answer_settings = json.dumps({"language": self.language, "ocr_frames": self.ocr_frames}, sort_keys=True)
+        image_model = Path(self.image_model_path).name if self.image_model_path else None
+        answer_settings = json.dumps({"language": self.language, "ocr_frames": self.ocr_frames,
+                                      "image_model": image_model}, sort_keys=True)
         return f"{self.backend}/{self.model}:{short_hash(self.prompt_hash(), answer_settings)}"
 
     def analyze(self, inputs: AnalysisInputs) -> ComprehensiveAIAnalysis:
         local = LocalAnalyzer(Path(self.models_dir), language=self.language, ocr_frames=self.ocr_frames,
-                              threads=self.threads)
+                              threads=self.threads,
+                              image_model_path=Path(self.image_model_path) if self.image_model_path else None)
         return local.analyze(inputs, code_version=self.code_version())

@@ -38,11 +38,14 @@ def _round(value: float) -> float:
 
 
 class LocalAnalyzer:
-    def __init__(self, models_dir: Path, language: str | None = None, ocr_frames: int = 6, threads: int = 2) -> None:
+    def __init__(self, models_dir: Path, language: str | None = None, ocr_frames: int = 4, threads: int = 2,
+                 image_model_path: Path | None = None, image_min_probability: float = 0.2) -> None:
         self.models_dir = Path(models_dir)
         self.language = language
         self.ocr_frames = ocr_frames
         self.threads = threads
+        self.image_model_path = image_model_path
+        self.image_min_probability = image_min_probability
 
     def analyze(self, inputs: AnalysisInputs, *, code_version: str) -> am.ComprehensiveAIAnalysis:
         result = am.ComprehensiveAIAnalysis(
@@ -55,6 +58,8 @@ class LocalAnalyzer:
         result.audio_analysis, result.visual_analysis = audio, visual
         result.content_analysis = self._content(transcript_text, screen, result)
         result.summary = self._summary(transcript_text, screen, result)
+        if self.image_model_path is not None:
+            self._image_labels(inputs, result)
         result.notes += [
             "summary is extractive: sentences picked from the transcript plus what the clip shows",
             "sentiment, content warnings, speaker diarization and activities need a generative analyzer (not offline)",
@@ -140,6 +145,22 @@ class LocalAnalyzer:
                        for line in report.lines if len(line.text.strip()) >= MIN_SCREEN_TEXT],
             )
         return visual
+
+    def _image_labels(self, inputs: AnalysisInputs, result: am.ComprehensiveAIAnalysis) -> None:
+        """Zero-shot scene labels (and the focal length category when EXIF had none) from the local image model."""
+        from catalog_resources.image_labels import ImageLabeler
+
+        labeler = ImageLabeler(Path(self.image_model_path), min_probability=self.image_min_probability)
+        found = labeler.label([Path(p) for _t, p in inputs.frames[: max(self.ocr_frames, 1)]])
+        result.timings["image_labels"] = found.seconds
+        result.model += f"+{found.model}"
+        assert result.summary is not None and result.visual_analysis is not None
+        result.summary.scene_classification += [label for label, _p in found.labels
+                                                if label not in result.summary.scene_classification]
+        visual = result.visual_analysis
+        if visual.focal_length_category is None and (found.focal_probability or 0) >= 0.5:
+            visual.focal_length_category = found.focal_length_category  # type: ignore[assignment]
+            result.notes.append(f"focal length category from the image model ({found.focal_probability:.2f}), not EXIF")
 
     @staticmethod
     def _shot_spans(fa: FrameAnalysis, duration: float | None) -> list[am.ShotTypeSpan]:

@@ -29,6 +29,8 @@ class CatalogSettings(BaseSettings):
     analysis_language: str | None = Field(default=None, description="Force the transcript language (ISO code, e.g. en); unset detects it.")
     analysis_prompt_file: Path | None = Field(default=None, description="A prompt template to use instead of the packaged one.")
     analysis_ocr_frames: int = Field(default=4, ge=0, description="Thumbnails read for on-screen text (about 1.5 s each on 2 cores).")
+    image_model_path: Path | None = Field(default=None, description="Optional local CLIP/SigLIP folder (save_pretrained) for zero-shot scene labels.")
+    ai_pool_limit: int = Field(default=1, ge=1, description="ai_analysis steps running at once (Dagster pool `ai`), set on first use.")
     model_cache: Path | None = Field(default=None, description="Unpacked model files; default ~/.cache/video-catalog/models.")
     pg_runtime_root: Path = Field(
         default=Path("/var/lib/video-catalog"),
