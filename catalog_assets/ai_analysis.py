@@ -7,11 +7,12 @@ and schema hash): switching any of them marks exactly this asset and its downstr
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetsDefinition, Failure, MetadataValue
+from dagster import AssetExecutionContext, AssetsDefinition, Backoff, Failure, Jitter, MetadataValue, RetryPolicy
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.analysis_models import ComprehensiveAIAnalysis
+from catalog_resources.analysis_models import ComprehensiveAIAnalysis, ContentAnalysis, ContentWarning
 from catalog_resources.analyzer import Analyzer
+from catalog_resources.cloud_common import BlockedAnswerError, MalformedAnswerError, MissingKeyError
 from catalog_resources.local_analyzer import AnalysisInputs
 from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.media_store import MediaStore
@@ -26,12 +27,14 @@ def _inputs(clip_id: str, meta: TechnicalMetadata | None, derived: DerivedMedia 
     poster = next((t for t in ranked if t.is_poster), None)
     context = ""
     if meta is not None:
-        context = (f"duration {meta.duration_seconds} s, {meta.width}x{meta.height}, {meta.frame_rate} fps, "
-                   f"codec {meta.video_codec}, camera {meta.camera_make or '?'} {meta.camera_model or ''}".strip())
+        context = (f"file {meta.file_name}, duration {meta.duration_seconds} s, {meta.width}x{meta.height}, "
+                   f"{meta.frame_rate} fps, codec {meta.video_codec}, recorded {meta.recorded_at or 'unknown'}, "
+                   f"camera {meta.camera_make or '?'} {meta.camera_model or ''}".strip())
     return AnalysisInputs(
         clip_id=clip_id,
         duration=meta.duration_seconds if meta else None,
         audio_path=derived.audio_path if derived else None,
+        proxy_path=derived.proxy_path if derived else None,
         frames=[(t.pts_seconds, t.paths[max(t.paths, key=int)]) for t in ranked],
         poster_seconds=poster.pts_seconds if poster else None,
         frame_analysis=fa,
@@ -39,8 +42,13 @@ def _inputs(clip_id: str, meta: TechnicalMetadata | None, derived: DerivedMedia 
     )
 
 
-def build_ai_analysis(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
-    @clip_asset(code_version=code_version, group_name="analysis", kinds={"python"}, pool="ai")
+def build_ai_analysis(code_version: str = UNBOUND_VERSION, retry_delay: float | None = None) -> AssetsDefinition:
+    """`retry_delay` (cloud backends): a request that still fails after the client's own backoff gets two
+    more Dagster tries, that many seconds apart and then doubled; the local analyzer is not retried."""
+    retry = (RetryPolicy(max_retries=2, delay=retry_delay, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+             if retry_delay is not None else None)
+
+    @clip_asset(code_version=code_version, group_name="analysis", kinds={"python"}, pool="ai", retry_policy=retry)
     def ai_analysis(
         context: AssetExecutionContext,
         technical_metadata: dict[str, TechnicalMetadata],
@@ -60,6 +68,10 @@ def build_ai_analysis(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
                              thumbnails.get(clip_id), frame_analysis.get(clip_id))
             try:
                 analysis = analyzer.analyze(inputs)
+            except BlockedAnswerError as exc:  # recorded as such, not retried: the same request is blocked again
+                analysis = blocked_analysis(clip_id, analyzer, exc.reason)
+            except (MissingKeyError, MalformedAnswerError) as exc:  # retrying gives the same answer
+                raise Failure(description=f"ai_analysis of clip {clip_id}: {exc}", allow_retries=False) from exc
             except (RuntimeError, OSError) as exc:  # the models' own errors name the file and the fix
                 raise Failure(description=f"ai_analysis of clip {clip_id}: {exc}") from exc
             analysis.analysis_file_path = str(Path(media.media_dir) / clip_id / "ai_analysis.json")
@@ -75,11 +87,23 @@ def build_ai_analysis(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
             "language": (transcript.language if transcript else None) or "",
             "sound_events": sum(len(a.audio_analysis.sound_events) for a in results.values() if a.audio_analysis),
             "timings": MetadataValue.json(first.timings),
+            "prompt_tokens": int(sum(a.usage.get("prompt_tokens", 0) for a in results.values())),
+            "output_tokens": int(sum(a.usage.get("output_tokens", 0) for a in results.values())),
+            "estimated_cost_usd": round(sum(a.usage.get("estimated_cost_usd", 0.0) for a in results.values()), 6),
             "preview": MetadataValue.md(_preview(first)),
         })
         return results
 
     return ai_analysis
+
+
+def blocked_analysis(clip_id: str, analyzer: Analyzer, reason: str) -> ComprehensiveAIAnalysis:
+    return ComprehensiveAIAnalysis(
+        clip_id=clip_id, backend=analyzer.backend, model=analyzer.model, code_version=analyzer.code_version(),
+        content_analysis=ContentAnalysis(source=f"{analyzer.backend}/{analyzer.model}", content_warnings=[
+            ContentWarning(category="blocked", description=f"the service refused to analyse this clip: {reason}")]),
+        notes=[f"blocked by {analyzer.backend}: {reason}"],
+    )
 
 
 def _preview(a: ComprehensiveAIAnalysis) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance, Definitions
 
-from catalog_assets.definitions import build_definitions
+from catalog_assets.definitions import build_analyzer, build_definitions
 from catalog_assets.ingest_runner import ClipRunResult, ProgressFn, RunStats, execute_clips, register_partitions
 from catalog_assets.io_manager import sidecar_path
 from catalog_assets.refresh import RefreshPlan, current_versions, plan_refresh
@@ -26,6 +26,21 @@ from catalog_resources.scanner import scan
 from catalog_resources.settings import CatalogSettings
 
 REFRESH_STEPS = ("clip_source", "catalog_record")
+
+
+class CostLimitExceeded(RuntimeError):
+    """The estimated cloud analysis cost of a batch is above --max-cost; nothing was run."""
+
+
+def footage_seconds(path: Path) -> float:
+    """Container duration from the header (milliseconds per file); 0 when it cannot be read."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return float(container.duration or 0) / 1_000_000
+    except (av.error.FFmpegError, OSError):
+        return 0.0
 
 
 class CatalogApp:
@@ -68,10 +83,26 @@ class CatalogApp:
         on_progress: ProgressFn | None = None,
         log_level: str = "WARNING",
         asset_config: dict[str, dict] | None = None,
+        max_cost: float | None = None,
+        on_estimate: Callable[[dict[str, float]], None] | None = None,
     ) -> IngestSummary:
+        analyzer = build_analyzer(self.settings) if "ai_analysis" in steps else None
+        if analyzer is not None and analyzer.is_cloud:
+            analyzer.check_ready()  # a missing key stops here, before any file is read
         report = scan(list(paths), self.store, on_file=on_scan, record=not dry_run)
         plan = plan_ingest(report, self.store, limit=limit)
         summary = plan.summary
+        if analyzer is not None and analyzer.is_cloud:
+            estimate = analyzer.estimate([footage_seconds(Path(plan.path_of[c])) for c in plan.new_clips])
+            summary.analysis_estimate = estimate.model_dump(exclude={"priced"})
+            if on_estimate:
+                on_estimate(summary.analysis_estimate | {"model": analyzer.model, "priced": estimate.priced})
+            if max_cost is not None and estimate.usd > max_cost:
+                raise CostLimitExceeded(
+                    f"estimated analysis cost ${estimate.usd:.2f} for {estimate.clips} clips "
+                    f"({estimate.footage_seconds / 60:.1f} min, ~{estimate.tokens:,} tokens with {analyzer.model}) "
+                    f"exceeds --max-cost ${max_cost:.2f}; raise the limit, use --limit, or --analyzer local"
+                )
         if dry_run:
             return summary
         if on_plan:
@@ -104,6 +135,8 @@ class CatalogApp:
             if result.success:
                 for collision in self.clip_source(clip_id).collisions:
                     summary.failed.append(IngestItem(path=collision.path, clip_id=None, reason=collision.reason))
+        if analyzer is not None and analyzer.is_cloud:
+            summary.analysis_usage = self.store.analysis_usage(plan.new_clips)
         return summary
 
     def plan_refresh(self, *, stale: bool = True, missing_steps: list[str] | None = None,

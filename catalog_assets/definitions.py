@@ -26,6 +26,11 @@ def build_analyzer(settings: CatalogSettings) -> Analyzer:
         ocr_frames=settings.analysis_ocr_frames,
         prompt_file=str(settings.analysis_prompt_file) if settings.analysis_prompt_file else None,
         image_model_path=str(settings.image_model_path) if settings.image_model_path else None,
+        media_dir=str(settings.media_dir), gemini_model=settings.gemini_model, gemini_base_url=settings.gemini_base_url,
+        gemini_api_key=settings.gemini_api_key, openai_model=settings.openai_model,
+        openai_base_url=settings.openai_base_url, openai_api_key=settings.openai_api_key,
+        window_seconds=settings.analysis_window_seconds, requests_per_minute=settings.analysis_requests_per_minute,
+        max_attempts=settings.analysis_max_attempts, prices_json=settings.analysis_prices,
     )
 
 
@@ -35,7 +40,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
     catalog = CatalogStore(database_url=endpoint.catalog_url)
     analyzer = build_analyzer(settings)
     return Definitions(
-        assets=build_assets(analyzer.code_version()),
+        assets=build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None),
         asset_checks=CHECKS,
         jobs=[ingest_job],
         sensors=[build_footage_sensor(settings, ingest_job)],

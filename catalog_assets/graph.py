@@ -19,9 +19,9 @@ from catalog_assets.thumbnails import thumbnails
 
 
 
-def build_assets(ai_code_version: str = UNBOUND_VERSION) -> list:
+def build_assets(ai_code_version: str = UNBOUND_VERSION, retry_delay: float | None = None) -> list:
     """The per-clip assets in graph order (what `steps` lists); ai_analysis carries the analyzer's version."""
-    return [clip_source, technical_metadata, proxy, thumbnails, frame_analysis, build_ai_analysis(ai_code_version),
+    return [clip_source, technical_metadata, proxy, thumbnails, frame_analysis, build_ai_analysis(ai_code_version, retry_delay),
             catalog_record]
 
 

@@ -57,6 +57,13 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except (EmbeddedServerError, DatabaseUnavailable) as exc:
             _fail(str(exc))
+        except RuntimeError as exc:
+            from catalog_assets.catalog_app import CostLimitExceeded
+            from catalog_resources.cloud_common import MissingKeyError
+
+            if isinstance(exc, (CostLimitExceeded, MissingKeyError)):
+                _fail(str(exc))
+            raise
         except ValueError as exc:
             from catalog_assets.steps import StepSelectionError
 
@@ -127,7 +134,8 @@ def ingest(
     config: Annotated[Path | None, typer.Option(help='Pipeline config JSON: {"steps": {"name": true}}.')] = None,
     compression_fps: Annotated[float | None, typer.Option(help="Proxy frame rate (default 5).", min=0.1)] = None,
     compression_bitrate: Annotated[str | None, typer.Option(help="Proxy maximum bitrate, e.g. 1000k (default).")] = None,
-    analyzer: Annotated[str | None, typer.Option(help="ai_analysis backend: local (offline, default). Same as VIDEO_CATALOG_ANALYZER.")] = None,
+    analyzer: Annotated[str | None, typer.Option(help="ai_analysis backend: local (offline, default), gemini or openai. Same as VIDEO_CATALOG_ANALYZER.")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="With a paid analyzer: stop before starting if the estimated cost in USD is above this.", min=0)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON for scripts.")] = False,
 ) -> None:
     """Scan PATHS, register each new clip as a Dagster partition and materialize its assets.
@@ -142,6 +150,7 @@ def ingest(
       video-catalog ingest ./shoot --disable catalog_record
       video-catalog ingest ./shoot --compression-fps 2 --compression-bitrate 600k
       video-catalog ingest ./shoot --disable ai_analysis     # technical catalog only
+      GEMINI_API_KEY=... video-catalog ingest ./shoot --analyzer gemini --max-cost 2.50
 
     Exit codes: 0 all cataloged, 1 some files failed, 2 usage or environment error.
     """
@@ -179,12 +188,58 @@ def ingest(
             on_progress=lambda n, msg: progress.advance(clip_task, n),
             log_level="CRITICAL",  # the summary names each failure in one line; details stay in the run logs
             asset_config={"proxy": proxy_config} if proxy_config else None,
+            max_cost=max_cost,
+            on_estimate=lambda e: err.print(
+                f"analysis with {e['model']}: {int(e['clips'])} clips, {e['footage_seconds'] / 60:.1f} min of footage, "
+                f"~{int(e['tokens']):,} tokens, " + (f"estimated ${e['usd']:.2f}" if e["priced"] else "no price known"),
+                highlight=False),
         )
     if as_json:
         print(summary.model_dump_json(indent=2))
     else:
         _print_summary(summary, dry_run)
     raise typer.Exit(EXIT_FAILED if summary.failed else EXIT_OK)
+
+
+prompt_app = typer.Typer(help="The analysis prompt template and its hash (part of ai_analysis' code version).", no_args_is_help=True)
+app.add_typer(prompt_app, name="prompt")
+
+
+@prompt_app.command("show")
+@handles_errors
+def prompt_show() -> None:
+    """Print the prompt template in use and its hash.
+
+    Example:
+      video-catalog prompt show
+    """
+    from catalog_assets.definitions import build_analyzer
+    from catalog_resources.analyzer import packaged_prompt_path, prompt_text
+
+    settings = _settings()
+    analyzer = build_analyzer(settings)
+    try:
+        text = prompt_text(analyzer.prompt_file)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    err.print(f"# {analyzer.prompt_file or packaged_prompt_path()}  hash {analyzer.prompt_hash()}  "
+              f"code version {analyzer.code_version()}", highlight=False, soft_wrap=True)
+    print(text, end="")
+
+
+@prompt_app.command("path")
+@handles_errors
+def prompt_path() -> None:
+    """Print the path of the prompt template in use (copy it, edit it, point VIDEO_CATALOG_ANALYSIS_PROMPT_FILE at it).
+
+    Example:
+      cp "$(video-catalog prompt path)" my-prompt.md
+    """
+    from catalog_assets.definitions import build_analyzer
+    from catalog_resources.analyzer import packaged_prompt_path
+
+    analyzer = build_analyzer(_settings())
+    print(analyzer.prompt_file or packaged_prompt_path())
 
 
 def _print_summary(summary, dry_run: bool) -> None:
@@ -196,6 +251,10 @@ def _print_summary(summary, dry_run: bool) -> None:
                        ("moved", "moved"), ("not_video", "not video"), ("failed", "failed")):
         table.add_row(label, str(len(getattr(summary, key))))
     out.print(table)
+    if summary.analysis_usage:
+        usage = summary.analysis_usage
+        out.print(f"analysis used {int(usage['prompt_tokens']):,} prompt + {int(usage['output_tokens']):,} output tokens "
+                  f"in {int(usage['requests'])} requests, estimated ${usage['estimated_cost_usd']:.4f}", highlight=False)
     for item in summary.failed:
         err.print(f"[red]failed[/] {item.path}: {item.reason}", highlight=False, soft_wrap=True)
     for item in summary.not_video:

@@ -164,6 +164,7 @@ class ComprehensiveAIAnalysis(BaseModel):
     content_analysis: ContentAnalysis | None = None
     analysis_file_path: str | None = None
     timings: dict[str, float] = Field(default_factory=dict, description="Seconds spent per part.")
+    usage: dict[str, float] = Field(default_factory=dict, description="Cloud tokens, requests and estimated USD.")
     notes: list[str] = Field(default_factory=list, description="What could not be measured, and why.")
 
     @property

@@ -128,6 +128,18 @@ class AnalysisQueries:
             ).fetchall()
         return iter([(r["asset"], r["clip_id"], r["code_version"]) for r in rows])
 
+    def analysis_usage(self, clip_ids: list[str]) -> dict[str, float]:
+        """Cloud tokens, requests and estimated USD summed over these clips' stored analyses."""
+        with self.connect() as conn:
+            row = conn.execute(
+                "SELECT coalesce(sum((raw->'usage'->>'prompt_tokens')::float), 0) AS prompt_tokens,"
+                " coalesce(sum((raw->'usage'->>'output_tokens')::float), 0) AS output_tokens,"
+                " coalesce(sum((raw->'usage'->>'requests')::float), 0) AS requests,"
+                " coalesce(sum((raw->'usage'->>'estimated_cost_usd')::float), 0) AS estimated_cost_usd"
+                " FROM analysis WHERE clip_id = ANY(%s)", (clip_ids,)
+            ).fetchone()
+        return {k: round(float(v), 6) for k, v in row.items()}
+
     def all_clip_ids(self) -> list[str]:
         with self.connect() as conn:
             return [r["clip_id"] for r in conn.execute("SELECT clip_id FROM clips ORDER BY cataloged_at, clip_id")]

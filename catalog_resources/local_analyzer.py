@@ -27,6 +27,7 @@ class AnalysisInputs(BaseModel):
     clip_id: str
     duration: float | None = None
     audio_path: str | None = Field(default=None, description="16 kHz mono WAV from the proxy pass; None: no audio.")
+    proxy_path: str | None = Field(default=None, description="The small H.264 proxy (what a video model watches).")
     frames: list[tuple[float, str]] = Field(default_factory=list, description="(seconds, image) thumbnails, best first.")
     poster_seconds: float | None = None
     frame_analysis: FrameAnalysis | None = None
@@ -74,13 +75,31 @@ class LocalAnalyzer:
             result.notes.append("no audio track: no transcript or sound events")
             return audio
         from catalog_resources.sound_events import SoundEventDetector
-        from catalog_resources.speech import SpeechTranscriber
 
         started = time.monotonic()
-        transcriber = SpeechTranscriber(self.models_dir, language=self.language, cpu_threads=self.threads)
-        speech = transcriber.transcribe(Path(inputs.audio_path))
+        audio.transcript = self.transcribe(inputs.audio_path)
         result.timings["transcript"] = round(time.monotonic() - started, 3)
-        audio.transcript = am.Transcript(
+        transcript = audio.transcript
+        if transcript.segments and not transcript.language_trusted:
+            result.notes.append(f"language detection unsure ({transcript.language} at {transcript.language_probability});"
+                                " set VIDEO_CATALOG_ANALYSIS_LANGUAGE to force it")
+        started = time.monotonic()
+        report = SoundEventDetector(self.models_dir, threads=self.threads).detect(Path(inputs.audio_path))
+        result.timings["sound_events"] = round(time.monotonic() - started, 3)
+        audio.sound_events = [
+            am.SoundEvent(start_seconds=_round(e.start), end_seconds=_round(e.end), label=e.label,
+                          category=e.category, confidence=_round(e.confidence))
+            for e in report.events
+        ]
+        return audio
+
+    def transcribe(self, audio_path: str) -> am.Transcript:
+        """Whisper's timed segments and words as the schema's transcript."""
+        from catalog_resources.speech import SpeechTranscriber
+
+        transcriber = SpeechTranscriber(self.models_dir, language=self.language, cpu_threads=self.threads)
+        speech = transcriber.transcribe(Path(audio_path))
+        return am.Transcript(
             source=f"local/{transcriber.model_name}", language=speech.language,
             language_probability=_round(speech.language_probability), language_trusted=speech.language_trusted,
             full_text=speech.text,
@@ -94,18 +113,6 @@ class LocalAnalyzer:
                 for s in speech.segments
             ],
         )
-        if speech.segments and not speech.language_trusted:
-            result.notes.append(f"language detection unsure ({speech.language} at {speech.language_probability:.2f});"
-                                " set VIDEO_CATALOG_ANALYSIS_LANGUAGE to force it")
-        started = time.monotonic()
-        report = SoundEventDetector(self.models_dir, threads=self.threads).detect(Path(inputs.audio_path))
-        result.timings["sound_events"] = round(time.monotonic() - started, 3)
-        audio.sound_events = [
-            am.SoundEvent(start_seconds=_round(e.start), end_seconds=_round(e.end), label=e.label,
-                          category=e.category, confidence=_round(e.confidence))
-            for e in report.events
-        ]
-        return audio
 
     # -- pictures ------------------------------------------------------------------------------------------
 

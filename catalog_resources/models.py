@@ -119,6 +119,10 @@ class IngestSummary(BaseModel):
     moved: list[IngestItem] = Field(default_factory=list)
     not_video: list[IngestItem] = Field(default_factory=list)
     failed: list[IngestItem] = Field(default_factory=list)
+    analysis_estimate: dict[str, float] | None = Field(
+        default=None, description="Cloud analyzer only: clips, footage seconds, tokens, usd estimated before the runs.")
+    analysis_usage: dict[str, float] | None = Field(
+        default=None, description="Cloud analyzer only: prompt/output tokens, requests and estimated USD actually used.")
 
 
 RESOLUTIONS: dict[str, tuple[int, int | None]] = {
