@@ -38,6 +38,7 @@ from catalog_resources.cloud_common import (
 
 BACKEND = "openai"
 KEY_ENV = "OPENAI_API_KEY"
+KEY_OPTION = "VIDEO_CATALOG_OPENAI_API_KEY"  # the catalog setting (openai_api_key) that overrides it
 BASE_URL_ENV = "OPENAI_BASE_URL"  # what the openai client itself reads when no base_url is given
 LOCAL_KEY_PLACEHOLDER = "not-needed"  # local servers ignore the key, but the client insists on one
 SCHEMA_NAME = "clip_analysis"
@@ -75,7 +76,7 @@ def resolve_openai_key(explicit: str | None, base_url: str | None) -> str:
         return LOCAL_KEY_PLACEHOLDER
     where = effective or "https://api.openai.com/v1"
     raise MissingKeyError(
-        f"no API key for the OpenAI-compatible analyzer at {where}: set {KEY_ENV} or the analyzer's api_key option "
+        f"no API key for the OpenAI-compatible analyzer at {where}: set {KEY_ENV} or {KEY_OPTION} "
         "(a server on localhost needs none)"
     )
 
@@ -288,7 +289,7 @@ class OpenAIAnalyzer:
         except openai.APIStatusError as exc:
             hint = ""
             if exc.status_code in (401, 403):
-                hint = f"; check {KEY_ENV} or the analyzer's api_key option"
+                hint = f"; check {KEY_ENV} or {KEY_OPTION}"
             elif exc.status_code == 404:
                 hint = f"; check the model name ({self.model}) and base_url"
             raise AnalyzerError(
