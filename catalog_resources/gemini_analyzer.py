@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
@@ -40,7 +39,23 @@ from catalog_resources.cloud_common import (
     parse_answer,
 )
 
+# google-genai 3.x talks through httpx2 by default; httpx only with GOOGLE_GENAI_HTTP_CLIENT=httpx.
+try:
+    import httpx2
+except ImportError:  # pragma: no cover - a hard dependency of google-genai 3.x
+    httpx2 = None
+try:
+    import httpx
+except ImportError:  # pragma: no cover - optional since google-genai 3.0
+    httpx = None
+
 log = logging.getLogger(__name__)
+
+# Transport errors of whichever HTTP package the SDK picked; both are caught so neither leaks through.
+_TIMEOUTS: tuple[type[BaseException], ...] = tuple(
+    m.TimeoutException for m in (httpx, httpx2) if m is not None)
+_TRANSPORT: tuple[type[BaseException], ...] = tuple(m.TransportError for m in (httpx, httpx2) if m is not None)
+_HTTP_ERRORS: tuple[type[BaseException], ...] = tuple(m.HTTPError for m in (httpx, httpx2) if m is not None)
 
 KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504]
@@ -83,16 +98,22 @@ def window_starts(duration: float | None, window_seconds: float) -> list[float]:
     return [k * window_seconds for k in range(count)]
 
 
-def estimate_tokens(duration_seconds: float, prompt_chars: int, *, window_seconds: float = 1800.0) -> int:
-    """Upper-leaning token estimate of one clip's analysis, before anything is sent (for --max-cost).
+def estimate_token_split(duration_seconds: float, prompt_chars: int, *,
+                         window_seconds: float = 1800.0) -> tuple[int, int]:
+    """(input, output) tokens of one clip's analysis, so input and output can be priced separately.
 
-    Video+audio tokens for the whole clip (each second is sent once even when windowed), plus the
-    prompt and the response schema once per request, plus an output allowance per request.
+    Input: video+audio tokens for the whole clip (each second is sent once even when windowed), plus
+    the prompt and the response schema once per request. Output: the allowance once per request.
     """
     requests = len(window_starts(duration_seconds, window_seconds))
     media = math.ceil(max(0.0, duration_seconds) * (VIDEO_TOKENS_PER_SECOND + AUDIO_TOKENS_PER_SECOND))
-    per_request = math.ceil(max(0, prompt_chars) / CHARS_PER_TOKEN) + _schema_tokens() + OUTPUT_ALLOWANCE_TOKENS
-    return media + requests * per_request
+    per_request = math.ceil(max(0, prompt_chars) / CHARS_PER_TOKEN) + _schema_tokens()
+    return media + requests * per_request, requests * OUTPUT_ALLOWANCE_TOKENS
+
+
+def estimate_tokens(duration_seconds: float, prompt_chars: int, *, window_seconds: float = 1800.0) -> int:
+    """Upper-leaning token estimate of one clip's analysis, before anything is sent (for --max-cost)."""
+    return sum(estimate_token_split(duration_seconds, prompt_chars, window_seconds=window_seconds))
 
 
 def resolve_gemini_key(explicit: str | None) -> str:
@@ -130,6 +151,9 @@ class GeminiAnalyzer:
     """Analyse one clip per call with a Gemini model; returns the parsed answer and its token usage."""
 
     backend = "gemini"
+    # Pinned: google-genai 3.x defaults to the stable "v1" surface, but the features used here (Files
+    # API uploads, per-part videoMetadata offsets, responseJsonSchema) are documented on v1beta.
+    api_version = "v1beta"
 
     def __init__(
         self,
@@ -183,6 +207,7 @@ class GeminiAnalyzer:
             )
             options = types.HttpOptions(
                 base_url=self.base_url,
+                api_version=self.api_version,
                 timeout=int(self.timeout_seconds * 1000),  # milliseconds
                 retry_options=retry,
             )
@@ -242,10 +267,10 @@ class GeminiAnalyzer:
             message = _one_line(exc.message or exc.details)
             raise AnalyzerError(f"clip {request.clip_id}: Gemini {stage} failed with HTTP {exc.code}"
                                 f"{' ' + exc.status if exc.status else ''}: {message}") from exc
-        except httpx.TimeoutException as exc:
+        except _TIMEOUTS as exc:
             raise AnalyzerError(f"clip {request.clip_id}: Gemini {stage} timed out "
                                 f"({type(exc).__name__}, limit {self.timeout_seconds:g} s)") from exc
-        except httpx.TransportError as exc:
+        except _TRANSPORT as exc:
             raise AnalyzerError(f"clip {request.clip_id}: Gemini {stage} could not reach the service: "
                                 f"{_one_line(exc) or type(exc).__name__}") from exc
 
@@ -273,7 +298,7 @@ class GeminiAnalyzer:
             return
         try:
             self.client.files.delete(name=uploaded.name)
-        except (genai_errors.APIError, httpx.HTTPError) as exc:
+        except (genai_errors.APIError, *_HTTP_ERRORS) as exc:
             log.warning("clip %s: could not delete uploaded file %s: %s", clip_id, uploaded.name, _one_line(exc))
 
     def _config(self) -> types.GenerateContentConfig:
