@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -22,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from catalog_resources.analysis_models import ANALYSIS_SCHEMA_VERSION, ComprehensiveAIAnalysis, Transcript
 from catalog_resources.cloud_common import (
+    CloudAnswer,
     CloudRequest,
     MalformedAnswerError,
     MissingKeyError,
@@ -171,6 +173,12 @@ class Analyzer(ConfigurableResource):
         return CostEstimate(clips=len(durations), footage_seconds=round(sum(durations), 1), tokens=tokens, usd=usd,
                             priced=price is not None)
 
+    def _answer_cache(self, clip_id: str) -> Path | None:
+        """The paid answer for this clip and code version, kept until the code version changes."""
+        if not self.media_dir:
+            return None
+        return Path(self.media_dir) / clip_id / f"ai_answer.{short_hash(self.code_version())}.json"
+
     def analyze(self, inputs: AnalysisInputs) -> ComprehensiveAIAnalysis:
         if not self.is_cloud:
             local = LocalAnalyzer(Path(self.models_dir), language=self.language, ocr_frames=self.ocr_frames,
@@ -189,14 +197,20 @@ class Analyzer(ConfigurableResource):
             proxy_path=inputs.proxy_path, duration=inputs.duration, technical_context=inputs.technical_context,
             frames=sorted(inputs.frames), transcript=format_transcript(transcript) if transcript else None,
         )
-        _RATE.wait(self.requests_per_minute)
-        try:
-            answer = self._cloud().analyze(request)
-        except MalformedAnswerError as exc:
-            if self.media_dir:
-                saved = save_raw_answer(Path(self.media_dir), inputs.clip_id, exc.raw)
-                raise MalformedAnswerError(f"{exc} (raw answer saved to {saved})", exc.raw) from exc
-            raise
+        cached = self._answer_cache(inputs.clip_id)
+        if cached is not None and cached.exists():  # a batch re-run after another clip failed: do not pay twice
+            answer = CloudAnswer.model_validate_json(cached.read_text())
+        else:
+            _RATE.wait(self.requests_per_minute)
+            try:
+                answer = self._cloud().analyze(request)
+            except MalformedAnswerError as exc:
+                if self.media_dir:
+                    saved = save_raw_answer(Path(self.media_dir), inputs.clip_id, exc.raw)
+                    raise MalformedAnswerError(f"{exc} (raw answer saved to {saved})", exc.raw) from exc
+                raise
+            if cached is not None:
+                write_atomic(cached, answer.model_dump_json())
         result = to_analysis(answer.answer, clip_id=inputs.clip_id, backend=self.backend, model=answer.model,
                              code_version=self.code_version())
         if transcript is not None and result.audio_analysis is not None:
@@ -219,6 +233,13 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o": (2.50, 10.0),
 }
 OUTPUT_ALLOWANCE = 2000  # tokens of JSON answer per clip
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def render_prompt(template: str, technical_context: str) -> str:
