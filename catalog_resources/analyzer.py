@@ -161,15 +161,14 @@ class Analyzer(ConfigurableResource):
         """Tokens and dollars for footage of these durations, before any request is made."""
         prompt_chars = len(prompt_text(self.prompt_file)) + 600
         if self.backend == "gemini":
-            from catalog_resources.gemini_analyzer import estimate_tokens
+            from catalog_resources.gemini_analyzer import estimate_token_split
 
-            per_clip = [estimate_tokens(d, prompt_chars) for d in durations]
-        else:  # keyframes as images plus the prompt and transcript: ~ 8 frames x 800 tokens + text
-            per_clip = [8 * 800 + prompt_chars // 4 + int(d * 3) + OUTPUT_ALLOWANCE for d in durations]
-        tokens = sum(per_clip)
+            splits = [estimate_token_split(d, prompt_chars, window_seconds=self.window_seconds) for d in durations]
+        else:  # keyframes as images (~8 x 800 tokens), the prompt, the transcript (~3 tokens a second)
+            splits = [(8 * 800 + prompt_chars // 4 + int(d * 3), OUTPUT_ALLOWANCE) for d in durations]
+        tokens = sum(i + o for i, o in splits)
         price = self.price()
-        usd = round(sum(t - OUTPUT_ALLOWANCE for t in per_clip) * price[0] / 1e6
-                    + OUTPUT_ALLOWANCE * len(per_clip) * price[1] / 1e6, 4) if price else 0.0
+        usd = round(sum(i * price[0] + o * price[1] for i, o in splits) / 1e6, 4) if price else 0.0
         return CostEstimate(clips=len(durations), footage_seconds=round(sum(durations), 1), tokens=tokens, usd=usd,
                             priced=price is not None)
 

@@ -6,17 +6,21 @@ keyframes. Small clips travel inline in the request; larger or long clips go thr
 Clips longer than one window are analysed window by window over the same uploaded file, using the
 part's video offsets, and the window answers are shifted onto the clip's timeline and merged.
 
-Retries are the google-genai client's own (`HttpRetryOptions`): exponential backoff with jitter on
-408/429/5xx and transient connection errors. Note that google-genai 3.6.1 does not read a
-`Retry-After` header; its wait is purely `initial_delay * exp_base**n + jitter`, capped at `max_delay`.
+Retries: 408/5xx and transient connection errors use the google-genai client's own `HttpRetryOptions`
+(exponential backoff with jitter). google-genai 3.6.1 does not read `Retry-After`, so 429 is left out
+of its list and retried here instead, waiting what the service asked for (the `Retry-After` header or
+the `RetryInfo.retryDelay` Gemini puts in the error body), else the same exponential backoff.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import math
 import os
+import random
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -58,7 +62,8 @@ _TRANSPORT: tuple[type[BaseException], ...] = tuple(m.TransportError for m in (h
 _HTTP_ERRORS: tuple[type[BaseException], ...] = tuple(m.HTTPError for m in (httpx, httpx2) if m is not None)
 
 KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
-RETRY_STATUS_CODES = [408, 429, 500, 502, 503, 504]
+RETRY_STATUS_CODES = [408, 500, 502, 503, 504]  # 429 is retried by _call_honouring_retry_after
+MAX_RETRY_AFTER = 300.0  # a longer wait than this is a quota problem to report, not to sleep through
 VIDEO_MIME = "video/mp4"
 
 # Finish reasons that mean the service withheld the answer rather than the model running out of room.
@@ -274,6 +279,23 @@ class GeminiAnalyzer:
             raise AnalyzerError(f"clip {request.clip_id}: Gemini {stage} could not reach the service: "
                                 f"{_one_line(exc) or type(exc).__name__}") from exc
 
+    def _call_honouring_retry_after(self, call: Any) -> Any:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return call()
+            except genai_errors.ClientError as exc:
+                if exc.code != 429 or attempt == self.max_attempts:
+                    raise
+                wait = retry_after_seconds(exc)
+                if wait is None:
+                    wait = min(self.max_delay, self.initial_delay * 2 ** (attempt - 1)) + random.uniform(0, self.initial_delay)
+                if wait > MAX_RETRY_AFTER:
+                    raise
+                log.info("Gemini rate limit (429): retrying in %.1f s (attempt %d of %d)", wait, attempt + 1,
+                            self.max_attempts)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
     def _wait_active(self, uploaded: types.File, clip_id: str) -> types.File:
         """Poll until the service has processed the upload; a video cannot be used before it is ACTIVE."""
         deadline = time.monotonic() + self.poll_timeout
@@ -329,7 +351,8 @@ class GeminiAnalyzer:
         for start, end, video_part in windows:
             # The video first, then the instructions: Google's advice for single-video prompts.
             contents = types.Content(role="user", parts=[video_part, types.Part.from_text(text=self._prompt(request, start, end))])
-            response = self.client.models.generate_content(model=self.model, contents=contents, config=config)
+            response = self._call_honouring_retry_after(
+                lambda: self.client.models.generate_content(model=self.model, contents=contents, config=config))
             usage = usage.add(self._usage(response))
             raw = self._text(response, request.clip_id, start, end)
             try:
@@ -378,3 +401,22 @@ class GeminiAnalyzer:
             raise MalformedAnswerError(f"clip {clip_id}: Gemini returned an empty answer{where}"
                                        f" (finish reason {finish or 'none'})", text)
         return text
+
+
+def retry_after_seconds(exc: genai_errors.APIError) -> float | None:
+    """Seconds the service asked us to wait: Retry-After (seconds or HTTP date), else RetryInfo.retryDelay."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    if value:
+        value = value.strip()
+        if re.fullmatch(r"\d+(\.\d+)?", value):
+            return float(value)
+        when = email.utils.parsedate_to_datetime(value) if value else None
+        if when is not None:
+            return max(0.0, when.timestamp() - time.time())
+    details = exc.details.get("error", exc.details) if isinstance(exc.details, dict) else {}
+    for item in details.get("details", []) if isinstance(details, dict) else []:
+        delay = item.get("retryDelay") if isinstance(item, dict) else None
+        if isinstance(delay, str) and re.fullmatch(r"\d+(\.\d+)?s", delay):
+            return float(delay[:-1])
+    return None

@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from catalog_resources.sample_footage import ClipSpec, make_clip
+from tests.gemini_server import FakeGemini, blocked_body, json_field
+from tests.gemini_server import Reply as GeminiReply
 from tests.openai_server import DEFAULT_USAGE, FakeOpenAIServer, Reply
 from tests.test_ingest import rows
 
@@ -91,3 +93,46 @@ def test_max_cost_refuses_before_any_work(catalog_env, footage):
     assert rows("SELECT count(*) FROM clips")[0][0] == 0
     missing = cli("ingest", "--analyzer", "gemini", str(footage), env={"GEMINI_API_KEY": "", "GOOGLE_API_KEY": ""})
     assert missing.returncode == 2 and "GEMINI_API_KEY" in missing.stderr
+
+
+class ScriptedGemini(FakeGemini):
+    """A safety block for the clip named blocked.mp4, the default answer for the others."""
+
+    def _route(self, req):
+        if req.route.endswith(":generateContent") and b"blocked.mp4" in req.body:
+            return GeminiReply(200, blocked_body("SAFETY"))
+        return super()._route(req)
+
+
+def test_gemini_analyzer_end_to_end(catalog_env, tmp_path):
+    folder = tmp_path / "gemini footage"
+    for name, pattern in (("interview.mp4", "testsrc2"), ("blocked.mp4", "smptebars")):
+        make_clip(folder / name, ClipSpec(name=name, width=320, height=180, fps=10, seconds=1.5, pattern=pattern))
+    with ScriptedGemini() as server:
+        env = {"GEMINI_API_KEY": "test-key", "VIDEO_CATALOG_GEMINI_BASE_URL": server.url,
+               "VIDEO_CATALOG_ANALYSIS_RETRY_DELAY": "0.1"}
+        result = cli("ingest", "--json", "--analyzer", "gemini", str(folder), env=env)
+        calls = list(server.generate_calls)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    ids = {os.path.basename(i["path"]): i["clip_id"] for i in summary["new"]}
+    assert set(ids) == {"interview.mp4", "blocked.mp4"}
+    interview = [c for c in calls if b"interview.mp4" in c.body][0].json
+    parts = interview["contents"][0]["parts"]
+    video = json_field(parts[0], "inlineData")  # a 1.5 s proxy is small: sent inline, no upload
+    assert json_field(video, "mimeType") == "video/mp4" and len(json_field(video, "data")) > 1000
+    assert "You are cataloguing a video clip" in parts[1]["text"]
+    config = json_field(interview, "generationConfig")
+    assert json_field(config, "responseMimeType") == "application/json"
+    assert "summary" in json_field(config, "responseJsonSchema")["properties"]
+    (backend, model, keywords), = rows("SELECT backend, model, keywords FROM analysis WHERE clip_id = %s",
+                                        ids["interview.mp4"])
+    assert backend == "gemini" and model == "gemini-2.5-flash" and keywords
+    (warnings,), = rows("SELECT content_warnings FROM analysis WHERE clip_id = %s", ids["blocked.mp4"])
+    assert warnings == ["blocked"]  # recorded as such, not retried, not failed
+    assert summary["analysis_usage"]["prompt_tokens"] >= 1200
+    assert summary["analysis_estimate"]["clips"] == 2
+    shown = cli("show", ids["interview.mp4"], env={})
+    assert shown.returncode == 0 and "gemini: gemini-2.5-flash" in shown.stdout
+    blocked = cli("show", ids["blocked.mp4"], env={})
+    assert "blocked" in blocked.stdout
