@@ -16,6 +16,23 @@ from psycopg.types.json import Jsonb
 from catalog_resources.analysis_models import ComprehensiveAIAnalysis
 
 
+def replace_segments(conn: psycopg.Connection, clip_id: str, segment_type: str, segments: list[dict[str, Any]]) -> None:
+    """A clip's segments of one type replaced (the other types stay); indexes continue after the others'."""
+    conn.execute("DELETE FROM segments WHERE clip_id = %s AND segment_type = %s", (clip_id, segment_type))
+    if not segments:
+        return
+    base = conn.execute(
+        "SELECT coalesce(max(segment_index) + 1, 0) AS n FROM segments WHERE clip_id = %s", (clip_id,)
+    ).fetchone()["n"]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO segments (clip_id, segment_index, start_seconds, end_seconds, segment_type, text, keyframe_path)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(clip_id, base + i, seg["start_seconds"], seg["end_seconds"], segment_type, seg.get("text"),
+              seg.get("keyframe_path")) for i, seg in enumerate(segments)],
+        )
+
+
 class AnalysisQueries:
     def connect(self) -> AbstractContextManager[psycopg.Connection]:  # provided by CatalogQueries
         raise NotImplementedError
@@ -43,7 +60,7 @@ class AnalysisQueries:
     @staticmethod
     def _write_transcript(conn: psycopg.Connection, a: ComprehensiveAIAnalysis) -> int:
         conn.execute("DELETE FROM transcripts WHERE clip_id = %s", (a.clip_id,))
-        conn.execute("DELETE FROM segments WHERE clip_id = %s AND segment_type = 'transcript'", (a.clip_id,))
+        replace_segments(conn, a.clip_id, "transcript", [])
         audio = a.audio_analysis
         transcript = audio.transcript if audio else None
         if audio is None:
@@ -60,16 +77,10 @@ class AnalysisQueries:
         )
         if not transcript or not transcript.segments:
             return 1
-        base = conn.execute(
-            "SELECT coalesce(max(segment_index) + 1, 0) AS n FROM segments WHERE clip_id = %s", (a.clip_id,)
-        ).fetchone()["n"]
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO segments (clip_id, segment_index, start_seconds, end_seconds, segment_type, text)"
-                " VALUES (%s, %s, %s, %s, 'transcript', %s)",
-                [(a.clip_id, base + i, s.start_seconds, max(s.end_seconds, s.start_seconds), s.text)
-                 for i, s in enumerate(transcript.segments)],
-            )
+        replace_segments(conn, a.clip_id, "transcript", [
+            {"start_seconds": s.start_seconds, "end_seconds": max(s.end_seconds, s.start_seconds), "text": s.text}
+            for s in transcript.segments
+        ])
         return 1 + len(transcript.segments)
 
     @staticmethod

@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from catalog_resources.analysis_store import AnalysisQueries
+from catalog_resources.analysis_store import AnalysisQueries, replace_segments
 from catalog_resources.models import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, ScannedFile, SourcePath
 from catalog_resources.media_models import FrameAnalysis, ThumbnailSet
 from catalog_resources.technical_models import TechnicalMetadata
@@ -363,7 +363,6 @@ class CatalogQueries(AnalysisQueries):
     def write_frame_analysis(self, conn: psycopg.Connection, fa: FrameAnalysis) -> int:
         """frame_analysis row plus the clip's scene_change segments (other segment types are left alone)."""
         conn.execute("DELETE FROM frame_analysis WHERE clip_id = %s", (fa.clip_id,))
-        conn.execute("DELETE FROM segments WHERE clip_id = %s AND segment_type = 'scene_change'", (fa.clip_id,))
         conn.execute(
             "INSERT INTO frame_analysis (clip_id, overexposed_percent, underexposed_percent, exposure_warning,"
             " exposure_stops, blur_score, noise_score, quality_score, dominant_shot_type, scene_cut_count, details)"
@@ -372,15 +371,7 @@ class CatalogQueries(AnalysisQueries):
              fa.blur_score, fa.noise_score, fa.quality_score, fa.shot_type, len(fa.scene_cuts),
              Jsonb(fa.model_dump(mode="json", exclude={"frames"}) | {"frames": [f.model_dump() for f in fa.frames]})),
         )
-        base = conn.execute(
-            "SELECT coalesce(max(segment_index) + 1, 0) AS n FROM segments WHERE clip_id = %s", (fa.clip_id,)
-        ).fetchone()["n"]
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO segments (clip_id, segment_index, start_seconds, end_seconds, segment_type, keyframe_path)"
-                " VALUES (%s, %s, %s, %s, 'scene_change', %s)",
-                [(fa.clip_id, base + s.index, s.start_seconds, s.end_seconds, s.keyframe_path) for s in fa.segments],
-            )
+        replace_segments(conn, fa.clip_id, "scene_change", [s.model_dump() for s in fa.segments])
         return 1 + len(fa.segments)
 
     def write_catalog_record(self, conn: psycopg.Connection, record: CatalogRecord) -> int:
