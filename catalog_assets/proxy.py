@@ -11,6 +11,7 @@ from catalog_resources.ffmpeg_runner import FFmpegRunner
 from catalog_resources.media_models import DerivedMedia, ProxySettings
 from catalog_resources.media_store import MediaStore
 from catalog_resources.models import ClipSource
+from catalog_resources.progress_bus import StepProgress, publish
 from catalog_resources.technical_models import TechnicalMetadata
 
 
@@ -50,7 +51,8 @@ def proxy(
         meta = technical_metadata.get(clip_id)
         last = [0.0]
 
-        def progress(fraction: float, clip=source.file_name) -> None:
+        def progress(fraction: float, clip=source.file_name, clip_id=clip_id) -> None:
+            publish(StepProgress(clip_id=clip_id, label=clip, step="proxy", fraction=fraction))  # the CLI's bar
             # each log line is an event row in Postgres (~20-50 ms): halfway and done are enough
             if fraction - last[0] >= 0.5 or fraction >= 1.0 > last[0]:
                 last[0] = fraction

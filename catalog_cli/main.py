@@ -175,9 +175,14 @@ def ingest(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err, disable=quiet, transient=True,
     )
+    from catalog_resources.progress_bus import subscribe
+
     with progress:
         scan_task = progress.add_task("Scanning", total=None)
         clip_task = progress.add_task("Cataloging", total=None, visible=False)
+X
+        unsubscribe = subscribe(lambda e: progress.update(
+            step_task, completed=e.fraction, visible=e.fraction < 1.0, description=f"  {e.step}: {e.label}"))
         summary = catalog.ingest(
             paths,
             steps=steps,
@@ -194,6 +199,7 @@ def ingest(
                 f"~{int(e['tokens']):,} tokens, " + (f"estimated ${e['usd']:.2f}" if e["priced"] else "no price known"),
                 highlight=False),
         )
+        unsubscribe()
     if as_json:
         print(summary.model_dump_json(indent=2))
     else:

@@ -96,3 +96,25 @@ def test_encoder_choice_is_tried_and_remembered(runner):
     remembered = (Path(runner.cache_dir) / "encoder.json").read_text()
     assert chosen in remembered
     assert FFmpegRunner(encoder="libx264").select_encoder() == "libx264"
+
+
+@pytest.mark.slow
+def test_ffmpeg_progress_reaches_subscribers_in_this_process(catalog_env, media_library, tmp_path):
+    """The CLI's bar follows ffmpeg inside a run: the proxy step publishes on the in-process bus."""
+    from catalog_assets.catalog_app import CatalogApp
+    from catalog_resources.progress_bus import subscribe
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    clip = folder / "h264_720p.mp4"
+    clip.write_bytes(media_library["h264_720p.mp4"].read_bytes())
+    seen = []
+    unsubscribe = subscribe(seen.append)
+    try:
+        summary = CatalogApp(catalog_env).ingest([folder], steps=["clip_source", "technical_metadata", "proxy"])
+    finally:
+        unsubscribe()
+    assert len(summary.new) == 1
+    assert seen and {e.step for e in seen} == {"proxy"} and {e.label for e in seen} == {"h264_720p.mp4"}
+    fractions = [e.fraction for e in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
