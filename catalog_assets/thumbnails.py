@@ -27,7 +27,7 @@ def data_uri_preview(path: str, width: int = 320) -> str:
 
 
 @clip_asset(
-    code_version="1",
+    code_version="2",
     group_name="media",
     kinds={"python"},
 )

@@ -83,9 +83,8 @@ class Thumbnailer(ConfigurableResource):
         kept: list[tuple[float, np.ndarray, dict[str, float]]] = []
         rejected: dict[str, int] = {}
         signatures: list[np.ndarray] = []
-        for pts, rgb in frames:
+        for pts, rgb, scores in frames:  # scores do not change with a 90-degree rotation
             rgb = self._rotated(rgb, rotation)
-            scores = frame_scores(rgb)
             reason = None
             if scores["brightness"] < self.black_level:
                 reason = "black"
@@ -102,9 +101,8 @@ class Thumbnailer(ConfigurableResource):
                 continue
             kept.append((pts, rgb, scores))
         if not kept and frames:  # an all-black clip still gets one frame to show
-            pts, rgb = frames[len(frames) // 2]
-            rgb = self._rotated(rgb, rotation)
-            kept.append((pts, rgb, frame_scores(rgb)))
+            pts, rgb, scores = frames[len(frames) // 2]
+            kept.append((pts, self._rotated(rgb, rotation), scores))
         result.rejected = rejected
         self._write(result, kept, out_dir)
         result.seconds = time.monotonic() - started
@@ -123,8 +121,8 @@ class Thumbnailer(ConfigurableResource):
 
     def _candidates(
         self, source: Path, transfer: str | None, sample_aspect: str | None, result: ThumbnailSet
-    ) -> list[tuple[float, np.ndarray]]:
-        """Keyframe at or before each evenly spaced time, in two threads (libavcodec and swscale release
+    ) -> list[tuple[float, np.ndarray, dict[str, float]]]:
+        """(pts, RGB, scores) of the keyframe at or before each evenly spaced time, in two threads (libavcodec and swscale release
         the GIL), each with its own demuxer over half of the times; a frame is kept once."""
         with av.open(str(source), metadata_errors="ignore") as container:
             stream = container.streams.video[0]
@@ -142,17 +140,17 @@ class Thumbnailer(ConfigurableResource):
         with ThreadPoolExecutor(max_workers=2) as pool:
             parts = list(pool.map(lambda part: self._decode_at(source, part, transfer, size), halves))
         result.frames_decoded = sum(decoded for decoded, _ in parts)
-        frames: dict[float, np.ndarray] = {}
+        frames: dict[float, tuple[float, np.ndarray, dict[str, float]]] = {}
         for _decoded, found in parts:
-            for pts, rgb in found:
-                frames.setdefault(pts, rgb)
-        return sorted(frames.items(), key=lambda item: item[0])
+            for item in found:
+                frames.setdefault(item[0], item)
+        return [frames[pts] for pts in sorted(frames)]
 
     def _decode_at(
         self, source: Path, targets: list[float], transfer: str | None, size: tuple[int, int]
-    ) -> tuple[int, list[tuple[float, np.ndarray]]]:
+    ) -> tuple[int, list[tuple[float, np.ndarray, dict[str, float]]]]:
         decoded = 0
-        found: list[tuple[float, np.ndarray]] = []
+        found: list[tuple[float, np.ndarray, dict[str, float]]] = []
         if not targets:
             return decoded, found
         seen: set[int] = set()
@@ -166,7 +164,8 @@ class Thumbnailer(ConfigurableResource):
                     decoded += 1
                     if frame.pts is not None and frame.pts not in seen:
                         seen.add(frame.pts)
-                        found.append((float(frame.pts * tb), self._rgb(frame, transfer, size)))
+                        rgb = self._rgb(frame, transfer, size)
+                        found.append((float(frame.pts * tb), rgb, frame_scores(rgb)))  # scored in this thread too
                     break
         if not found:  # seeking failed (short MPEG-TS, broken index): read forward once instead
             return self._decode_forward(source, targets, transfer, size, decoded)
@@ -174,8 +173,8 @@ class Thumbnailer(ConfigurableResource):
 
     def _decode_forward(
         self, source: Path, targets: list[float], transfer: str | None, size: tuple[int, int], decoded: int
-    ) -> tuple[int, list[tuple[float, np.ndarray]]]:
-        found: list[tuple[float, np.ndarray]] = []
+    ) -> tuple[int, list[tuple[float, np.ndarray, dict[str, float]]]]:
+        found: list[tuple[float, np.ndarray, dict[str, float]]] = []
         pending = sorted(targets)
         with av.open(str(source), metadata_errors="ignore") as container:
             stream = container.streams.video[0]
@@ -183,7 +182,8 @@ class Thumbnailer(ConfigurableResource):
                 decoded += 1
                 if frame.time is None or frame.time < pending[0] - 1e-6:
                     continue
-                found.append((float(frame.time), self._rgb(frame, transfer, size)))
+                rgb = self._rgb(frame, transfer, size)
+                found.append((float(frame.time), rgb, frame_scores(rgb)))
                 while pending and pending[0] <= frame.time + 1e-6:
                     pending.pop(0)
                 if not pending:
@@ -209,7 +209,7 @@ class Thumbnailer(ConfigurableResource):
     def _save(self, image: Image.Image, path: Path) -> None:
         tmp = path.with_name(f".partial-{path.name}")
         if self.image_format == "webp":
-            image.save(tmp, format="WEBP", quality=self.quality, method=2)  # method 2: ~2x faster than the default 4
+            image.save(tmp, format="WEBP", quality=self.quality, method=1)  # 1: 2.8x faster than the default 4, +10% bytes
         else:
             image.save(tmp, format="JPEG", quality=self.quality)
         os.replace(tmp, path)
@@ -217,22 +217,26 @@ class Thumbnailer(ConfigurableResource):
     def _write(self, result: ThumbnailSet, kept: list, out_dir: Path) -> None:
         ext = "webp" if self.image_format == "webp" else "jpg"
         best = max(range(len(kept)), key=lambda i: self._score(kept[i][2])) if kept else None
-        def write_sizes(index: int, rgb: np.ndarray) -> tuple[dict[str, str], tuple[int, int]]:
+        def write_sizes(index: int, rgb: np.ndarray) -> tuple[dict[str, str], tuple[int, int], Image.Image]:
             image = Image.fromarray(rgb)
             paths: dict[str, str] = {}
             size = image.size
-            for long_side in sorted(self.sizes):
+            tile = image
+            for rank, long_side in enumerate(sorted(self.sizes, reverse=True)):  # each size from the previous one
                 scaled = image.copy()
                 scaled.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)  # never upscales
                 path = out_dir / f"thumb_{index:03d}_{long_side}.{ext}"
                 self._save(scaled, path)
                 paths[str(long_side)] = str(path)
-                size = scaled.size
-            return paths, size
+                if rank == 0:
+                    size = scaled.size  # the row records the largest size
+                image = tile = scaled
+            return paths, size, tile
 
         with ThreadPoolExecutor(max_workers=2) as pool:  # Pillow's resize and encoders release the GIL
             written = list(pool.map(write_sizes, range(len(kept)), [rgb for _pts, rgb, _scores in kept]))
-        for index, ((pts, _rgb, scores), (paths, size)) in enumerate(zip(kept, written)):
+            sheet = pool.submit(self._contact_sheet, kept, [tile for _paths, _size, tile in written], out_dir, ext)
+        for index, ((pts, _rgb, scores), (paths, size, _tile)) in enumerate(zip(kept, written)):
             result.thumbnails.append(Thumbnail(
                 index=index, pts_seconds=round(pts, 4), paths=paths, width=size[0], height=size[1],
                 score=round(self._score(scores), 3), sharpness=round(scores["sharpness"], 2),
@@ -242,7 +246,7 @@ class Thumbnailer(ConfigurableResource):
         if best is not None:
             poster = result.thumbnails[best]
             result.poster_path = poster.paths[str(max(self.sizes))]
-        result.contact_sheet_path, result.contact_sheet_size = self._contact_sheet(kept, out_dir, ext)
+        result.contact_sheet_path, result.contact_sheet_size = sheet.result()
 
     @staticmethod
     def _score(scores: dict[str, float]) -> float:
@@ -252,14 +256,17 @@ class Thumbnailer(ConfigurableResource):
         exposure = 1.0 - min(abs(scores["brightness"] - 118.0) / 118.0, 1.0)
         return 100.0 * (0.45 * sharp + 0.35 * info + 0.20 * exposure)
 
-    def _contact_sheet(self, kept: list, out_dir: Path, ext: str) -> tuple[str | None, tuple[int, int] | None]:
+    def _contact_sheet(self, kept: list, small: list[Image.Image], out_dir: Path,
+                       ext: str) -> tuple[str | None, tuple[int, int] | None]:
+        """A grid of the kept frames with timecodes, from the smallest size already written."""
         if not kept:
             return None, None
         tile_w = 320
         tiles = []
-        for pts, rgb, _scores in kept:
-            image = Image.fromarray(rgb)
-            image.thumbnail((tile_w, tile_w), Image.Resampling.LANCZOS)
+        for (pts, _rgb, _scores), image in zip(kept, small):
+            if max(image.size) > tile_w:
+                image = image.copy()
+                image.thumbnail((tile_w, tile_w), Image.Resampling.LANCZOS)
             tiles.append((pts, image))
         tile_h = max(t.height for _, t in tiles)
         caption, gap = 22, 6
