@@ -57,6 +57,12 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except (EmbeddedServerError, DatabaseUnavailable) as exc:
             _fail(str(exc))
+        except FileNotFoundError as exc:
+            from catalog_resources.analyzer import PromptFileError
+
+            if isinstance(exc, PromptFileError):
+                _fail(str(exc))
+            raise
         except RuntimeError as exc:
             from catalog_assets.catalog_app import CostLimitExceeded
             from catalog_resources.cloud_common import MissingKeyError
@@ -180,9 +186,9 @@ def ingest(
     with progress:
         scan_task = progress.add_task("Scanning", total=None)
         clip_task = progress.add_task("Cataloging", total=None, visible=False)
-X
+        step_task = progress.add_task("", total=100, visible=False)  # the clip being decoded, in % (ffmpeg's progress)
         unsubscribe = subscribe(lambda e: progress.update(
-            step_task, completed=e.fraction, visible=e.fraction < 1.0, description=f"  {e.step}: {e.label}"))
+            step_task, completed=round(e.fraction * 100), visible=e.fraction < 1.0, description=f"  {e.step}: {e.label}"))
         summary = catalog.ingest(
             paths,
             steps=steps,
@@ -224,10 +230,7 @@ def prompt_show() -> None:
 
     settings = _settings()
     analyzer = build_analyzer(settings)
-    try:
-        text = prompt_text(analyzer.prompt_file)
-    except FileNotFoundError as exc:
-        _fail(str(exc))
+    text = prompt_text(analyzer.prompt_file)
     err.print(f"# {analyzer.prompt_file or packaged_prompt_path()}  hash {analyzer.prompt_hash()}  "
               f"code version {analyzer.code_version()}", highlight=False, soft_wrap=True)
     print(text, end="")

@@ -39,12 +39,16 @@ def packaged_prompt_path() -> Path:
     return Path(str(resources.files("catalog_resources") / "prompts" / PACKAGED_PROMPT))
 
 
+class PromptFileError(FileNotFoundError):
+    """The configured prompt template cannot be read; the message names it and the setting."""
+
+
 def prompt_text(prompt_file: str | None) -> str:
     path = Path(prompt_file) if prompt_file else packaged_prompt_path()
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise FileNotFoundError(
+        raise PromptFileError(
             f"analysis prompt {path}: {exc.strerror or exc}; fix VIDEO_CATALOG_ANALYSIS_PROMPT_FILE or unset it"
         ) from exc
 
