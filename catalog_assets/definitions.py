@@ -8,6 +8,7 @@ from catalog_assets.graph import CHECKS, build_assets, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
 from catalog_resources.analyzer import Analyzer
 from catalog_resources.catalog_resource import CatalogStore
+from catalog_resources.embedding_resource import Embedder
 from catalog_resources.database import resolve_database
 from catalog_resources.exiftool_probe import ExifToolProbe
 from catalog_resources.ffmpeg_runner import FFmpegRunner
@@ -39,8 +40,10 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
     endpoint = resolve_database(settings, start=False)
     catalog = CatalogStore(database_url=endpoint.catalog_url)
     analyzer = build_analyzer(settings)
+    embedder = Embedder(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
     return Definitions(
-        assets=build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None),
+        assets=build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None,
+                            embeddings_version=embedder.code_version()),
         asset_checks=CHECKS,
         jobs=[ingest_job],
         sensors=[build_footage_sensor(settings, ingest_job)],
@@ -55,6 +58,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "thumbnailer": Thumbnailer(),
             "frame_analyzer": FrameAnalyzer(),
             "analyzer": analyzer,
+            "embedder": embedder,
         },
     )
 

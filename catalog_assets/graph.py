@@ -4,6 +4,7 @@ from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from catalog_assets.ai_analysis import UNBOUND_VERSION, build_ai_analysis
 from catalog_assets.catalog_record import catalog_record
+from catalog_assets.embeddings import build_embeddings
 from catalog_assets.checks import (
     catalog_record_present,
     clip_source_verified,
@@ -19,10 +20,11 @@ from catalog_assets.thumbnails import thumbnails
 
 
 
-def build_assets(ai_code_version: str = UNBOUND_VERSION, retry_delay: float | None = None) -> list:
+def build_assets(ai_code_version: str = UNBOUND_VERSION, retry_delay: float | None = None,
+                 embeddings_version: str = UNBOUND_VERSION) -> list:
     """The per-clip assets in graph order (what `steps` lists); ai_analysis carries the analyzer's version."""
     return [clip_source, technical_metadata, proxy, thumbnails, frame_analysis, build_ai_analysis(ai_code_version, retry_delay),
-            catalog_record]
+            build_embeddings(embeddings_version), catalog_record]
 
 
 ASSETS = build_assets()

@@ -20,6 +20,7 @@ from catalog_resources.analysis_models import ComprehensiveAIAnalysis
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models import CatalogRecord, ClipSource
+from catalog_resources.search_models import EmbeddingSet
 from catalog_resources.technical_models import TechnicalMetadata
 
 Writer = Callable[[CatalogStore, psycopg.Connection, BaseModel], int] | None  # None: sidecar only
@@ -32,6 +33,7 @@ ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
     "thumbnails": (ThumbnailSet, lambda store, conn, m: store.write_thumbnails(conn, m)),
     "frame_analysis": (FrameAnalysis, lambda store, conn, m: store.write_frame_analysis(conn, m)),
     "ai_analysis": (ComprehensiveAIAnalysis, lambda store, conn, m: store.write_analysis(conn, m)),
+    "embeddings": (EmbeddingSet, lambda store, conn, m: store.write_embeddings(conn, m)),
     "catalog_record": (CatalogRecord, lambda store, conn, m: store.write_catalog_record(conn, m)),
 }
 

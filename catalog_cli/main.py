@@ -72,8 +72,9 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise
         except ValueError as exc:
             from catalog_assets.steps import StepSelectionError
+            from catalog_resources.search_query import InlineFilterError
 
-            if isinstance(exc, StepSelectionError):
+            if isinstance(exc, (StepSelectionError, InlineFilterError)):
                 _fail(str(exc))
             raise
 
@@ -276,6 +277,21 @@ LIST_KEYS = ("clip_id", "path", "file_name", "duration_seconds", "size_bytes", "
              "shot_type", "status", "paths")
 
 
+def _clip_filter(*, resolution: str | None = None, shot_type: str | None = None, after: str | None = None,
+                 before: str | None = None, **values: Any):
+    """The technical filters of `list` and `search`, checked and normalised into one ClipFilter."""
+    from catalog_resources.models import RESOLUTIONS, SHOT_TYPES, ClipFilter
+
+    if resolution is not None and resolution.lower() not in RESOLUTIONS:
+        _fail(f"--resolution {resolution!r}: choose one of {', '.join(RESOLUTIONS)}")
+    shot_choices = {s.replace(" ", "-"): s for s in SHOT_TYPES}  # "close-up" or "close up" on the command line
+    shot = shot_choices.get(shot_type.lower().replace(" ", "-").replace("_", "-")) if shot_type else None
+    if shot_type and shot is None:
+        _fail(f"--shot-type {shot_type!r}: choose one of {', '.join(shot_choices)}")
+    return ClipFilter(resolution=resolution.lower() if resolution else None, shot_type=shot,
+                      after=_date(after, "--after"), before=_date(before, "--before"), **values)
+
+
 def _date(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
@@ -287,22 +303,42 @@ def _date(value: str | None, option: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+# The technical filters, shared by `list` and `search` so a flag means the same in both.
+CodecOpt = Annotated[str | None, typer.Option("--codec", help="Video codec, e.g. h264, hevc, prores.")]
+ResolutionOpt = Annotated[str | None, typer.Option("--resolution", help="sd, 720p, 1080p, 1440p, 4k, 8k (by the picture's short side).")]
+MinHeightOpt = Annotated[int | None, typer.Option("--min-height", help="At least this many pixels high.")]
+FpsOpt = Annotated[float | None, typer.Option("--fps", help="Frame rate (30 also matches 29.97).")]
+CameraOpt = Annotated[str | None, typer.Option("--camera", help="Camera make or model contains this text.")]
+HdrOpt = Annotated[bool | None, typer.Option("--hdr/--sdr", help="Only HDR (HDR10, HLG, Dolby Vision) or only SDR clips.")]
+MinDurationOpt = Annotated[float | None, typer.Option("--min-duration", help="Seconds.")]
+MaxDurationOpt = Annotated[float | None, typer.Option("--max-duration", help="Seconds.")]
+AfterOpt = Annotated[str | None, typer.Option("--after", help="Recorded on or after this date (2024-05-17).")]
+BeforeOpt = Annotated[str | None, typer.Option("--before", help="Recorded before this date.")]
+MinQualityOpt = Annotated[float | None, typer.Option("--min-quality", help="Technical quality score at least this (0-100).")]
+ExposureOpt = Annotated[bool | None, typer.Option("--exposure-warning/--exposure-ok", help="Only clips whose exposure is (or is not) flagged.")]
+ShotTypeOpt = Annotated[str | None, typer.Option("--shot-type", help="Framing from face size: extreme-close-up, close-up, medium, wide, no-people.")]
+TagOpt = Annotated[str | None, typer.Option("--tag", help="Has this tag (e.g. an AI keyword).")]
+CollectionOpt = Annotated[str | None, typer.Option("--collection", help="In this collection.")]
+
+
 @app.command("list")
 @handles_errors
 def list_clips(
-    codec: Annotated[str | None, typer.Option(help="Video codec, e.g. h264, hevc, prores.")] = None,
-    resolution: Annotated[str | None, typer.Option(help="sd, 720p, 1080p, 1440p, 4k, 8k (by the picture's short side).")] = None,
-    min_height: Annotated[int | None, typer.Option(help="At least this many pixels high.")] = None,
-    fps: Annotated[float | None, typer.Option(help="Frame rate (30 also matches 29.97).")] = None,
-    camera: Annotated[str | None, typer.Option(help="Camera make or model contains this text.")] = None,
-    hdr: Annotated[bool | None, typer.Option("--hdr/--sdr", help="Only HDR (HDR10, HLG, Dolby Vision) or only SDR clips.")] = None,
-    min_duration: Annotated[float | None, typer.Option(help="Seconds.")] = None,
-    max_duration: Annotated[float | None, typer.Option(help="Seconds.")] = None,
-    after: Annotated[str | None, typer.Option(help="Recorded on or after this date (2024-05-17).")] = None,
-    before: Annotated[str | None, typer.Option(help="Recorded before this date.")] = None,
-    min_quality: Annotated[float | None, typer.Option(help="Technical quality score at least this (0-100).")] = None,
-    exposure_warning: Annotated[bool | None, typer.Option("--exposure-warning/--exposure-ok", help="Only clips whose exposure is (or is not) flagged.")] = None,
-    shot_type: Annotated[str | None, typer.Option(help="Framing from face size: extreme-close-up, close-up, medium, wide, no-people.")] = None,
+    codec: CodecOpt = None,
+    resolution: ResolutionOpt = None,
+    min_height: MinHeightOpt = None,
+    fps: FpsOpt = None,
+    camera: CameraOpt = None,
+    hdr: HdrOpt = None,
+    min_duration: MinDurationOpt = None,
+    max_duration: MaxDurationOpt = None,
+    after: AfterOpt = None,
+    before: BeforeOpt = None,
+    min_quality: MinQualityOpt = None,
+    exposure_warning: ExposureOpt = None,
+    shot_type: ShotTypeOpt = None,
+    tag: TagOpt = None,
+    collection: CollectionOpt = None,
     sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution, fps or quality.")] = "cataloged",
     limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
@@ -317,22 +353,14 @@ def list_clips(
       video-catalog list --min-quality 70 --exposure-ok --sort quality
       video-catalog list --shot-type close-up
     """
-    from catalog_resources.models import RESOLUTIONS, SHOT_TYPES, SORT_KEYS, ClipFilter
+    from catalog_resources.models import SORT_KEYS
 
-    if resolution is not None and resolution.lower() not in RESOLUTIONS:
-        _fail(f"--resolution {resolution!r}: choose one of {', '.join(RESOLUTIONS)}")
     if sort not in SORT_KEYS:
         _fail(f"--sort {sort!r}: choose one of {', '.join(SORT_KEYS)}")
-    shot_choices = {s.replace(" ", "-"): s for s in SHOT_TYPES}  # "close-up" or "close up" on the command line
-    shot = shot_choices.get(shot_type.lower().replace(" ", "-").replace("_", "-")) if shot_type else None
-    if shot_type and shot is None:
-        _fail(f"--shot-type {shot_type!r}: choose one of {', '.join(shot_choices)}")
-    filters = ClipFilter(
-        codec=codec, resolution=resolution.lower() if resolution else None, min_height=min_height, fps=fps,
-        camera=camera, hdr=hdr, min_duration=min_duration, max_duration=max_duration,
-        after=_date(after, "--after"), before=_date(before, "--before"), min_quality=min_quality,
-        exposure_warning=exposure_warning, shot_type=shot,
-    )
+    filters = _clip_filter(codec=codec, resolution=resolution, min_height=min_height, fps=fps, camera=camera, hdr=hdr,
+                           min_duration=min_duration, max_duration=max_duration, after=after, before=before,
+                           min_quality=min_quality, exposure_warning=exposure_warning, shot_type=shot_type, tag=tag,
+                           collection=collection)
     rows = _catalog_db()[1].list_clips(limit, filters, sort)
     if as_json:
         print(json.dumps(
@@ -418,6 +446,150 @@ def open_clip(
     if viewer and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin"):
         subprocess.Popen([viewer, sheet], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     print(sheet)
+
+
+EXPORT_KEYS = ("clip_id", "path", "score", "start_seconds", "end_seconds", "snippet", "file_name", "matched_by",
+               "thumbnail_path", "duration_seconds", "video_codec", "width", "height", "frame_rate", "shot_type",
+               "quality_score")
+
+
+def _export(rows: list[dict[str, Any]], fmt: str, output: Path | None, keys: tuple[str, ...]) -> None:
+    """JSON (an array of objects with stable keys) or CSV (with a header) to stdout or a file."""
+    import csv
+    import io
+
+    if fmt == "json":
+        text = json.dumps([{k: row.get(k) for k in keys} for row in rows], indent=2, default=str) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(keys), extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        text = buffer.getvalue()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {len(rows)} rows to {output}", highlight=False)
+
+
+def _embedder():
+    from catalog_resources.embedding_resource import Embedder
+
+    settings = _settings()
+    return Embedder(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
+
+
+def _print_hits(hits: list, title: str) -> None:
+    from catalog_resources.transcript_export import timecode
+
+    table = Table(title=title, header_style="bold")
+    for column in ("#", "score", "clip", "file", "at", "why", "thumbnail"):
+        table.add_column(column, overflow="fold")
+    for i, hit in enumerate(hits, start=1):
+        at = (f"{timecode(hit.start_seconds)}–{timecode(hit.end_seconds)}" if hit.start_seconds is not None else "-")
+        why = (hit.snippet or "").replace("[", "[bold yellow]").replace("]", "[/]") if hit.snippet else "-"
+        table.add_row(str(i), f"{hit.score:.4g}", hit.clip_id, hit.file_name, at,
+                      f"{why}  [dim]({', '.join(hit.matched_by)})[/]", hit.thumbnail_path or "-")
+    out.print(table)
+
+
+@app.command()
+@handles_errors
+def search(
+    query: Annotated[str, typer.Argument(help="What you are looking for, in words; inline filters like codec:prores fps:>30 shot:close-up work too.")],
+    mode: Annotated[str, typer.Option(help="hybrid (default), semantic or text.")] = "hybrid",
+    limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
+    codec: CodecOpt = None,
+    resolution: ResolutionOpt = None,
+    min_height: MinHeightOpt = None,
+    fps: FpsOpt = None,
+    camera: CameraOpt = None,
+    hdr: HdrOpt = None,
+    min_duration: MinDurationOpt = None,
+    max_duration: MaxDurationOpt = None,
+    after: AfterOpt = None,
+    before: BeforeOpt = None,
+    min_quality: MinQualityOpt = None,
+    exposure_warning: ExposureOpt = None,
+    shot_type: ShotTypeOpt = None,
+    tag: TagOpt = None,
+    collection: CollectionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --export json.")] = False,
+    export: Annotated[str | None, typer.Option(help="json or csv: machine-readable results.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the export to this file.")] = None,
+) -> None:
+    """Find clips by meaning and by words, with timestamps for the moment that matched.
+
+    Hybrid ranking fuses vector similarity (clip and segment embeddings) with full-text search over what
+    the clip says and shows. Filters are the same as `list` and combine with AND.
+
+    Examples:
+      video-catalog search "interview about pricing on a rooftop"
+      video-catalog search "solar panels" --mode text --codec h264
+      video-catalog search "crowd cheering at night" --min-height 1080 --export csv -o hits.csv
+
+    Exit codes: 0 hits found, 1 no good matches, 2 usage or environment error.
+    """
+    from catalog_resources.search import search as run_search
+    from catalog_resources.search_query import parse_inline_filters
+
+    if mode not in ("hybrid", "semantic", "text"):
+        _fail(f"--mode {mode!r}: choose hybrid, semantic or text")
+    fmt = "json" if as_json else export
+    if fmt not in (None, "json", "csv"):
+        _fail(f"--export {export!r}: choose json or csv")
+    text, inline = parse_inline_filters(query)
+    flags = dict(codec=codec, resolution=resolution, min_height=min_height, fps=fps, camera=camera, hdr=hdr,
+                 min_duration=min_duration, max_duration=max_duration, after=after, before=before,
+                 min_quality=min_quality, exposure_warning=exposure_warning, shot_type=shot_type, tag=tag,
+                 collection=collection)
+    filters = _clip_filter(**{**flags, **{k: v for k, v in inline.items() if flags.get(k) is None}})
+    if not text.strip():
+        _fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
+    store = _catalog_db()[1]
+    embedder = _embedder() if mode != "text" else None
+    if embedder is not None and store.embedded_clip_count(embedder.model) == 0:
+        if mode == "semantic":
+            _fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
+        embedder = None  # hybrid falls back to words alone until clips are embedded
+    result = run_search(store, embedder, text, filters, mode=mode, limit=limit)
+    if fmt:
+        _export([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)
+    elif not result.hits:
+        err.print(f"No good matches for {text!r}" + (" with these filters." if any(
+            v is not None for v in filters.model_dump().values()) else "."), highlight=False)
+    else:
+        _print_hits(result.hits, f"{len(result.hits)} clips for {text!r} ({result.mode})")
+    raise typer.Exit(EXIT_OK if result.hits else EXIT_FAILED)
+
+
+@app.command()
+@handles_errors
+def similar(
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), or a file path.")],
+    limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
+) -> None:
+    """Clips nearest to this one by meaning (its full-clip embedding), itself excluded.
+
+    Examples:
+      video-catalog similar 3f9a2c1d
+      video-catalog similar interview.mov --limit 5 --json
+    """
+    from catalog_resources.search import similar as run_similar
+
+    store = _catalog_db()[1]
+    clip_id = _one_clip(store, clip)
+    embedder = _embedder()
+    hits = run_similar(store, embedder, clip_id, limit)
+    if not hits and store.clip_vector(clip_id, embedder.model)[0] is None:
+        _fail(f"clip {clip_id} has no {embedder.model} embedding yet; run: video-catalog refresh --missing embeddings")
+    if as_json:
+        _export([h.model_dump() for h in hits], "json", None, EXPORT_KEYS)
+        return
+    _print_hits(hits, f"{len(hits)} clips like {clip_id}")
 
 
 @app.command()

@@ -18,6 +18,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from catalog_resources.analysis_store import AnalysisQueries, replace_segments
+from catalog_resources.search_store import SearchQueries
 from catalog_resources.models import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, ScannedFile, SourcePath
 from catalog_resources.media_models import FrameAnalysis, ThumbnailSet
 from catalog_resources.technical_models import TechnicalMetadata
@@ -60,6 +61,9 @@ def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
     if f.fps is not None:  # 30 matches 29.97; 25 does not match 24
         clauses.append("abs(coalesce(t.frame_rate, c.frame_rate) - %(fps)s) <= %(fps)s * 0.015")
         params["fps"] = f.fps
+    if f.min_fps is not None:
+        clauses.append("coalesce(t.frame_rate, c.frame_rate) >= %(min_fps)s * 0.999")
+        params["min_fps"] = f.min_fps
     if f.camera:
         clauses.append("concat_ws(' ', t.camera_make, t.camera_model) ILIKE %(camera)s")
         params["camera"] = f"%{f.camera}%"
@@ -86,6 +90,14 @@ def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
     if f.shot_type is not None:
         clauses.append("fa.dominant_shot_type = %(shot_type)s")
         params["shot_type"] = f.shot_type
+    if f.tag:
+        clauses.append("EXISTS (SELECT 1 FROM clip_tags ct JOIN tags tg USING (tag_id)"
+                       " WHERE ct.clip_id = c.clip_id AND tg.name = lower(%(tag)s))")
+        params["tag"] = f.tag
+    if f.collection:
+        clauses.append("EXISTS (SELECT 1 FROM collection_clips cc JOIN collections co USING (collection_id)"
+                       " WHERE cc.clip_id = c.clip_id AND co.name = %(collection)s)")
+        params["collection"] = f.collection
     return " AND ".join(clauses), params
 
 
@@ -141,7 +153,7 @@ def _connection(database_url: str) -> psycopg.Connection:
     return conn
 
 
-class CatalogQueries(AnalysisQueries):
+class CatalogQueries(AnalysisQueries, SearchQueries):
     """PostgreSQL + pgvector catalog: every query and write, over `self.database_url`.
 
     Two classes carry these methods: `CatalogDB` (plain, for the CLI's read commands, which then never

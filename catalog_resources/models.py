@@ -142,6 +142,7 @@ class ClipFilter(BaseModel):
     resolution: Literal["sd", "720p", "1080p", "1440p", "4k", "8k"] | None = None
     min_height: int | None = None
     fps: float | None = None
+    min_fps: float | None = None
     camera: str | None = None
     hdr: bool | None = None
     min_duration: float | None = None
@@ -151,3 +152,5 @@ class ClipFilter(BaseModel):
     min_quality: float | None = None
     exposure_warning: bool | None = None
     shot_type: ShotType | None = None
+    tag: str | None = None
+    collection: str | None = None

@@ -42,6 +42,8 @@ class CatalogSettings(BaseSettings):
     analysis_prompt_file: Path | None = Field(default=None, description="A prompt template to use instead of the packaged one.")
     analysis_ocr_frames: int = Field(default=4, ge=0, description="Thumbnails read for on-screen text (about 1.5 s each on 2 cores).")
     image_model_path: Path | None = Field(default=None, description="Optional local CLIP/SigLIP folder (save_pretrained) for zero-shot scene labels.")
+    embedding_model: str = Field(default="multilingual-e5-small", description="Local embedding model: multilingual-e5-small or all-MiniLM-L6-v2.")
+    search_min_similarity: float | None = Field(default=None, description="Semantic match cut-off; unset: the model's calibrated value.")
     ai_pool_limit: int = Field(default=1, ge=1, description="ai_analysis steps running at once (Dagster pool `ai`), set on first use.")
     model_cache: Path | None = Field(default=None, description="Unpacked model files; default ~/.cache/video-catalog/models.")
     pg_runtime_root: Path = Field(

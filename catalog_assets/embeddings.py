@@ -1,0 +1,48 @@
+"""embeddings: the clip's full-clip and segment vectors, for semantic search and `similar`.
+
+Built by a factory because its code version carries the embedding model: switching models marks exactly
+this asset stale. It reads the analysis, transcript and segments from the catalog (like catalog_record)
+rather than loading them, so it works whichever analyzer produced them.
+"""
+
+import time
+
+from dagster import AssetExecutionContext, AssetsDefinition, Failure, MetadataValue
+
+from catalog_assets.partitions import clip_asset
+from catalog_resources.catalog_resource import CatalogStore
+from catalog_resources.embedding_resource import Embedder
+from catalog_resources.search_models import EmbeddingSet
+
+UNBOUND_VERSION = "unbound"
+
+
+def build_embeddings(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
+    @clip_asset(deps=["technical_metadata", "frame_analysis", "ai_analysis"], code_version=code_version,
+                group_name="search", kinds={"pgvector"})
+    def embeddings(context: AssetExecutionContext, catalog: CatalogStore, embedder: Embedder) -> dict[str, EmbeddingSet]:
+        """One vector for the whole clip (summary, keywords, entities, scene labels, on-screen text, technical
+        facts, transcript; truncated with the model's own tokenizer) and one per transcript line or scene
+        with words, so search can answer with a time range. Local multilingual-e5-small by default."""
+        started = time.monotonic()
+        results: dict[str, EmbeddingSet] = {}
+        for clip_id in context.partition_keys:
+            row = catalog.embedding_inputs(clip_id)
+            if row is None:
+                raise Failure(description=f"clip {clip_id} has no clip_source row yet; materialize clip_source first")
+            try:
+                results[clip_id] = embedder.embed_clip(clip_id, row)
+            except RuntimeError as exc:  # a model that is not installed names its package
+                raise Failure(description=f"embeddings of clip {clip_id}: {exc}", allow_retries=False) from exc
+        first = next(iter(results.values()))
+        context.add_output_metadata({
+            "clips": len(results),
+            "compute_seconds": round(time.monotonic() - started, 4),
+            "model": first.model,
+            "dimension": first.dimension,
+            "vectors": sum(len(r.items) for r in results.values()),
+            "full_clip_text": MetadataValue.md(first.items[0].text[:1500] if first.items else ""),
+        })
+        return results
+
+    return embeddings

@@ -1,0 +1,68 @@
+"""The texts a clip is embedded as: one for the whole clip, one per segment that has words.
+
+The full-clip text leads with what describes the clip best (summary, keywords, entities, scene labels,
+on-screen text, key technical facts) and ends with the transcript, so truncation to the model's token
+limit cuts speech from the end, not the description. Segments carry their own words so a search can
+answer with a time range.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def full_clip_text(row: dict[str, Any]) -> str:
+    analysis = row.get("analysis") or {}
+    tech = row.get("technical") or {}
+    entities = analysis.get("entities") or {}
+    parts = [
+        row.get("file_name"),
+        analysis.get("summary"),
+        _join("Keywords", analysis.get("keywords")),
+        _join("People", entities.get("people")),
+        _join("Organisations", entities.get("organizations")),
+        _join("Places", entities.get("locations")),
+        _join("Scene", analysis.get("scene_classification")),
+        _join("On screen", analysis.get("on_screen_text")),
+        _facts(tech, row.get("shot_type")),
+        f"Transcript: {row['transcript']}" if row.get("transcript") else None,
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
+    """(segment id, text) for transcript segments, and for scenes the words spoken or shown during them."""
+    segments = row.get("segments") or []
+    spoken = [s for s in segments if s["segment_type"] == "transcript" and (s.get("text") or "").strip()]
+    screen = row.get("screen_items") or []
+    found: list[tuple[int, str]] = [(s["segment_id"], s["text"].strip()) for s in spoken]
+    for scene in (s for s in segments if s["segment_type"] == "scene_change"):
+        start, end = scene["start_seconds"], scene["end_seconds"]
+        words = [s["text"].strip() for s in spoken if s["start_seconds"] < end and s["end_seconds"] > start]
+        shown = [i["text"] for i in screen if i["start_seconds"] <= end and i["end_seconds"] >= start]
+        text = " ".join([*words, *(f"On screen: {t}" for t in shown)]).strip()
+        if text and len(segments) > 1:  # a clip with one scene: the full-clip text already says it
+            found.append((scene["segment_id"], text))
+    return found
+
+
+def _join(label: str, values: list[str] | None) -> str | None:
+    return f"{label}: {', '.join(values)}" if values else None
+
+
+def _facts(tech: dict[str, Any], shot_type: str | None) -> str | None:
+    facts = []
+    if tech.get("video_codec"):
+        facts.append(str(tech["video_codec"]))
+    if tech.get("height"):
+        facts.append(f"{tech.get('width')}x{tech['height']}")
+    if tech.get("frame_rate"):
+        facts.append(f"{tech['frame_rate']:.3g} fps")
+    if tech.get("hdr_format"):
+        facts.append(str(tech["hdr_format"]))
+    camera = " ".join(p for p in (tech.get("camera_make"), tech.get("camera_model")) if p)
+    if camera:
+        facts.append(camera)
+    if shot_type and shot_type != "no people":
+        facts.append(f"{shot_type} shot")
+    return f"Technical: {', '.join(facts)}" if facts else None

@@ -1,0 +1,44 @@
+"""Embeddings and search results at the boundaries: what the embeddings asset stores, what search returns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class EmbeddedText(BaseModel):
+    scope: Literal["full_clip", "segment"]
+    segment_id: int | None = None
+    text: str
+    token_count: int
+    vector: list[float]
+
+
+class EmbeddingSet(BaseModel):
+    """One clip's vectors for one model: the full-clip text and one per searchable segment."""
+
+    clip_id: str
+    model: str
+    dimension: int
+    items: list[EmbeddedText] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+class SearchHit(BaseModel):
+    clip_id: str
+    path: str
+    file_name: str
+    score: float = Field(description="Fused (hybrid) or single-mode relevance; higher is better.")
+    matched_by: list[str] = Field(default_factory=list, description="semantic, text")
+    start_seconds: float | None = None
+    end_seconds: float | None = None
+    snippet: str | None = None
+    thumbnail_path: str | None = None
+    duration_seconds: float | None = None
+    video_codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    frame_rate: float | None = None
+    shot_type: str | None = None
+    quality_score: float | None = None
