@@ -1,0 +1,120 @@
+"""Search over a real catalog (Postgres + pgvector) seeded with the relevance set and embedded by the real
+model: ranking quality per mode, timestamps, filters, inline filters, export, similar and the cut-off."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from catalog_resources.catalog_resource import CatalogStore
+from catalog_resources.catalog_store import _filter_sql
+from catalog_resources.embedding_resource import Embedder
+from catalog_resources.models import ClipFilter
+from catalog_resources.search import search, similar
+from tests.relevance_set import CLIPS, KINDS, QUERIES
+from tests.search_seed import SENTENCE_SECONDS, seed, sentences
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+pytestmark = pytest.mark.slow
+CLI = [sys.executable, "-m", "catalog_cli.main"]
+TWIN = {**CLIPS[0], "clip_id": "int-ceo-solar-twin"}  # the same text under another id: `similar` must find it first
+
+
+@pytest.fixture(scope="module")
+def catalog(module_catalog_env):
+    store, embedder = CatalogStore(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"]), Embedder()
+    seed(store, embedder, [*CLIPS, TWIN])
+    return store, embedder
+
+
+def measure(store, embedder, mode: str) -> dict[str, dict[str, float]]:
+    per_kind: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    recall: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    for q in QUERIES:
+        filters = ClipFilter.model_construct(**q["filter"]) if q.get("filter") else None  # relevance-set shot names
+        hits = [h.clip_id for h in search(store, embedder, q["query"], filters, mode=mode, limit=10).hits]
+        hits = [h for h in hits if h != TWIN["clip_id"]]
+        rank = hits.index(q["expected"]) + 1 if q["expected"] in hits else None
+        per_kind[q["kind"]].append(1.0 / rank if rank else 0.0)
+        recall[q["kind"]].append(1.0 if rank and rank <= 5 else 0.0)
+    everything = [v for vs in per_kind.values() for v in vs]
+    hits5 = [v for vs in recall.values() for v in vs]
+    return {"all": {"mrr": sum(everything) / len(everything), "recall@5": sum(hits5) / len(hits5)},
+            **{k: {"mrr": sum(v) / max(len(v), 1), "recall@5": sum(recall[k]) / max(len(recall[k]), 1)}
+               for k, v in per_kind.items()}}
+
+
+def test_hybrid_is_not_worse_than_either_mode_alone(catalog):
+    store, embedder = catalog
+    scores = {mode: measure(store, embedder, mode) for mode in ("semantic", "text", "hybrid")}
+    print("\nRELEVANCE " + json.dumps({m: {k: {n: round(x, 3) for n, x in v.items()} for k, v in s.items()}
+                                       for m, s in scores.items()}))
+    for metric in ("mrr", "recall@5"):
+        assert scores["hybrid"]["all"][metric] >= max(scores["semantic"]["all"][metric], scores["text"]["all"][metric]) - 0.02
+    assert scores["hybrid"]["all"]["recall@5"] >= 0.85 and scores["semantic"]["paraphrase"]["recall@5"] >= 0.7
+
+
+def test_spoken_words_answer_with_the_sentence_time_range(catalog):
+    store, embedder = catalog
+    wedding = next(c for c in CLIPS if c["clip_id"] == "evt-wedding-vows")
+    index = next(i for i, s in enumerate(sentences(wedding["transcript"])) if "pizza" in s)
+    for mode in ("text", "hybrid", "semantic"):
+        top = search(store, embedder, "always save you the last slice of pizza", mode=mode).hits[0]
+        assert top.clip_id == "evt-wedding-vows", mode
+        assert (top.start_seconds, top.end_seconds) == (index * SENTENCE_SECONDS, (index + 1) * SENTENCE_SECONDS), mode
+    text_hit = search(store, embedder, "pizza", mode="text").hits[0]
+    assert "[pizza]" in text_hit.snippet.lower()
+
+
+def test_filters_combine_with_and_in_sql(catalog):
+    store, embedder = catalog
+    filters = ClipFilter(codec="prores", min_height=2160)
+    where, params = _filter_sql(filters)
+    assert "lower(%(codec)s)" in where and "%(min_height)s" in where and " AND " in where
+    hits = search(store, embedder, "footage", filters, mode="hybrid", limit=50).hits
+    expected = {c["clip_id"] for c in CLIPS if c["technical"]["codec"] == "prores" and c["technical"]["height"] >= 2160}
+    assert hits and {h.clip_id for h in hits} <= expected
+    assert all(h.video_codec == "prores" and h.height >= 2160 for h in hits)
+
+
+def test_unrelated_query_says_no_good_matches(catalog):
+    store, embedder = catalog
+    for mode in ("semantic", "hybrid"):
+        assert search(store, embedder, "lattice quantum chromodynamics gauge theory", mode=mode).hits == []
+    result = subprocess.run([*CLI, "search", "lattice quantum chromodynamics gauge theory"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 1 and "No good matches" in result.stderr
+
+
+def test_similar_finds_the_same_text_first(catalog):
+    store, embedder = catalog
+    hits = similar(store, embedder, CLIPS[0]["clip_id"], limit=5)
+    assert hits[0].clip_id == TWIN["clip_id"] and hits[0].score > 0.99
+    assert CLIPS[0]["clip_id"] not in [h.clip_id for h in hits]
+    cli = subprocess.run([*CLI, "similar", CLIPS[0]["clip_id"], "--json", "--limit", "3"], capture_output=True,
+                         text=True, timeout=120)
+    assert cli.returncode == 0 and json.loads(cli.stdout)[0]["clip_id"] == TWIN["clip_id"]
+
+
+def test_inline_filters_equal_flags_and_exports_round_trip(catalog, tmp_path):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*CLI, "search", *args], capture_output=True, text=True, timeout=120)
+
+    inline = run("drone shot of the coastline codec:prores", "--export", "json")
+    flags = run("drone shot of the coastline", "--codec", "prores", "--export", "json")
+    assert inline.returncode == 0, inline.stderr
+    ids = [h["clip_id"] for h in json.loads(inline.stdout)]
+    assert ids == [h["clip_id"] for h in json.loads(flags.stdout)] and ids[0] == "aer-coast-cliffs-4k"
+    assert list(json.loads(inline.stdout)[0])[:6] == ["clip_id", "path", "score", "start_seconds", "end_seconds", "snippet"]
+    out = tmp_path / "hits.csv"
+    as_csv = run("drone shot of the coastline", "--codec", "prores", "--export", "csv", "--output", str(out))
+    assert as_csv.returncode == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["clip_id"] for r in rows] == ids and {"path", "score", "video_codec", "height"} <= set(rows[0])
+    listed = subprocess.run([*CLI, "list", "--codec", "prores", "--json"], capture_output=True,
+                            text=True, timeout=120)
+    assert set(ids) <= {c["clip_id"] for c in json.loads(listed.stdout)}
