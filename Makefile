@@ -40,6 +40,7 @@ demo: install
 	$(BIN)/video-catalog ingest "$(if $(FOOTAGE),$(FOOTAGE),$(DEMO_DIR))"
 	$(BIN)/video-catalog list
 	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/video-catalog show "$(DEMO_DIR)/rooftop interview.mp4"; fi
+	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/video-catalog search "pricing of solar panels"; fi
 
 test: install
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)

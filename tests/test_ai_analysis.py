@@ -146,7 +146,7 @@ def test_prompt_change_marks_exactly_ai_analysis_and_downstream_stale(analysed, 
     prompt.write_text(packaged_prompt_path().read_text() + "\nAlso describe the weather.\n")
     monkeypatch.setenv("VIDEO_CATALOG_ANALYSIS_PROMPT_FILE", str(prompt))
     everyone = sorted(item["clip_id"] for item in analysed.values())
-    assert plan() == sorted((c, a) for c in everyone for a in ("ai_analysis", "catalog_record"))
+    assert plan() == sorted((c, a) for c in everyone for a in ("ai_analysis", "catalog_record", "embeddings"))
     before = {c: r for c, r in rows("SELECT clip_id, code_version FROM analysis")}
     done = cli("refresh", "--stale", "--json")
     assert done.returncode == 0, done.stderr
