@@ -14,6 +14,7 @@ from pathlib import Path
 from dagster import DagsterInstance, Definitions
 
 from catalog_assets.definitions import build_analyzer, build_definitions
+from catalog_resources.cloud_common import CostLimitExceeded
 from catalog_assets.ingest_runner import ClipRunResult, ProgressFn, RunStats, execute_clips, register_partitions
 from catalog_assets.io_manager import sidecar_path
 from catalog_assets.refresh import RefreshPlan, current_versions, plan_refresh
@@ -26,10 +27,6 @@ from catalog_resources.scanner import scan
 from catalog_resources.settings import CatalogSettings
 
 REFRESH_STEPS = ("clip_source", "catalog_record")
-
-
-class CostLimitExceeded(RuntimeError):
-    """The estimated cloud analysis cost of a batch is above --max-cost; nothing was run."""
 
 
 def footage_seconds(path: Path) -> float:

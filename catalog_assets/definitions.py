@@ -43,7 +43,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
     embedder = Embedder(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
     return Definitions(
         assets=build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None,
-                            embeddings_version=embedder.code_version()),
+                            embeddings_version=embedder.service().code_version()),
         asset_checks=CHECKS,
         jobs=[ingest_job],
         sensors=[build_footage_sensor(settings, ingest_job)],

@@ -63,9 +63,8 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             if isinstance(exc, PromptFileError):
                 _fail(str(exc))
             raise
-        except RuntimeError as exc:
-            from catalog_assets.catalog_app import CostLimitExceeded
-            from catalog_resources.cloud_common import MissingKeyError
+        except RuntimeError as exc:  # typer.Exit is one too: re-raised untouched below
+            from catalog_resources.cloud_common import CostLimitExceeded, MissingKeyError
 
             if isinstance(exc, (CostLimitExceeded, MissingKeyError)):
                 _fail(str(exc))
@@ -475,10 +474,10 @@ def _export(rows: list[dict[str, Any]], fmt: str, output: Path | None, keys: tup
 
 
 def _embedder():
-    from catalog_resources.embedding_resource import Embedder
+    from catalog_resources.embedding_service import EmbeddingService
 
     settings = _settings()
-    return Embedder(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
+    return EmbeddingService(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
 
 
 def _print_hits(hits: list, title: str) -> None:

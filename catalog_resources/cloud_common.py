@@ -41,6 +41,10 @@ class BlockedAnswerError(AnalyzerError):
         self.reason = reason
 
 
+class CostLimitExceeded(RuntimeError):
+    """The estimated cloud analysis cost of a batch is above --max-cost; nothing was run."""
+
+
 class Usage(BaseModel):
     prompt_tokens: int = 0
     output_tokens: int = 0

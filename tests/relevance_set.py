@@ -9,7 +9,8 @@ clips, so that a query has near misses to beat.
 Query kinds:
 - "paraphrase": describes the clip's content in words that its document does not use (checked by
   ``shared_words`` below, stop words aside), so only meaning can match;
-- "spoken": words said in the clip's transcript (or their translation, marked ``cross_lingual``);
+- "spoken": words said in the clip's transcript, or their English translation (marked ``cross_lingual``);
+  a query in another language than English says so in ``query_language``;
 - "keyword": a few terms as a person types them into a search box;
 - "filtered": the text alone is ambiguous between near duplicates; ``filter`` names the technical condition
   that decides (``{"codec": "prores"}``, ``{"min_fps": 50}``, ``{"min_height": 2160}``, ``{"shot_type": ...}``).
@@ -330,7 +331,8 @@ QUERIES: list[dict] = [
     {"query": "beyond a billion vectors we switch to product quantization", "expected": "talk-vector-search",
      "kind": "spoken"},
     {"query": "always save you the last slice of pizza", "expected": "evt-wedding-vows", "kind": "spoken"},
-    {"query": "Spätfrost hat die Hälfte der Trauben vernichtet", "expected": "int-winemaker-de", "kind": "spoken"},
+    {"query": "Spätfrost hat die Hälfte der Trauben vernichtet", "expected": "int-winemaker-de", "kind": "spoken",
+     "query_language": "de"},
     {"query": "the late frost in April destroyed half the grapes", "expected": "int-winemaker-de",
      "kind": "spoken", "cross_lingual": True},
     {"query": "the secret is in the marinade with pineapple", "expected": "vox-taco-vendor-es", "kind": "spoken",
@@ -339,7 +341,8 @@ QUERIES: list[dict] = [
      "kind": "spoken"},
     {"query": "five hundred miles on a single charge", "expected": "talk-keynote-launch", "kind": "spoken"},
     {"query": "two of us for thirty patients", "expected": "int-nurse-nightshift", "kind": "spoken"},
-    {"query": "mi abuelo bailaba con esta figura", "expected": "evt-fiesta-es", "kind": "spoken"},
+    {"query": "mi abuelo bailaba con esta figura", "expected": "evt-fiesta-es", "kind": "spoken",
+     "query_language": "es"},
     {"query": "we change the gearbox oil every two years", "expected": "int-engineer-de", "kind": "spoken",
      "cross_lingual": True},
     {"query": "the giants have come out every year for over two centuries", "expected": "evt-fiesta-es",
@@ -385,6 +388,11 @@ STOP_WORDS = frozenset(
     "a an and are as at be by for from he her his i in into is it its of on or she that the their they this to "
     "up was we with you your about over above all after one two".split()
 )
+
+
+def is_multilingual(query: dict) -> bool:
+    """The query, or the speech it has to match, is not English: what an English-only model cannot do."""
+    return bool(query.get("cross_lingual")) or query.get("query_language", "en") != "en"
 
 
 def words(text: str) -> set[str]:

@@ -12,7 +12,7 @@ import pytest
 
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.catalog_store import _filter_sql
-from catalog_resources.embedding_resource import Embedder
+from catalog_resources.embedding_service import EmbeddingService
 from catalog_resources.models import ClipFilter
 from catalog_resources.search import search, similar
 from tests.relevance_set import CLIPS, KINDS, QUERIES
@@ -26,7 +26,7 @@ TWIN = {**CLIPS[0], "clip_id": "int-ceo-solar-twin"}  # the same text under anot
 
 @pytest.fixture(scope="module")
 def catalog(module_catalog_env):
-    store, embedder = CatalogStore(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"]), Embedder()
+    store, embedder = CatalogStore(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"]), EmbeddingService()
     seed(store, embedder, [*CLIPS, TWIN])
     return store, embedder
 
