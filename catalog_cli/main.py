@@ -341,6 +341,8 @@ def list_clips(
     sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution, fps or quality.")] = "cataloged",
     limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
+    export: Annotated[str | None, typer.Option(help="json or csv: machine-readable rows (same keys as --json).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the export to this file.")] = None,
 ) -> None:
     """List cataloged clips, filtered by technical facts (all filters combine with AND).
 
@@ -351,6 +353,7 @@ def list_clips(
       video-catalog list --camera iphone --after 2024-05-01 --json | jq '.[].path'
       video-catalog list --min-quality 70 --exposure-ok --sort quality
       video-catalog list --shot-type close-up
+      video-catalog list --codec prores --export csv -o prores.csv
     """
     from catalog_resources.models import SORT_KEYS
 
@@ -360,15 +363,15 @@ def list_clips(
                            min_duration=min_duration, max_duration=max_duration, after=after, before=before,
                            min_quality=min_quality, exposure_warning=exposure_warning, shot_type=shot_type, tag=tag,
                            collection=collection)
+    if export not in (None, "json", "csv"):
+        _fail(f"--export {export!r}: choose json or csv")
     rows = _catalog_db()[1].list_clips(limit, filters, sort)
-    if as_json:
-        print(json.dumps(
-            [{k: row[k] for k in LIST_KEYS}
-             | {"cataloged_at": row["cataloged_at"].isoformat(),
-                "recorded_at": row["recorded_at"].isoformat() if row["recorded_at"] else None}
-             for row in rows],
-            indent=2,
-        ))
+    if as_json or export:
+        records = [{k: row[k] for k in LIST_KEYS}
+                   | {"cataloged_at": row["cataloged_at"].isoformat(),
+                      "recorded_at": row["recorded_at"].isoformat() if row["recorded_at"] else None}
+                   for row in rows]
+        _export(records, export or "json", output, (*LIST_KEYS, "cataloged_at", "recorded_at"))
         return
     if not rows:
         filtered = any(v is not None for v in filters.model_dump().values())

@@ -118,3 +118,14 @@ def test_inline_filters_equal_flags_and_exports_round_trip(catalog, tmp_path):
     listed = subprocess.run([*CLI, "list", "--codec", "prores", "--json"], capture_output=True,
                             text=True, timeout=120)
     assert set(ids) <= {c["clip_id"] for c in json.loads(listed.stdout)}
+
+
+def test_list_export_csv_matches_json(catalog):
+    as_json = subprocess.run([*CLI, "list", "--codec", "prores", "--json"], capture_output=True, text=True, timeout=120)
+    as_csv = subprocess.run([*CLI, "list", "--codec", "prores", "--export", "csv"], capture_output=True, text=True,
+                            timeout=120)
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [r["clip_id"] for r in rows] == [c["clip_id"] for c in json.loads(as_json.stdout)]
+    assert rows and {"clip_id", "path", "video_codec", "height", "shot_type"} <= set(rows[0])
+    assert all(r["video_codec"] == "prores" for r in rows)
