@@ -477,9 +477,14 @@ def _export(rows: list[dict[str, Any]], fmt: str, output: Path | None, keys: tup
 
 
 def _embedder():
+    from catalog_resources.embedder import EmbedderError, LocalEmbedder
     from catalog_resources.embedding_service import EmbeddingService
 
     settings = _settings()
+    try:
+        LocalEmbedder(settings.embedding_model)  # an unknown or uninstalled model fails here, naming its package
+    except EmbedderError as exc:
+        _fail(f"{exc} (VIDEO_CATALOG_EMBEDDING_MODEL={settings.embedding_model})")
     return EmbeddingService(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
 
 

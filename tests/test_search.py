@@ -129,3 +129,12 @@ def test_list_export_csv_matches_json(catalog):
     assert [r["clip_id"] for r in rows] == [c["clip_id"] for c in json.loads(as_json.stdout)]
     assert rows and {"clip_id", "path", "video_codec", "height", "shot_type"} <= set(rows[0])
     assert all(r["video_codec"] == "prores" for r in rows)
+
+
+def test_unknown_embedding_model_is_a_clear_error(catalog):
+    env = {**os.environ, "VIDEO_CATALOG_EMBEDDING_MODEL": "bge-huge"}
+    result = subprocess.run([*CLI, "search", "drone"], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2 and "bge-huge" in result.stderr
+    text_only = subprocess.run([*CLI, "search", "drone", "--mode", "text"], capture_output=True, text=True,
+                               timeout=120, env=env)
+    assert text_only.returncode == 0  # words alone need no model
