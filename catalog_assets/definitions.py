@@ -40,7 +40,9 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
     endpoint = resolve_database(settings, start=False)
     catalog = CatalogStore(database_url=endpoint.catalog_url)
     analyzer = build_analyzer(settings)
-    embedder = Embedder(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
+    embedder = Embedder(backend=settings.embedding_backend, model=settings.embedding_model,
+                        min_similarity=settings.search_min_similarity, base_url=settings.embedding_base_url,
+                        api_key=settings.embedding_api_key)
     return Definitions(
         assets=build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None,
                             embeddings_version=embedder.service().code_version()),

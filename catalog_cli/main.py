@@ -481,11 +481,17 @@ def _embedder():
     from catalog_resources.embedding_service import EmbeddingService
 
     settings = _settings()
+    service = EmbeddingService(model=settings.embedding_model, backend=settings.embedding_backend,
+                               min_similarity=settings.search_min_similarity, base_url=settings.embedding_base_url,
+                               api_key=settings.embedding_api_key)
     try:
-        LocalEmbedder(settings.embedding_model)  # an unknown or uninstalled model fails here, naming its package
+        if settings.embedding_backend == "local":
+            LocalEmbedder(settings.embedding_model)  # an unknown or uninstalled model fails here, naming its package
+        else:
+            service.model_backend()  # a missing key fails here
     except EmbedderError as exc:
         _fail(f"{exc} (VIDEO_CATALOG_EMBEDDING_MODEL={settings.embedding_model})")
-    return EmbeddingService(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
+    return service
 
 
 def _print_hits(hits: list, title: str) -> None:

@@ -19,11 +19,13 @@ MIN_SIMILARITY = {"multilingual-e5-small": 0.82, "all-MiniLM-L6-v2": 0.35}
 
 
 class EmbeddingService:
-    def __init__(self, model: str = "multilingual-e5-small", backend: Literal["local"] = "local",
-                 min_similarity: float | None = None) -> None:
+    def __init__(self, model: str = "multilingual-e5-small", backend: Literal["local", "openai"] = "local",
+                 min_similarity: float | None = None, base_url: str | None = None, api_key: str | None = None) -> None:
         self.model = model
         self.backend = backend
         self.min_similarity = min_similarity
+        self.base_url = base_url
+        self.api_key = api_key
 
     def code_version(self) -> str:
         return f"{self.backend}/{self.model}:texts-v{TEXT_RECIPE_VERSION}"
@@ -32,14 +34,19 @@ class EmbeddingService:
     def cutoff(self) -> float:
         return self.min_similarity if self.min_similarity is not None else MIN_SIMILARITY.get(self.model, 0.5)
 
-    def _local(self):
+    def model_backend(self):
+        """The model behind this service: LocalEmbedder or OpenAIEmbedder (the same interface)."""
+        if self.backend == "openai":
+            from catalog_resources.openai_embedder import OpenAIEmbedder
+
+            return OpenAIEmbedder(self.model, base_url=self.base_url, api_key=self.api_key)
         from catalog_resources.embedder import LocalEmbedder
 
         return LocalEmbedder(self.model)
 
     def embed_clip(self, clip_id: str, row: dict[str, Any]) -> EmbeddingSet:
         started = time.monotonic()
-        local = self._local()
+        local = self.model_backend()
         texts: list[tuple[str, int | None, str]] = [("full_clip", None, full_clip_text(row))]
         texts += [("segment", segment_id, text) for segment_id, text in segment_texts(row)]
         vectors = local.embed_passages([t for _s, _i, t in texts])
@@ -48,9 +55,9 @@ class EmbeddingService:
                          vector=vector.tolist())
             for (scope, segment_id, text), vector in zip(texts, vectors)
         ]
-        return EmbeddingSet(clip_id=clip_id, model=self.model, dimension=local.info.dimension, items=items,
+        return EmbeddingSet(clip_id=clip_id, model=self.model, dimension=int(vectors.shape[1]), items=items,
                             seconds=round(time.monotonic() - started, 3))
 
     def embed_query(self, text: str):
-        local = self._local()
-        return local.embed_query(text), local.info.dimension
+        vector = self.model_backend().embed_query(text)
+        return vector, int(vector.shape[0])
