@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/thumbnails.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/refresh.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)
