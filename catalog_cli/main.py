@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -494,6 +495,19 @@ def _embedder():
     return service
 
 
+def _highlighted(snippet: str):
+    """The snippet with the words search marked [like this] in bold, everything else literal (no markup)."""
+    from rich.text import Text
+
+    text = Text()
+    for part in re.split(r"(\[[^\[\]]*\])", snippet):
+        if len(part) > 2 and part.startswith("[") and part.endswith("]"):
+            text.append(part[1:-1], style="bold yellow")
+        else:
+            text.append(part)
+    return text
+
+
 def _print_hits(hits: list, title: str) -> None:
     from catalog_resources.transcript_export import timecode
 
@@ -502,9 +516,9 @@ def _print_hits(hits: list, title: str) -> None:
         table.add_column(column, overflow="fold")
     for i, hit in enumerate(hits, start=1):
         at = (f"{timecode(hit.start_seconds)}–{timecode(hit.end_seconds)}" if hit.start_seconds is not None else "-")
-        why = (hit.snippet or "").replace("[", "[bold yellow]").replace("]", "[/]") if hit.snippet else "-"
-        table.add_row(str(i), f"{hit.score:.4g}", hit.clip_id, hit.file_name, at,
-                      f"{why}  [dim]({', '.join(hit.matched_by)})[/]", hit.thumbnail_path or "-")
+        why = _highlighted(hit.snippet or "-")
+        why.append(f"  ({', '.join(hit.matched_by)})", style="dim")
+        table.add_row(str(i), f"{hit.score:.4g}", hit.clip_id, hit.file_name, at, why, hit.thumbnail_path or "-")
     out.print(table)
 
 
@@ -571,10 +585,10 @@ def search(
     if fmt:
         _export([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)
     elif not result.hits:
-        err.print(f"No good matches for {text!r}" + (" with these filters." if any(
+        err.print(escape(f"No good matches for {text!r}") + (" with these filters." if any(
             v is not None for v in filters.model_dump().values()) else "."), highlight=False)
     else:
-        _print_hits(result.hits, f"{len(result.hits)} clips for {text!r} ({result.mode})")
+        _print_hits(result.hits, escape(f"{len(result.hits)} clips for {text!r} ({result.mode})"))
     raise typer.Exit(EXIT_OK if result.hits else EXIT_FAILED)
 
 
