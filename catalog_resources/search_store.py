@@ -66,24 +66,38 @@ class SearchQueries:
                          limit: int) -> list[dict[str, Any]]:
         """Nearest full-clip and segment vectors of `model`, filtered in SQL, best first.
 
-        The cast to vector(N) under `dimension = N` is the partial HNSW index's own expression; iterative
-        scans (pgvector 0.8) keep the index useful when filters drop most of its first candidates.
+        The cast to vector(N) under `dimension = N` is the partial HNSW index's own expression. The index
+        answers the nearest candidates first (a materialized CTE, so the planner cannot trade it for a
+        sequential scan because of the filter joins), then the filters apply; when a narrow filter leaves
+        too few, the exact filtered query runs instead, so a filter never hides a match.
         """
         dim = int(dimension)
+        select = f"""SELECT n.clip_id, n.scope, n.segment_id, s.start_seconds, s.end_seconds, s.text AS segment_text,
+                           s.keyframe_path, 1 - n.distance AS similarity"""
+        approximate = f"""WITH n AS MATERIALIZED (
+                    SELECT e.clip_id, e.scope, e.segment_id, e.embedding::vector({dim}) <=> %(q)s::vector({dim}) AS distance
+                    FROM embeddings e WHERE e.model = %(model)s AND e.dimension = {dim}
+                    ORDER BY e.embedding::vector({dim}) <=> %(q)s::vector({dim}) LIMIT %(candidates)s)
+                {select}
+                FROM n LEFT JOIN segments s ON s.segment_id = n.segment_id
+                {CLIP_JOINS.format(alias='n')}
+                WHERE {where} ORDER BY n.distance LIMIT %(limit)s"""
+        exact = f"""WITH n AS (
+                    SELECT e.clip_id, e.scope, e.segment_id, e.embedding::vector({dim}) <=> %(q)s::vector({dim}) AS distance
+                    FROM embeddings e WHERE e.model = %(model)s AND e.dimension = {dim})
+                {select}
+                FROM n LEFT JOIN segments s ON s.segment_id = n.segment_id
+                {CLIP_JOINS.format(alias='n')}
+                WHERE {where} ORDER BY n.distance LIMIT %(limit)s"""
+        args = {**params, "q": vector, "model": model, "limit": limit, "candidates": max(200, limit * 8)}
         with self.connect() as conn, conn.transaction():
             register_vector(conn)
-            conn.execute("SET LOCAL hnsw.iterative_scan = 'relaxed_order'")
             conn.execute("SET LOCAL hnsw.ef_search = 100")
-            return conn.execute(
-                f"""SELECT e.clip_id, e.scope, e.segment_id, s.start_seconds, s.end_seconds, s.text AS segment_text,
-                           s.keyframe_path, 1 - (e.embedding::vector({dim}) <=> %(q)s::vector({dim})) AS similarity
-                    FROM embeddings e LEFT JOIN segments s ON s.segment_id = e.segment_id
-                    {CLIP_JOINS.format(alias='e')}
-                    WHERE e.model = %(model)s AND e.dimension = {dim} AND {where}
-                    ORDER BY e.embedding::vector({dim}) <=> %(q)s::vector({dim})
-                    LIMIT %(limit)s""",
-                {**params, "q": vector, "model": model, "limit": limit},
-            ).fetchall()
+            conn.execute("SET LOCAL hnsw.iterative_scan = 'relaxed_order'")
+            rows = conn.execute(approximate, args).fetchall()
+            if len(rows) < limit and where.strip() not in ("TRUE", ""):
+                rows = conn.execute(exact, args).fetchall()
+            return rows
 
     def text_matches(self, query: str, where: str, params: dict[str, Any], limit: int) -> list[dict[str, Any]]:
         """Full-text matches over the clips' search documents, with a highlighted snippet, best first."""
