@@ -138,13 +138,11 @@ def _has_drawtext(ffmpeg: str) -> bool:
 
 
 def test_text_drawn_by_ffmpeg(tmp_path: Path, reader: ScreenTextReader) -> None:
+    # `make test` installs ffmpeg and fonts-dejavu-core: a missing piece is a broken setup, not a skip
     ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
-        pytest.skip("ffmpeg not on PATH (Debian: apt-get install ffmpeg)")
-    if not _has_drawtext(ffmpeg):
-        pytest.skip("this ffmpeg has no drawtext filter (built without libfreetype)")
-    if FONT_FILE is None:
-        pytest.skip("no TrueType font file for drawtext (Debian: apt-get install fonts-dejavu-core)")
+    assert ffmpeg is not None, "ffmpeg not on PATH (Debian: apt-get install ffmpeg)"
+    assert _has_drawtext(ffmpeg), "this ffmpeg has no drawtext filter (built without libfreetype)"
+    assert FONT_FILE is not None, "no TrueType font file for drawtext (Debian: apt-get install fonts-dejavu-core)"
     clip = tmp_path / "clip.mp4"
     draw = (f"drawtext=fontfile={FONT_FILE}:text='BREAKING NEWS':fontsize=80:fontcolor=white"
             f":x=120:y=320:enable='gte(t,1)'")
