@@ -57,7 +57,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "exiftool": ExifToolProbe(),
             "ffmpeg": FFmpegRunner(cache_dir=str(settings.home / "cache")),
             "media": MediaStore(media_dir=str(settings.media_dir)),
-            "thumbnailer": Thumbnailer(),
+            "thumbnailer": Thumbnailer(image_format=settings.thumbnail_format, count=settings.thumbnail_count),
             "frame_analyzer": FrameAnalyzer(),
             "analyzer": analyzer,
             "embedder": embedder,

@@ -40,8 +40,10 @@ def test_keyframe_seeks_decode_a_few_frames_and_write_every_size(clips, tmp_path
     with av.open(str(clips["ten_seconds.mp4"])) as container:
         total = sum(1 for _ in container.decode(video=0))
     assert total == 250
-    assert result.candidates == 30 and result.frames_decoded <= 30  # against 250 for a full decode
-    assert 2 <= len(result.thumbnails) <= 10  # one keyframe a second: ten distinct frames at most
+    # one keyframe a second: the 30 seeks land on ten keyframes, each decoded once (against 250 for a full decode)
+    assert result.candidates == 30 and result.frames_decoded == 10
+    assert 2 <= len(result.thumbnails) <= 10
+    assert all(path.endswith(".jpg") for t in result.thumbnails for path in t.paths.values())  # the default format
     assert sum(t.is_poster for t in result.thumbnails) == 1
     for thumb in result.thumbnails:
         with Image.open(thumb.paths["320"]) as small, Image.open(thumb.paths["1280"]) as large:
@@ -54,6 +56,14 @@ def test_keyframe_seeks_decode_a_few_frames_and_write_every_size(clips, tmp_path
         columns = min(5, len(result.thumbnails))
         rows = (len(result.thumbnails) + columns - 1) // columns
         assert sheet.size == result.contact_sheet_size == (columns * 326 + 6, rows * (180 + 22 + 6) + 6)
+
+
+def test_webp_when_asked(clips, tmp_path):
+    result = Thumbnailer(count=3, image_format="webp").extract("w", clips["ten_seconds.mp4"], tmp_path)
+    with Image.open(result.thumbnails[0].paths["1280"]) as image:
+        assert image.format == "WEBP" and image.size == (640, 360)
+    with Image.open(result.contact_sheet_path) as sheet:
+        assert sheet.format == "WEBP"
 
 
 def test_black_frames_are_skipped_and_not_the_poster(clips, tmp_path):
