@@ -75,6 +75,17 @@ def _is_postmaster(pid: int, data_dir: Path) -> bool:
     return any(part.endswith(b"postgres") for part in cmdline[:1]) and str(data_dir).encode() in cmdline
 
 
+def _shared_buffers_mb() -> int:
+    """An eighth of the machine's memory, 128 MB to 4 GB. The vector index must stay in shared buffers to be
+    fast: at 100k clips (2.1 GB of HNSW index) a filtered search took 68 ms with the default 128 MB and
+    12 ms with 4 GB. Linux backs the buffers lazily, so an idle catalog does not hold the memory."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 128
+    return int(min(4096, max(128, total // 8 // 2**20)))
+
+
 def _is_root() -> bool:
     return os.geteuid() == 0
 
@@ -277,7 +288,7 @@ class EmbeddedPostgres:
         )
 
     def _start(self) -> None:
-        options = f"-c listen_addresses='' -k {self.socket_dir} -p {PG_PORT}"
+        options = f"-c listen_addresses='' -k {self.socket_dir} -p {PG_PORT} -c shared_buffers={_shared_buffers_mb()}MB"
         try:
             self._run_pg(
                 "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_path), "-o", options, "-w", "-t", "60", "start"

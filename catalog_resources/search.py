@@ -41,11 +41,10 @@ class _Match(BaseModel):
 def semantic_ranking(store: CatalogQueries, embedder: EmbeddingService, query: str, where: str, params: dict,
                      limit: int) -> list[_Match]:
     vector, dimension = embedder.embed_query(query)
-    rows = store.semantic_matches(vector, embedder.model, dimension, where, params, limit * 8)
+    rows = store.semantic_matches(vector, embedder.model, dimension, where, params, limit,
+                                  min_similarity=embedder.cutoff)
     best: dict[str, _Match] = {}
-    for row in rows:  # nearest first: the first row of a clip is its best full-clip or segment match
-        if row["similarity"] < embedder.cutoff or row["clip_id"] in best:
-            continue
+    for row in rows:  # one row per clip, nearest first: its best full-clip or segment match
         segment = row["scope"] == "segment"
         best[row["clip_id"]] = _Match(
             clip_id=row["clip_id"], rank=len(best) + 1, score=round(float(row["similarity"]), 4),
@@ -111,8 +110,8 @@ def similar(store: CatalogQueries, embedder: EmbeddingService, clip_id: str, lim
     vector, dimension = store.clip_vector(clip_id, embedder.model)
     if vector is None:
         return []
-    rows = store.semantic_matches(vector, embedder.model, dimension, "n.scope = 'full_clip' AND n.clip_id <> %(self)s",
-                                  {"self": clip_id}, limit)
+    rows = store.semantic_matches(vector, embedder.model, dimension, "n.clip_id <> %(self)s", {"self": clip_id}, limit,
+                                  scope="full_clip")
     facts = store.hit_facts([r["clip_id"] for r in rows])
     return [SearchHit(clip_id=r["clip_id"], path=facts[r["clip_id"]]["path"], file_name=facts[r["clip_id"]]["file_name"],
                       score=round(float(r["similarity"]), 4), matched_by=["semantic"],

@@ -138,3 +138,33 @@ def test_unknown_embedding_model_is_a_clear_error(catalog):
     text_only = subprocess.run([*CLI, "search", "drone", "--mode", "text"], capture_output=True, text=True,
                                timeout=120, env=env)
     assert text_only.returncode == 0  # words alone need no model
+
+
+def test_every_candidate_path_returns_the_exact_nearest_clips(catalog):
+    """Few candidates, widened candidates and the exact fallback must all agree with a brute-force answer over
+    the vectors read back from Postgres: a filter never hides a match and each clip comes once, at its best."""
+    import numpy as np
+    from pgvector.psycopg import register_vector
+
+    store, embedder = catalog
+    with store.connect() as conn:
+        register_vector(conn)
+        rows = conn.execute("SELECT clip_id, embedding FROM embeddings WHERE model = %s", (embedder.model,)).fetchall()
+    vectors = np.stack([np.asarray(r["embedding"].to_numpy(), dtype=np.float64) for r in rows])
+    prores_4k = {c["clip_id"] for c in CLIPS if c["technical"]["codec"] == "prores" and c["technical"]["height"] >= 2160}
+    where, params = _filter_sql(ClipFilter(codec="prores", min_height=2160))
+    assert 0 < len(prores_4k) < len(CLIPS) // 3 and len(rows) > 10 * (len(prores_4k) + 3)  # no path reads them all
+    # queries near other clips: the nearest candidates hold few or no ProRes 4K clips, so the wider and exact paths run
+    for text in ["a rooftop interview about prices", *(c["summary"] for c in CLIPS if c["clip_id"] not in prores_4k)][:6]:
+        query, dimension = embedder.embed_query(text)
+        distance = 1.0 - vectors @ np.asarray(query, dtype=np.float64) / np.linalg.norm(vectors, axis=1)
+        best: dict[str, float] = {}
+        for row, d in zip(rows, distance):
+            best[row["clip_id"]] = min(best.get(row["clip_id"], 2.0), float(d))
+        for clips in (1, 2, len(prores_4k) + 3):  # 10, 20 or 70 candidates first
+            got = store.semantic_matches(query, embedder.model, dimension, where, params, clips)
+            expected = sorted(prores_4k, key=lambda c: best[c])[:clips]
+            assert [r["clip_id"] for r in got] == expected, (text, clips)
+            assert [round(1 - r["similarity"], 4) for r in got] == [round(best[c], 4) for c in expected]
+    unfiltered = store.semantic_matches(query, embedder.model, dimension, "TRUE", {}, 5)
+    assert [r["clip_id"] for r in unfiltered] == sorted(best, key=best.get)[:5]
