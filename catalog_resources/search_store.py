@@ -26,6 +26,10 @@ def _with_vectors(conn: psycopg.Connection) -> psycopg.Connection:
     return conn
 
 
+# A spoken line almost as near as the clip's best vector (often a scene whose text is the whole transcript)
+# answers with its own time range and words; the clip keeps its best score.
+TRANSCRIPT_MARGIN = 0.03
+
 CLIP_JOINS = """JOIN clips c ON c.clip_id = {alias}.clip_id
                 LEFT JOIN technical_metadata t ON t.clip_id = c.clip_id
                 LEFT JOIN frame_analysis fa ON fa.clip_id = c.clip_id"""
@@ -77,7 +81,8 @@ class SearchQueries:
     def semantic_matches(self, vector: Any, model: str, dimension: int, where: str, params: dict[str, Any], clips: int,
                          *, min_similarity: float = -1.0, scope: str | None = None) -> list[dict[str, Any]]:
         """The nearest vector of each clip (full-clip or segment, or only `scope`), up to `clips` clips, best first,
-        filtered in SQL and cut off at `min_similarity`.
+        filtered in SQL and cut off at `min_similarity`; a transcript line within TRANSCRIPT_MARGIN of it stands in
+        for it, so the hit carries that line's time range.
 
         The cast to vector(N) under `dimension = N` is the partial HNSW index's own expression. The index
         answers the nearest candidates first (a materialized CTE, so the planner cannot trade it for a
@@ -91,9 +96,13 @@ class SearchQueries:
         distance = f"e.embedding::vector({dim}) <=> %(q)s::vector({dim})"
         nearest = f"""SELECT e.clip_id, e.scope, e.segment_id, {distance} AS distance FROM embeddings e
                       WHERE e.model = %(model)s AND e.dimension = {dim} {"AND e.scope = %(scope)s" if scope else ""}"""
-        best = f"""f AS (SELECT DISTINCT ON (n.clip_id) n.* FROM n {CLIP_JOINS.format(alias='n')}
-                        WHERE {where} AND n.distance <= %(max_distance)s ORDER BY n.clip_id, n.distance),
-                   g AS (SELECT * FROM f ORDER BY distance LIMIT %(clips)s),
+        best = f"""f AS (SELECT n.*, min(n.distance) OVER (PARTITION BY n.clip_id) AS best FROM n {CLIP_JOINS.format(alias='n')}
+                        WHERE {where} AND n.distance <= %(max_distance)s),
+                   p AS (SELECT DISTINCT ON (f.clip_id) f.clip_id, f.scope, f.segment_id, f.best AS distance
+                         FROM f LEFT JOIN segments s ON s.segment_id = f.segment_id
+                         WHERE f.distance <= f.best + {TRANSCRIPT_MARGIN}
+                         ORDER BY f.clip_id, s.segment_type = 'transcript' DESC NULLS LAST, f.distance),
+                   g AS (SELECT * FROM p ORDER BY distance LIMIT %(clips)s),
                    h AS (SELECT g.clip_id, g.scope, g.segment_id, s.start_seconds, s.end_seconds, s.text AS segment_text,
                                 s.keyframe_path, 1 - g.distance AS similarity, g.distance
                          FROM g LEFT JOIN segments s ON s.segment_id = g.segment_id)"""

@@ -109,6 +109,20 @@ def test_summary_keywords_tags_and_full_text_search(analysed):
     assert (module_home() / "media" / clip_id / "ai_analysis.json").exists()
 
 
+def test_semantic_search_answers_with_the_spoken_line(analysed):
+    """The clip's scene segment embeds the whole transcript and is often nearest; the spoken line, nearly as near,
+    must be what the hit shows: its own time range and words."""
+    clip_id = analysed["speech"]["clip_id"]
+    lines = rows("SELECT start_seconds, end_seconds, text FROM segments WHERE clip_id = %s AND segment_type = 'transcript'",
+                 clip_id)
+    result = cli("search", "the chancellor toured a factory in Bavaria to talk about solar power", "--mode", "semantic",
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    top = json.loads(result.stdout)[0]
+    assert top["clip_id"] == clip_id
+    assert (top["start_seconds"], top["end_seconds"], top["snippet"]) in [tuple(line) for line in lines]
+
+
 def module_home():
     from pathlib import Path
 
