@@ -40,63 +40,61 @@ TECHNICAL_COLUMNS = (
 
 
 def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
-    """WHERE clause over clips c / technical_metadata t for the technical filters (AND-ed)."""
+    """WHERE clause over clip_facts x (sql/004: one narrow row per clip) for the technical filters (AND-ed)."""
     clauses = ["TRUE"]
     params: dict[str, Any] = {}
-    height = "coalesce(t.height, c.height)"
-    short_side = f"least(coalesce(t.display_width, t.width, c.width), coalesce(t.display_height, {height}))"
     if f.codec:
-        clauses.append("lower(coalesce(t.video_codec, c.video_codec)) = lower(%(codec)s)")
+        clauses.append("x.codec = lower(%(codec)s)")
         params["codec"] = f.codec
     if f.resolution:
         low, high = RESOLUTIONS[f.resolution]
-        clauses.append(f"{short_side} >= %(res_low)s")
+        clauses.append("x.short_side >= %(res_low)s")
         params["res_low"] = low
         if high is not None:
-            clauses.append(f"{short_side} <= %(res_high)s")
+            clauses.append("x.short_side <= %(res_high)s")
             params["res_high"] = high
     if f.min_height is not None:
-        clauses.append(f"{height} >= %(min_height)s")
+        clauses.append("x.height >= %(min_height)s")
         params["min_height"] = f.min_height
     if f.fps is not None:  # 30 matches 29.97; 25 does not match 24
-        clauses.append("abs(coalesce(t.frame_rate, c.frame_rate) - %(fps)s) <= %(fps)s * 0.015")
+        clauses.append("abs(x.frame_rate - %(fps)s) <= %(fps)s * 0.015")
         params["fps"] = f.fps
     if f.min_fps is not None:
-        clauses.append("coalesce(t.frame_rate, c.frame_rate) >= %(min_fps)s * 0.999")
+        clauses.append("x.frame_rate >= %(min_fps)s * 0.999")
         params["min_fps"] = f.min_fps
     if f.camera:
-        clauses.append("concat_ws(' ', t.camera_make, t.camera_model) ILIKE %(camera)s")
+        clauses.append("x.camera ILIKE %(camera)s")
         params["camera"] = f"%{f.camera}%"
     if f.hdr is not None:
-        clauses.append("t.hdr_format IS NOT NULL" if f.hdr else "t.hdr_format IS NULL")
+        clauses.append("x.hdr" if f.hdr else "NOT x.hdr")
     if f.min_duration is not None:
-        clauses.append("coalesce(t.duration_seconds, c.duration_seconds) >= %(min_duration)s")
+        clauses.append("x.duration_seconds >= %(min_duration)s")
         params["min_duration"] = f.min_duration
     if f.max_duration is not None:
-        clauses.append("coalesce(t.duration_seconds, c.duration_seconds) <= %(max_duration)s")
+        clauses.append("x.duration_seconds <= %(max_duration)s")
         params["max_duration"] = f.max_duration
     if f.after is not None:
-        clauses.append("t.recorded_at >= %(after)s")
+        clauses.append("x.recorded_at >= %(after)s")
         params["after"] = f.after
     if f.before is not None:
-        clauses.append("t.recorded_at < %(before)s")
+        clauses.append("x.recorded_at < %(before)s")
         params["before"] = f.before
     if f.min_quality is not None:
-        clauses.append("fa.quality_score >= %(min_quality)s")
+        clauses.append("x.quality_score >= %(min_quality)s")
         params["min_quality"] = f.min_quality
     if f.exposure_warning is not None:
-        clauses.append("fa.exposure_warning = %(exposure_warning)s")
+        clauses.append("x.exposure_warning = %(exposure_warning)s")
         params["exposure_warning"] = f.exposure_warning
     if f.shot_type is not None:
-        clauses.append("fa.dominant_shot_type = %(shot_type)s")
+        clauses.append("x.shot_type = %(shot_type)s")
         params["shot_type"] = f.shot_type
     if f.tag:
         clauses.append("EXISTS (SELECT 1 FROM clip_tags ct JOIN tags tg USING (tag_id)"
-                       " WHERE ct.clip_id = c.clip_id AND tg.name = lower(%(tag)s))")
+                       " WHERE ct.clip_id = x.clip_id AND tg.name = lower(%(tag)s))")
         params["tag"] = f.tag
     if f.collection:
         clauses.append("EXISTS (SELECT 1 FROM collection_clips cc JOIN collections co USING (collection_id)"
-                       " WHERE cc.clip_id = c.clip_id AND co.name = %(collection)s)")
+                       " WHERE cc.clip_id = x.clip_id AND co.name = %(collection)s)")
         params["collection"] = f.collection
     return " AND ".join(clauses), params
 
@@ -423,6 +421,7 @@ class CatalogQueries(AnalysisQueries, SearchQueries):
                    LEFT JOIN catalog_records r USING (clip_id)
                    LEFT JOIN technical_metadata t USING (clip_id)
                    LEFT JOIN frame_analysis fa USING (clip_id)
+                   LEFT JOIN clip_facts x USING (clip_id)
                    WHERE {where}
                    ORDER BY {order} LIMIT %(limit)s""",
                 {**params, "limit": limit},
