@@ -36,6 +36,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
+
 MODELS = ("multilingual-e5-small", "all-MiniLM-L6-v2")
 CODEC_NAMES = {"h264": "H.264", "hevc": "HEVC (H.265)", "prores": "Apple ProRes", "dnxhd": "Avid DNxHD",
                "av1": "AV1", "vp9": "VP9"}
@@ -69,11 +71,6 @@ def long_document(clip: dict, min_tokens: int, count) -> str:
     while count(text) <= min_tokens:
         text += " " + clip["transcript"]
     return text
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def measure(model: str, rounds: int) -> dict:

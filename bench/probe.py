@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stats import percentile  # noqa: E402
 from catalog_resources.exiftool_probe import ExifToolProbe  # noqa: E402
 from catalog_resources.mediainfo_probe import MediaInfoProbe  # noqa: E402
 from catalog_resources.pyav_probe import PyAVProbe  # noqa: E402
@@ -31,12 +32,6 @@ from catalog_resources.sample_footage import ClipSpec, make_clip  # noqa: E402
 from tests.tech_media import make_tech_fixtures  # noqa: E402
 
 TOOLS = ("pyav", "mediainfo", "exiftool", "reconcile", "total")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def make_inputs(folder: Path, seconds: float) -> list[Path]:

@@ -33,6 +33,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import close_app, open_warm_app  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 from catalog_resources.catalog_store import _filter_sql  # noqa: E402
 from catalog_resources.database import embedded_server  # noqa: E402
 from catalog_resources.embedder import LocalEmbedder  # noqa: E402
@@ -122,11 +123,6 @@ def build_index(store, vectors: int) -> float:
     return built
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clips", type=int, default=10_000)
@@ -200,7 +196,7 @@ def main() -> None:
             cli.append(time.perf_counter() - t)
         result = {"clips": args.clips, "vectors": args.clips * (1 + args.segments), "index_build_s": round(build, 1),
                   **{f"{k}_p50_ms": round(statistics.median(v) * 1000, 1) for k, v in timings.items()},
-                  **{f"{k}_p95_ms": round(pct(v, 0.95) * 1000, 1) for k, v in timings.items()},
+                  **{f"{k}_p95_ms": round(percentile(v, 0.95) * 1000, 1) for k, v in timings.items()},
                   "first_query_ms": round(first_query * 1000, 1),
                   "cli_cold_p50_s": round(statistics.median(cli), 2), "cli_cold_max_s": round(max(cli), 2)}
         for k in timings:
