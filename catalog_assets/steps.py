@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
 
 from catalog_assets.graph import ASSETS
 
@@ -43,23 +43,61 @@ def pipeline_steps() -> list[Step]:
     return steps
 
 
+class PipelineConfig(BaseModel):
+    """The --config file: {"steps": {"name": true|false, ...}}, or {"enable": [...], "disable": [...]}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: dict[str, StrictBool] = {}
+    enable: list[StrictStr] = []
+    disable: list[StrictStr] = []
+
+
+CONFIG_EXAMPLE = '{"steps": {"ai_analysis": false}} or {"enable": [...], "disable": [...]}'
+
+
+def _config_problem(exc: ValidationError) -> str:
+    """The first thing wrong with a config, in the file's own terms (`steps.proxy: "maybe" is not true or false`)."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    value = json.dumps(first.get("input"), default=str)
+    value = value if len(value) <= 60 else value[:59] + "…"
+    if not where:
+        return f"the file holds {value}, not an object"
+    if first["type"] == "extra_forbidden":
+        return f"unknown key {where!r} (the keys are steps, enable, disable)"
+    if first["type"] == "bool_type":
+        return f"{where}: {value} is not true or false"
+    if first["type"] == "dict_type":
+        return f"{where}: {value} is not an object of step names"
+    if first["type"] == "list_type":
+        return f"{where}: {value} is not a list of step names"
+    if first["type"] == "string_type":
+        return f"{where}: {value} is not a step name"
+    return f"{where}: {first['msg']}"
+
+
 def _read_config(path: Path) -> dict[str, bool]:
-    """JSON: {"steps": {"name": true|false, ...}} (also accepts {"enable": [...], "disable": [...]})."""
+    """The step overrides a config file asks for; anything unreadable or malformed is one StepSelectionError line."""
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise StepSelectionError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise StepSelectionError(f"{path}: is a folder; give the config's JSON file") from None
+    except PermissionError:
+        raise StepSelectionError(f"{path}: permission denied reading the config file") from None
+    except UnicodeDecodeError:
+        raise StepSelectionError(f"{path}: not a UTF-8 text file; expected JSON like {CONFIG_EXAMPLE}") from None
     except json.JSONDecodeError as exc:
         raise StepSelectionError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict):
-        raise StepSelectionError(f'{path}: expected an object like {{"steps": {{"clip_source": true}}}}')
-    chosen: dict[str, bool] = {}
-    for name, on in (data.get("steps") or {}).items():
-        chosen[name] = bool(on)
-    for name in data.get("enable") or []:
-        chosen[name] = True
-    for name in data.get("disable") or []:
-        chosen[name] = False
+    try:
+        config = PipelineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise StepSelectionError(f"{path}: {_config_problem(exc)}; expected {CONFIG_EXAMPLE}") from None
+    chosen: dict[str, bool] = dict(config.steps)
+    chosen.update({name: True for name in config.enable})
+    chosen.update({name: False for name in config.disable})
     return chosen
 
 

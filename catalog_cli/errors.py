@@ -1,0 +1,178 @@
+"""What the command line says when something outside the code goes wrong: one line naming the cause and the
+fix, never a traceback. The traceback goes to the catalog's error log for whoever wants the details.
+
+Layers below raise their own exceptions (psycopg, OSError, Dagster wrapping either); here they are read,
+through the exception's chain, into a message. Nothing here prints: `handles_errors` in main does.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import BaseModel
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+RESUME = "then re-run the same command: it resumes where it stopped"
+# Exceptions whose message is already one line for the user (module, class): checked by name, so a command
+# that never imported Dagster (catalog_assets) does not import it here.
+_OWN_MESSAGES = (
+    ("catalog_resources.catalog_store", "DatabaseUnavailable"),
+    ("catalog_resources.embedded_pg", "EmbeddedServerError"),
+    ("catalog_resources.analyzer", "PromptFileError"),
+    ("catalog_resources.cloud_common", "CostLimitExceeded"),
+    ("catalog_resources.cloud_common", "MissingKeyError"),
+    ("catalog_assets.steps", "StepSelectionError"),
+    ("catalog_resources.search_query", "InlineFilterError"),
+)
+
+
+class CliFault(Exception):
+    """A usage or environment problem the CLI found itself; the message is the whole line."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Fault(BaseModel):
+    """One line for the terminal and the exit code."""
+
+    message: str
+    code: int = EXIT_USAGE
+    log: bool = True  # worth a traceback in the error log (an environment fault); not for a usage mistake
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write an export (`-o`) or say in one line why it cannot be written and what to do."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except IsADirectoryError:
+        raise CliFault(f"cannot write {path}: it is a folder; give a file name, e.g. {path / 'export.txt'}") from None
+    except FileNotFoundError:
+        raise CliFault(f"cannot write {path}: the folder {path.parent} does not exist; create it "
+                       f"(mkdir -p {path.parent}) or choose another --output") from None
+    except NotADirectoryError:
+        raise CliFault(f"cannot write {path}: part of the folder path is a file, not a folder; choose another --output") from None
+    except PermissionError:
+        raise CliFault(f"cannot write {path}: permission denied; choose a file in a folder you can write to") from None
+    except OSError as exc:
+        if exc.filename is None:  # /dev/full and friends say nothing about where
+            exc.filename = str(path)
+        raise
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, then what caused it (explicitly, implicitly, or wrapped by Dagster or SQLAlchemy)."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for attr in ("orig", "user_exception", "__cause__", "__context__"):
+            inner = getattr(current, attr, None)
+            if isinstance(inner, BaseException):
+                todo.append(inner)
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    loaded = sys.modules.get(module)
+    cls = getattr(loaded, name, None) if loaded else None
+    return isinstance(cls, type) and isinstance(exc, cls)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A DB-API connection-level error from psycopg (catalog) or psycopg2/SQLAlchemy (Dagster's storage)."""
+    return any(_is(exc, module, name) for module in ("psycopg", "psycopg2", "sqlalchemy.exc")
+               for name in ("OperationalError", "InterfaceError"))
+
+
+def _database_fault(exc: BaseException) -> Fault | None:
+    if not _is_database_error(exc):
+        return None
+    state = _sqlstate(exc)
+    if state == "53100":  # disk_full: the database's own disk
+        return Fault(message=f"the database's disk is full ({_first_line(exc)}); free space on the disk that holds "
+                             f"the catalog home or the database, {RESUME}")
+    if state is None or state.startswith("08") or state.startswith("57P"):  # connection refused, lost, server shut down
+        return Fault(message=f"the catalog database connection was lost or refused ({_first_line(exc)}); start it with "
+                             f"`video-catalog db start` (or check VIDEO_CATALOG_DATABASE_URL), {RESUME}")
+    return Fault(message=f"the catalog database failed ({_first_line(exc)}); {RESUME}")
+
+
+def _home() -> Path:
+    return Path(os.environ.get("VIDEO_CATALOG_HOME") or "~/.video-catalog").expanduser().absolute()
+
+
+def _os_fault(exc: BaseException) -> Fault | None:
+    if not isinstance(exc, OSError):
+        return None
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return Fault(message=f"disk full{where}: {exc.strerror or 'no space left on device'}; free space there, {RESUME}")
+    if exc.errno == errno.EROFS:
+        return Fault(message=f"read-only file system{where}; remount it writable or set VIDEO_CATALOG_HOME to a "
+                             f"writable folder, {RESUME}")
+    if isinstance(exc, PermissionError):
+        home = _home()
+        path = Path(str(exc.filename)) if exc.filename else None
+        if path is None or path == home or home in path.parents or path in home.parents:
+            return Fault(message=f"permission denied{where}: the catalog home {home} must be yours and writable "
+                                 "(chown/chmod u+rwX it) or set VIDEO_CATALOG_HOME to a folder you own")
+        return Fault(message=f"permission denied{where}: make it readable (and writable, if written) by you, "
+                             "or leave it out")
+    return None
+
+
+def describe(exc: BaseException) -> Fault | None:
+    """The one line for a known problem anywhere in the exception's chain, or None for a defect in the code."""
+    for current in _chain(exc):
+        if isinstance(current, CliFault):
+            return Fault(message=str(current), code=current.code, log=False)
+        if any(_is(current, module, name) for module, name in _OWN_MESSAGES):
+            return Fault(message=str(current), log=False)
+    for current in _chain(exc):
+        fault = _database_fault(current) or _os_fault(current)
+        if fault is not None:
+            return fault
+    return None
+
+
+def log_details(exc: BaseException) -> Path | None:
+    """Append the traceback to <home>/logs/errors.log (private to the owner); None when that cannot be written
+    (a full disk or an unwritable home is often why we are here)."""
+    log = _home() / "logs" / "errors.log"
+    try:
+        log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(f"--- {datetime.now(timezone.utc).isoformat()} {' '.join(sys.argv)}\n")
+            handle.write("".join(traceback.format_exception(exc)))
+    except OSError:
+        return None
+    return log
+
+
+def unexpected(exc: BaseException, log: Path | None) -> str:
+    """One line for a defect in the code: what it was, where the traceback is, and to report it."""
+    line = _first_line(exc)
+    line = line if len(line) <= 300 else line[:299] + "…"
+    where = f"the traceback is in {log}" if log else "set VIDEO_CATALOG_DEBUG=1 to see the traceback"
+    return f"unexpected {type(exc).__name__}: {line} ({where}; please report it)"
