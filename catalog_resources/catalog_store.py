@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,10 @@ from catalog_resources.models import RESOLUTIONS, CatalogRecord, ClipFilter, Cli
 from catalog_resources.media_models import FrameAnalysis, ThumbnailSet
 from catalog_resources.technical_models import TechnicalMetadata
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+# The migrations ship inside the package (catalog_resources/sql links to the top-level sql/, the wheel holds
+# copies), so an installed wheel migrates from what it was built with, never from a source tree nearby.
+SQL_DIR: Traversable = resources.files("catalog_resources") / "sql"
+MIGRATION_NAME = re.compile(r"[0-9]{3}_.+\.sql")
 PROBE_VERSION = 3  # bump when the scanner's classification changes, so cached answers are redone
 MIGRATION_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key: concurrent `migrate` calls apply each file once
 
@@ -110,12 +116,27 @@ class Migration(BaseModel):
     applied_at: datetime | None = None
 
 
-def available_migrations(sql_dir: Path = SQL_DIR) -> list[tuple[Migration, str]]:
+class MigrationsMissing(RuntimeError):
+    """No migration files where the package keeps them: a broken install, which must not pass as "up to date"."""
+
+
+def available_migrations(sql_dir: Traversable = SQL_DIR) -> list[tuple[Migration, str]]:
+    """The numbered sql files in order; raises MigrationsMissing when there are none (an install without its
+    data would otherwise migrate nothing and carry on against an empty database)."""
+    try:
+        paths = sorted((p for p in sql_dir.iterdir() if MIGRATION_NAME.fullmatch(p.name)), key=lambda p: p.name)
+    except (FileNotFoundError, NotADirectoryError):
+        paths = []
+    if not paths:
+        raise MigrationsMissing(
+            f"no migrations (NNN_*.sql) found in {sql_dir}: this install of video-catalog is incomplete; reinstall it"
+        )
     found = []
-    for path in sorted(sql_dir.glob("[0-9][0-9][0-9]_*.sql")):
-        text = path.read_text()
-        version = int(path.name.split("_", 1)[0])
-        found.append((Migration(version=version, name=path.stem, checksum=hashlib.sha256(text.encode()).hexdigest()), text))
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        name = path.name.removesuffix(".sql")
+        version = int(name.split("_", 1)[0])
+        found.append((Migration(version=version, name=name, checksum=hashlib.sha256(text.encode()).hexdigest()), text))
     return found
 
 

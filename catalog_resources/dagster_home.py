@@ -7,13 +7,15 @@ all share one Postgres-backed instance.
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from catalog_resources.database import DatabaseEndpoint
-from catalog_resources.settings import CatalogSettings
+from catalog_resources.settings import CatalogSettings, open_private_home
 
 DAGSTER_URL_ENV = "VIDEO_CATALOG_DAGSTER_PG_URL"
-INSTANCE_TEMPLATE = Path(__file__).resolve().parent.parent / "dagster.yaml"
+# Shipped in the package (catalog_resources/dagster.yaml links to the top-level file; the wheel holds a copy).
+INSTANCE_TEMPLATE = resources.files("catalog_resources") / "dagster.yaml"
 _exported: dict[str, str] = {}  # what this process exported, so it is not mistaken for the user's choice
 
 
@@ -22,11 +24,12 @@ def prepare_dagster_home(settings: CatalogSettings, endpoint: DatabaseEndpoint) 
 
     A user-provided DAGSTER_HOME with its own dagster.yaml is left as it is.
     """
+    open_private_home(settings.home)  # Dagster's storage folders and logs come out 0700/0600 too
     user_home = os.environ.get("DAGSTER_HOME")
     if user_home and user_home == _exported.get("DAGSTER_HOME"):
         user_home = None
     home = Path(user_home) if user_home else settings.dagster_home
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = home / "dagster.yaml"
     if not user_home or not target.exists():
         template = INSTANCE_TEMPLATE.read_text()

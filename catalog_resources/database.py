@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from catalog_resources.embedded_pg import CATALOG_DB, DAGSTER_DB, EmbeddedPostgres
-from catalog_resources.settings import CatalogSettings
+from catalog_resources.settings import CatalogSettings, open_private_home
 
 
 class DatabaseEndpoint(BaseModel):
@@ -19,7 +19,12 @@ def embedded_server(settings: CatalogSettings) -> EmbeddedPostgres:
 
 
 def resolve_database(settings: CatalogSettings, *, start: bool = True) -> DatabaseEndpoint:
-    """The URLs to use; with the embedded server, start it first when `start` (milliseconds if it runs)."""
+    """The URLs to use; with the embedded server, start it first when `start` (milliseconds if it runs).
+
+    Every process that works on a catalog comes through here (CLI, Dagster's code server and run workers via
+    the definitions), so this is where the home is opened private (umask 077, home narrowed to 0700).
+    """
+    open_private_home(settings.home)
     if settings.database_url:
         from sqlalchemy.engine import make_url  # only here: importing SQLAlchemy costs a fifth of a second
 

@@ -11,8 +11,13 @@ Layout (the one decision that keeps permissions untouched):
 - as root: PostgreSQL refuses to run as root, so the server runs as a system user we create. It must
   traverse to its binaries and data without us chmod-ing anyone's folders, so both live under
   `pg_runtime_root` (default `/var/lib/video-catalog`, a folder we create, 0755, whose parents are
-  world-traversable on every Linux), binaries copied there once per PostgreSQL build, data in a
-  cluster folder keyed by the catalog home; `<home>/pg` is a symlink to that cluster folder.
+  world-traversable on every Linux), binaries copied there once per PostgreSQL build, data in
+  `clusters/<cluster id>` (0700, the server user's); `<home>/pg` is a symlink to that cluster folder.
+
+The cluster belongs to its home: the id is a random token stored in `<home>/cluster-id` on first start, so
+a deleted and re-created home gets a new, empty cluster instead of silently re-attaching the old catalog
+(keying by the home's path did that). Each cluster folder records its home's path in `home`, so clusters
+whose home is gone (or now has another id) can be listed and removed (`video-catalog db prune`).
 """
 
 from __future__ import annotations
@@ -22,13 +27,18 @@ import fcntl
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import time
+import uuid
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
+
+from pydantic import BaseModel
 
 PG_MAJOR = 18
 PG_PORT = 5432  # only names the socket file (.s.PGSQL.5432); no TCP listener is opened
@@ -37,6 +47,9 @@ SUPERUSER = "postgres"
 CATALOG_DB = "video_catalog"
 DAGSTER_DB = "dagster"
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
+CLUSTER_ID_FILE = "cluster-id"  # in the home: which cluster under the runtime root is this home's
+HOME_RECORD = "home"  # in a cluster folder: the home that made it
+CLUSTER_ID = re.compile(r"[0-9A-Za-z_-]{8,64}")  # a folder name, never a path
 
 
 class EmbeddedServerError(RuntimeError):
@@ -90,6 +103,53 @@ def _is_root() -> bool:
     return os.geteuid() == 0
 
 
+def _make_dir(folder: Path, mode: int) -> None:
+    """Create the folder (and missing parents, 0700) with exactly `mode`; an existing one is left as it is."""
+    if folder.is_dir():
+        return
+    if not folder.parent.exists():
+        _make_dir(folder.parent, 0o700)
+    with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+        folder.mkdir(mode=mode)
+        folder.chmod(mode)  # mkdir's mode passes through the umask
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A small file only its owner reads (0600 whatever the process umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def read_cluster_id(home: Path) -> str | None:
+    """The cluster id stored in the home, or None when there is none yet."""
+    try:
+        text = (home / CLUSTER_ID_FILE).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not CLUSTER_ID.fullmatch(text):
+        raise EmbeddedServerError(
+            f"{home / CLUSTER_ID_FILE} does not hold a cluster id ({text[:40]!r}); "
+            "delete that file to start this home on a new, empty database"
+        )
+    return text
+
+
+def _store_cluster_id(home: Path, cluster_id: str) -> str:
+    """Write the id once (link of a finished temp file: atomic); when another process won, return its id."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = home / CLUSTER_ID_FILE
+    tmp = home / f".{CLUSTER_ID_FILE}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    _write_private(tmp, cluster_id + "\n")
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return read_cluster_id(home) or cluster_id
+
+
 @contextlib.contextmanager
 def _file_lock(path: Path):
     """An exclusive inter-process lock (flock), so concurrent first starts end with one server."""
@@ -120,23 +180,71 @@ def _ensure_system_user(name: str) -> tuple[int, int]:
 
 
 class EmbeddedPostgres:
-    """One catalog home's embedded server: started on demand, reused across processes, stopped on request."""
+    """One catalog home's embedded server: started on demand, reused across processes, stopped on request.
 
-    def __init__(self, home_pg_dir: Path, runtime_root: Path) -> None:
+    `cluster_id` names a cluster folder directly (maintenance of clusters whose home is gone); otherwise, as
+    root, the id comes from `<home>/cluster-id`, and a home without one gets a new id on its first start.
+    """
+
+    def __init__(self, home_pg_dir: Path, runtime_root: Path, cluster_id: str | None = None) -> None:
         self.home_pg_dir = home_pg_dir
+        self.home = home_pg_dir.parent
         self.runtime_root = runtime_root
         self.as_root = _is_root()
-        if self.as_root:
-            key = hashlib.sha256(str(home_pg_dir).encode()).hexdigest()[:16]
-            self.base_dir = runtime_root / "clusters" / key
-        else:
-            self.base_dir = home_pg_dir
-        self.data_dir = self.base_dir / "data"
-        self.log_path = self.base_dir / "log" / "postgres.log"
-        self.lock_path = self.base_dir / "server.lock"
-        self.socket_dir = self._choose_socket_dir()
+        self._cluster_id = cluster_id
+        self._cluster_id_stored = cluster_id is not None
 
-    def _choose_socket_dir(self) -> Path:
+    # ---- where things live (as root: under the runtime root, in the home's own cluster) ----------------
+
+    @property
+    def clusters_dir(self) -> Path:
+        return self.runtime_root / "clusters"
+
+    @property
+    def cluster_id(self) -> str:
+        """This home's cluster id: stored, adopted from a cluster made before ids, or new (stored on start)."""
+        if self._cluster_id is None:
+            stored = read_cluster_id(self.home)
+            self._cluster_id_stored = stored is not None
+            self._cluster_id = stored or self._legacy_cluster() or uuid.uuid4().hex
+        return self._cluster_id
+
+    def _legacy_cluster(self) -> str | None:
+        """A cluster from before ids (keyed by the home's path) that this very home links to as `<home>/pg`:
+        the link lives in the home, so it is gone with the home and cannot re-attach a re-created one."""
+        if not self.home_pg_dir.is_symlink():
+            return None
+        target = Path(os.path.realpath(self.home_pg_dir))
+        if target.parent != Path(os.path.realpath(self.clusters_dir)) or not target.is_dir():
+            return None
+        if not CLUSTER_ID.fullmatch(target.name):
+            return None
+        recorded = _recorded_home(target)
+        return target.name if recorded in (None, self.home) else None
+
+    @property
+    def initialized(self) -> bool:
+        """Has this home's cluster been made (initdb)? False for a home never started."""
+        return (self.data_dir / "PG_VERSION").exists()
+
+    @property
+    def base_dir(self) -> Path:
+        return self.clusters_dir / self.cluster_id if self.as_root else self.home_pg_dir
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.base_dir / "log" / "postgres.log"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.base_dir / "server.lock"
+
+    @property
+    def socket_dir(self) -> Path:
         preferred = self.base_dir / "run"
         if len(str(preferred / f".s.PGSQL.{PG_PORT}")) <= MAX_SOCKET_PATH:
             return preferred
@@ -166,10 +274,10 @@ class EmbeddedPostgres:
 
     def ensure_running(self) -> ServerInfo:
         """Attach to the running server, or initialise and start it (once, whoever asks first)."""
-        running = self.info()
-        if running is not None:
-            return running
         try:
+            running = self.info()
+            if running is not None:
+                return running
             return self._start_locked()
         except OSError as exc:
             raise EmbeddedServerError(
@@ -204,11 +312,16 @@ class EmbeddedPostgres:
         return True
 
     def remove(self) -> None:
-        """Stop and delete this cluster's data (tests and `db` maintenance only)."""
+        """Stop and delete this cluster's data (tests and `db prune` only). The home's `pg` link goes too when
+        it points here (a re-created home's link to its new cluster stays)."""
         self.stop()
-        shutil.rmtree(self.base_dir, ignore_errors=True)
-        if self.home_pg_dir.is_symlink():
-            self.home_pg_dir.unlink()
+        base_dir, socket_dir = self.base_dir, self.socket_dir
+        shutil.rmtree(base_dir, ignore_errors=True)
+        if not socket_dir.is_relative_to(base_dir):
+            shutil.rmtree(socket_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            if self.home_pg_dir.is_symlink() and Path(os.readlink(self.home_pg_dir)) == base_dir:
+                self.home_pg_dir.unlink()
 
     # ---- internals ----------------------------------------------------------------------------
 
@@ -244,24 +357,40 @@ class EmbeddedPostgres:
         return target_bin
 
     def _prepare_dirs(self) -> None:
+        """Folders for the server, private to whoever runs it: 0700 (the socket folder too)."""
+        _make_dir(self.home, 0o700)  # the home itself, 0700 when we create it (even under a wide umask)
+        socket_parent = self.socket_dir.parent
+        if socket_parent != self.base_dir:  # a long path: the socket goes to /tmp/video-catalog-<uid>/<key>
+            _make_dir(socket_parent, 0o711 if self.as_root else 0o700)  # the server user passes, nobody lists
         if not self.as_root:
-            self.base_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            for folder in (self.data_dir, self.log_path.parent, self.socket_dir):
-                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for folder in (self.base_dir, self.data_dir, self.log_path.parent, self.socket_dir):
+                _make_dir(folder, 0o700)
             return
         uid, gid = _ensure_system_user(SERVER_USER)
-        for folder in (self.runtime_root, self.runtime_root / "clusters", self.base_dir):
-            if not folder.exists():
-                folder.mkdir(parents=True, exist_ok=True)
-                folder.chmod(0o755)  # ours: made by us, for the server user to traverse
-        for folder in (self.data_dir, self.log_path.parent, self.socket_dir):
+        if not self._cluster_id_stored:  # first start of this home: its id goes into the home first
+            self._cluster_id = _store_cluster_id(self.home, self.cluster_id)
+            self._cluster_id_stored = True
+        for folder in (self.runtime_root, self.clusters_dir):
+            _make_dir(folder, 0o755)  # ours: made by us, for the server user to traverse
+        for folder in (self.base_dir, self.data_dir, self.log_path.parent, self.socket_dir):
             folder.mkdir(parents=True, exist_ok=True)
             os.chown(folder, uid, gid)
-            folder.chmod(0o700)
-        self.home_pg_dir.parent.mkdir(parents=True, exist_ok=True)
-        if not self.home_pg_dir.exists() and not self.home_pg_dir.is_symlink():
-            with contextlib.suppress(FileExistsError):  # another process made it first
-                self.home_pg_dir.symlink_to(self.base_dir, target_is_directory=True)
+            folder.chmod(0o700)  # the cluster is private to the server user (root passes anyway)
+        if _recorded_home(self.base_dir) is None:
+            _write_private(self.base_dir / HOME_RECORD, str(self.home) + "\n")
+        self._link_home_to_cluster()
+
+    def _link_home_to_cluster(self) -> None:
+        """`<home>/pg` -> the cluster folder, replacing a link to another cluster (never a real folder)."""
+        link = self.home_pg_dir
+        if link.is_symlink() and Path(os.readlink(link)) == self.base_dir:
+            return
+        if link.exists() and not link.is_symlink():
+            return
+        tmp = link.with_name(f".pg-link.{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(self.base_dir, target_is_directory=True)
+        os.replace(tmp, link)
 
     def _run_pg(self, program: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         kwargs: dict = {}
@@ -316,3 +445,85 @@ class EmbeddedPostgres:
             for name in (CATALOG_DB, DAGSTER_DB):
                 if name not in existing:
                     conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _recorded_home(cluster_dir: Path) -> Path | None:
+    try:
+        text = (cluster_dir / HOME_RECORD).read_text().strip()
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return None
+    return Path(text) if text else None
+
+
+def _tree_bytes(folder: Path) -> int:
+    """Disk use like du: allocated blocks, each inode once."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            with contextlib.suppress(OSError):
+                st = os.lstat(os.path.join(root, name))
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino))
+                    total += st.st_blocks * 512
+    return total
+
+
+class ClusterInfo(BaseModel):
+    """One cluster folder under the runtime root, and whether a home still owns it."""
+
+    cluster_id: str
+    path: Path
+    home: Path | None
+    state: Literal["in use", "orphan", "unclaimed"]
+    reason: str
+    pid: int | None
+    size_bytes: int
+
+
+def describe_cluster(cluster_dir: Path, runtime_root: Path) -> ClusterInfo:
+    """Owned when its recorded home holds its id (or, before ids, links to it); orphan when that home is gone
+    or now has another cluster; unclaimed when no home is recorded (made before homes were recorded)."""
+    name = cluster_dir.name
+    home = _recorded_home(cluster_dir)
+    if home is None:
+        state, reason = "unclaimed", "no home recorded (made before cluster ids); its home adopts it on next use"
+    else:
+        try:
+            home_id = read_cluster_id(home)
+        except (EmbeddedServerError, OSError):
+            home_id = None
+        link = home / "pg"
+        links_here = link.is_symlink() and Path(os.path.realpath(link)) == Path(os.path.realpath(cluster_dir))
+        if home_id == name or (home_id is None and links_here):
+            state, reason = "in use", f"home {home}"
+        elif not home.exists():
+            state, reason = "orphan", f"home {home} is gone"
+        else:
+            state, reason = "orphan", f"home {home} now uses cluster {home_id or '(none yet)'}"
+    server = EmbeddedPostgres(home / "pg" if home else cluster_dir / "pg", runtime_root, cluster_id=name)
+    running = server.info()
+    return ClusterInfo(cluster_id=name, path=cluster_dir, home=home, state=state, reason=reason,
+                       pid=running.pid if running else None, size_bytes=_tree_bytes(cluster_dir))
+
+
+def list_clusters(runtime_root: Path) -> list[ClusterInfo]:
+    """Every cluster folder under the runtime root (root only: a normal user's cluster lives in its home)."""
+    folder = runtime_root / "clusters"
+    if not _is_root() or not folder.is_dir():
+        return []
+    return [
+        describe_cluster(entry, runtime_root)
+        for entry in sorted(folder.iterdir())
+        if entry.is_dir() and not entry.is_symlink() and CLUSTER_ID.fullmatch(entry.name)
+    ]
+
+
+def prune_orphan_clusters(runtime_root: Path, *, dry_run: bool = False) -> list[ClusterInfo]:
+    """Stop and delete the clusters whose home is gone or has moved on; unclaimed ones are left alone."""
+    orphans = [c for c in list_clusters(runtime_root) if c.state == "orphan"]
+    if not dry_run:
+        for cluster in orphans:
+            home = cluster.home or cluster.path / "pg"
+            EmbeddedPostgres(home / "pg", runtime_root, cluster_id=cluster.cluster_id).remove()
+    return orphans

@@ -1,14 +1,20 @@
 """Where a clip's binary products live: <home>/media/<clip id>/ (never next to the originals)."""
 
+import os
 from pathlib import Path
 
 from dagster import ConfigurableResource
+
+from catalog_resources.settings import PRIVATE_UMASK
 
 
 class MediaStore(ConfigurableResource):
     media_dir: str
 
     def clip_dir(self, clip_id: str) -> Path:
+        """The clip's folder, 0700; the products written into it (by us, PIL or ffmpeg, which inherits the
+        umask) come out 0600, whichever process made this resource."""
+        os.umask(PRIVATE_UMASK)
         path = Path(self.media_dir) / clip_id
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
         return path

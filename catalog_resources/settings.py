@@ -6,7 +6,9 @@ settings, so a `VIDEO_CATALOG_HOME` set in one shell means one catalog everywher
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from pathlib import Path
 from typing import Literal
 
@@ -92,3 +94,25 @@ class CatalogSettings(BaseSettings):
 
 def load_settings() -> CatalogSettings:
     return CatalogSettings()
+
+
+PRIVATE_UMASK = 0o077
+
+
+def open_private_home(home: Path) -> Path:
+    """Make everything this process (and every child: ffmpeg, the server, Dagster's run workers) creates
+    private to its owner, and narrow the home itself to 0700 if it is ours and wider.
+
+    Footage can be private (interviews, medical, legal), and proxies, 16 kHz audio, thumbnails and contact
+    sheets show it. A process umask of 077 covers every writer at once (PIL, ffmpeg, Dagster's storage,
+    PostgreSQL's log) where chmod-ing file by file would miss some. Nothing is ever widened; files of an older
+    catalog keep their modes, behind a home only its owner can enter. The home is created on first write
+    (parents included) with mode 0700 by the same umask.
+    """
+    os.umask(PRIVATE_UMASK)
+    with contextlib.suppress(OSError):  # missing (made later, 0700 by the umask), or not ours to change
+        info = home.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and mode & 0o077:
+            home.chmod(mode & 0o700)
+    return home
