@@ -16,7 +16,7 @@ import av
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from catalog_resources.video_probe import has_seek_index
+from catalog_resources.video_probe import claimed_duration, has_seek_index, measure_extent, scan_packets
 
 # libavutil enum values -> ffprobe's names
 PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020",
@@ -93,31 +93,20 @@ def _stream(stream: av.stream.Stream) -> dict[str, Any]:
     return info
 
 
-def _scan_video_packets(container: av.container.InputContainer, stream, max_packets: int) -> dict[str, Any]:
-    """Timestamps of the first packets (no decode): VFR, keyframe interval, backwards timestamps."""
-    pts: list[int] = []
-    keyframes: list[int] = []
-    backwards = False
-    last_dts = None
-    complete = True
-    for packet in container.demux(stream):
-        if packet.size == 0:
-            continue
-        if packet.dts is not None:
-            if last_dts is not None and packet.dts < last_dts:
-                backwards = True
-            last_dts = packet.dts
-        if packet.pts is not None:
-            pts.append(packet.pts)
-            if packet.is_keyframe:
-                keyframes.append(packet.pts)
-        if len(pts) >= max_packets:
-            complete = False
-            break
+def _scan_video_packets(container: av.container.InputContainer, stream, max_packets: int, path: Path) -> dict[str, Any]:
+    """Timestamps of the first packets (no decode): VFR, keyframe interval, backwards timestamps; and what the
+    file really holds (packets to the end of file, or the sample index / a seek near the end for long clips)."""
+    claimed = claimed_duration(container, stream)
+    head = scan_packets(container, stream, max_packets)
+    pts, keyframes, complete = head.pts, head.keyframes, head.complete
     tb = stream.time_base
     ordered = sorted(pts)
     deltas = [b - a for a, b in zip(ordered, ordered[1:]) if b > a]
-    result: dict[str, Any] = {"packets": len(pts), "complete": complete, "timestamps_backwards": backwards}
+    if complete and len(deltas) > 2:
+        deltas = deltas[:-1]  # the last frame of a cut file is often longer: not a frame-rate change
+    result: dict[str, Any] = {"packets": len(pts), "complete": complete, "timestamps_backwards": head.timestamps_backwards}
+    if head.demux_error:
+        result["demux_error"] = head.demux_error
     if deltas and tb:
         steps = sorted(deltas)
         typical = steps[len(steps) // 2]
@@ -135,6 +124,10 @@ def _scan_video_packets(container: av.container.InputContainer, stream, max_pack
         result["frame_count"] = len(pts)
         if ordered and tb:
             result["first_pts_seconds"] = float(ordered[0] * tb)
+    extent = measure_extent(container, stream, head, path, claimed)
+    if extent is not None:
+        result["measured"] = extent.model_dump()
+        result["measured"]["seconds"] = extent.seconds
     return result
 
 
@@ -204,7 +197,7 @@ class PyAVProbe(ConfigurableResource):
             videos = [s for s in container.streams.video if not (int(s.disposition) & av.stream.Disposition.attached_pic)]
             video_index = videos[0].index if videos else None
             if videos:
-                raw["video_scan"] = _scan_video_packets(container, videos[0], self.max_scan_packets)
+                raw["video_scan"] = _scan_video_packets(container, videos[0], self.max_scan_packets, path)
         if video_index is not None:
             raw["first_frame"] = _first_frame(path, video_index)
         audio = [s for s in raw["streams"] if s["type"] == "audio"]

@@ -5,6 +5,9 @@ Precedence, per field (the first tool that has a value wins; a disagreement is n
   colour tags, track languages / titles / flags: PyAV (libavformat/libavcodec read the bitstream).
 - variable frame rate, frame count, keyframe interval, start time: our own reading of packet
   timestamps (PyAV), never a tag alone; MediaInfo's FrameRate_Mode is kept as a note.
+- duration and frame count: what the headers claim, unless the packets (or the MP4 sample index against
+  the file size) show otherwise: then what is really there, with a warning naming both figures
+  (a file cut short, a Matroska Duration of 277,777,777 hours, an MP4 whose duration fields are zero).
 - rotation, interlacing: the first decoded frame (PyAV), then stream field order, then MediaInfo.
 - bit depth, chroma subsampling: from the pixel format (PyAV), MediaInfo when it has none.
 - HDR format, mastering display, MaxCLL / MaxFALL, timecode: MediaInfo (it parses the SEI and the
@@ -27,6 +30,7 @@ from catalog_resources.technical_models import (
     TechnicalMetadata,
     ValidationIssue,
 )
+from catalog_resources.video_probe import MeasuredExtent, trusted_duration
 
 MI_PRIMARIES = {"BT.709": "bt709", "BT.2020": "bt2020", "BT.601 NTSC": "smpte170m", "BT.601 PAL": "bt470bg",
                 "Display P3": "smpte432", "DCI P3": "smpte431"}
@@ -368,7 +372,9 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     meta.video_profile = video.get("profile")
     meta.video_level = _level(meta.video_codec, video.get("level"))
     meta.pixel_format = video.get("pix_fmt")
-    meta.width, meta.height = video.get("width"), video.get("height")
+    # no decoder here (metadata-only clips): MediaInfo still reads the size from the sample description
+    meta.width = video.get("width") or _int(mi_video.get("width"))
+    meta.height = video.get("height") or _int(mi_video.get("height"))
 
     meta.bit_depth = _bit_depth(meta.pixel_format)
     mi_depth = _int(mi_video.get("bit_depth"))
@@ -418,6 +424,7 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
         meta.start_time_seconds = scan.get("first_pts_seconds") or first.get("pts_seconds")
     if meta.duration_seconds is None:
         meta.duration_seconds = video.get("duration")
+    measured_lie = _measured_over_claimed(meta, scan, sources, issues, path)
     meta.video_bitrate = video.get("bit_rate") or _int(mi_video.get("bit_rate"))
     if meta.video_bitrate and meta.width and meta.height and meta.frame_rate:
         meta.bits_per_pixel = round(meta.video_bitrate / (meta.width * meta.height * meta.frame_rate), 4)
@@ -452,11 +459,43 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     stream_duration = video.get("duration") or _hms((video.get("tags") or {}).get("DURATION"))
     if stream_duration is None and _num(mi_video.get("duration")) is not None:
         stream_duration = _num(mi_video.get("duration")) / 1000  # MediaInfo gives milliseconds
-    if meta.duration_seconds and stream_duration:
+    if meta.duration_seconds and stream_duration and not measured_lie:
         gap = abs(meta.duration_seconds - stream_duration)
         if gap > max(0.5, 0.05 * meta.duration_seconds):
             issues.append(ValidationIssue(code="duration_mismatch", severity="warning",
                                           message=f"{path.name}: container says {meta.duration_seconds:.2f}s, video stream {stream_duration:.2f}s"))
+
+
+def _measured_over_claimed(meta, scan, sources, issues, path) -> bool:
+    """Replace a duration (and frame count) the headers claim by what the packets hold when they disagree."""
+    raw = scan.get("measured")
+    if not raw:
+        return False
+    extent = MeasuredExtent(**{k: v for k, v in raw.items() if k in MeasuredExtent.model_fields})
+    duration, disagreement = trusted_duration(meta.duration_seconds, extent)
+    if disagreement is None:
+        if not meta.duration_seconds and duration is not None:  # the headers give none (or zero)
+            meta.duration_seconds = duration
+            sources["duration_seconds"] = f"measured ({extent.method}); the headers give none"
+            if not meta.frame_count and extent.frames is not None:
+                meta.frame_count = extent.frames
+        return False
+    claimed_frames = meta.frame_count
+    meta.duration_seconds = duration
+    sources["duration_seconds"] = f"measured ({extent.method}); the headers claim {_claim(meta, disagreement)}"
+    if extent.frames is not None:
+        meta.frame_count = extent.frames
+        sources["frame_count"] = f"counted packets ({extent.method})"
+    elif duration is not None and meta.frame_rate:
+        meta.frame_count = int(round(duration * meta.frame_rate))
+        sources["frame_count"] = f"measured duration x frame rate; the headers claim {claimed_frames}"
+    code = "truncated" if disagreement.endswith("truncated?") else "duration_claim"
+    issues.append(ValidationIssue(code=code, severity="warning", message=f"{path.name}: {disagreement}"))
+    return True
+
+
+def _claim(meta, disagreement: str) -> str:
+    return disagreement.split(",", 1)[0].removeprefix("claims ")
 
 
 def _audio_tracks(streams, mi_audio) -> list[AudioTrack]:

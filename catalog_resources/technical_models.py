@@ -12,6 +12,8 @@ class ValidationIssue(BaseModel):
     code: Literal[
         "unreadable", "no_video_stream", "decode_error", "duration_mismatch", "timestamps_backwards",
         "silent_audio", "zero_length_audio", "unsupported_codec", "missing_index",
+        "truncated",  # the headers claim more than the file holds (measured duration replaces the claim)
+        "duration_claim",  # the headers claim no duration, or less than the file holds
     ]
     severity: Literal["error", "warning"]
     message: str

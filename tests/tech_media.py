@@ -29,7 +29,9 @@ Conventions (and where each tricky value lives):
 
 from __future__ import annotations
 
+import random
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -425,6 +427,109 @@ def make_tech_fixtures(folder: Path) -> dict[str, TechFixture]:
             expected_subtitles=recipe.subtitles, expected_issue_codes=recipe.issues,
         )
     return fixtures
+
+
+# ---------------------------------------------------------------------------------------- media that lies or barely exists
+# Files whose headers claim what is not there, that hold one frame, or whose video no decoder here reads.
+# Each is made by ffmpeg (5.1 CLI) and then patched at the byte level; the figures they really hold are in
+# LYING_TRUTH. Used by tests/test_media_truth.py (and any hostile-corpus test).
+
+LYING_TRUTH: dict[str, dict[str, Any]] = {
+    # 100 frames claimed (4.0 s), moov at the front, bytes cut at 30%: 28 packets, 1.16 s are in the file
+    "front_index_cut.mp4": {"claimed": 4.0, "max_seconds": 1.5, "max_frames": 35},
+    # mvhd, mdhd and tkhd durations zeroed: ffprobe says 0.0; all 100 frames (4.0 s) are there
+    "zero_duration.mp4": {"claimed": 0.0, "seconds": 4.0, "frames": 100},
+    # Segment Info Duration patched to 1e15 ms (277,777,777 hours); 4.0 s of video
+    "huge_duration.mkv": {"claimed": 1e12, "seconds": 4.0, "frames": 100},
+    "one_frame.mp4": {"seconds": 0.04, "frames": 1},
+    "half_second.mp4": {"seconds": 0.5, "frames": 12},
+    # the video sample entry's fourcc avc1 -> R3D1: libavformat reads the track, no decoder exists for it;
+    # RED KOMODO camera tags (QuickTime Keys), timecode 01:02:03:04, recorded 2024-05-17 10:30:00 UTC
+    "no_decoder.mov": {"metadata_only": "metadata-only: no decoder for R3D1", "camera": "RED KOMODO",
+                       "timecode": "01:02:03:04", "recorded_at": RECORDED_AT},
+    # every byte of the mdat replaced by random bytes: demuxes, and no packet decodes
+    "no_frame.mov": {"metadata_only": "metadata-only: no decodable video frame"},
+}
+
+
+def _patch_durations_to_zero(data: bytearray) -> None:
+    """mvhd / mdhd / tkhd duration fields set to 0 (version 0: 32-bit, version 1: 64-bit).
+
+    After the box type: version+flags (4), creation and modification times (2 x 4 or 8), then timescale
+    (mvhd, mdhd) or track id + reserved (tkhd), then the duration.
+    """
+    for box, between in ((b"mvhd", 4), (b"mdhd", 4), (b"tkhd", 8)):
+        at = data.find(box)
+        while at >= 0:
+            width = 8 if data[at + 4] == 1 else 4
+            offset = at + 4 + 4 + 2 * width + between
+            data[offset : offset + width] = bytes(width)
+            at = data.find(box, at + 4)
+
+
+def _build_lying(name: str, out: Path, scratch: Path) -> None:
+    four_seconds = [*_ff(), *_video_in("320x240", 25, 4), *_H264]
+    if name == "front_index_cut.mp4":
+        full = scratch / "full.mp4"
+        _run([*four_seconds, "-movflags", "+faststart", "-f", "mp4", str(full)])
+        data = full.read_bytes()
+        assert data.find(b"moov") < data.find(b"mdat"), "moov not at the front"
+        out.write_bytes(data[: int(len(data) * 0.3)])
+    elif name == "zero_duration.mp4":
+        full = scratch / "full.mp4"
+        _run([*four_seconds, "-f", "mp4", str(full)])
+        data = bytearray(full.read_bytes())
+        _patch_durations_to_zero(data)
+        out.write_bytes(bytes(data))
+    elif name == "huge_duration.mkv":
+        full = scratch / "full.mkv"
+        _run([*four_seconds, "-f", "matroska", str(full)])
+        data = bytearray(full.read_bytes())
+        at = data.find(b"\x44\x89\x88")  # Duration element, an 8-byte float (milliseconds at the default scale)
+        assert at > 0, "no 8-byte Duration element"
+        data[at + 3 : at + 11] = struct.pack(">d", 277_777_777 * 3600 * 1000.0)
+        out.write_bytes(bytes(data))
+    elif name == "one_frame.mp4":
+        _run([*_ff(), *_video_in("320x240", 25, 1), "-frames:v", "1", *_H264, "-f", "mp4", str(out)])
+    elif name == "half_second.mp4":
+        _run([*_ff(), *_video_in("320x240", 24, 0.5), *_sine_in(0.5), *_H264, "-c:a", "aac", "-f", "mp4", str(out)])
+    elif name == "no_decoder.mov":
+        made = scratch / "camera.mov"
+        _run([*four_seconds, "-timecode", "01:02:03:04", "-metadata", "creation_time=2024-05-17T10:30:00Z",
+              "-f", "mov", str(made)])
+        _exiftool(made, "-Keys:Make=RED", "-Keys:Model=KOMODO")
+        data = bytearray(made.read_bytes())
+        entry = data.find(b"avc1", data.find(b"stsd"))
+        data[entry : entry + 4] = b"R3D1"
+        out.write_bytes(bytes(data))
+    elif name == "no_frame.mov":
+        made = scratch / "garbage.mov"
+        _run([*four_seconds, "-f", "mov", str(made)])
+        data = bytearray(made.read_bytes())
+        at = data.find(b"mdat")
+        size = struct.unpack(">I", data[at - 4 : at])[0]
+        data[at + 4 : at - 4 + size] = random.Random(13).randbytes(size - 8)
+        out.write_bytes(bytes(data))
+    else:
+        raise KeyError(name)
+
+
+def make_lying_media(folder: Path) -> dict[str, Path]:
+    """The LYING_TRUTH files in folder (made once; existing files are kept), by name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made: dict[str, Path] = {}
+    for name in LYING_TRUTH:
+        target = folder / name
+        if not target.exists():
+            tmp = folder / f".partial-{name}"
+            try:
+                with tempfile.TemporaryDirectory(prefix="lying-media-") as scratch:
+                    _build_lying(name, tmp, Path(scratch))
+                tmp.replace(target)
+            finally:
+                tmp.unlink(missing_ok=True)
+        made[name] = target
+    return made
 
 
 if __name__ == "__main__":

@@ -132,7 +132,8 @@ def test_validation_issues_are_reported_not_raised(problem_clips):
         "silent.mp4": {("silent_audio", "warning")},
         "mismatch.mkv": {("duration_mismatch", "warning")},
         "nocues.mkv": {("missing_index", "warning")},
-        "noidx.avi": {("missing_index", "warning")},
+        # written to a pipe: the header's frame count stays a placeholder claiming 926 s for 1 s of video
+        "noidx.avi": {("missing_index", "warning"), ("truncated", "warning")},
         "unsupported.nut": {("unsupported_codec", "error")},
         "healthy.mkv": set(),
     }
