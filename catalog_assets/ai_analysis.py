@@ -9,6 +9,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetsDefinition, Backoff, Failure, Jitter, MetadataValue, RetryPolicy
 
+from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
 from catalog_resources.analysis_models import ComprehensiveAIAnalysis, ContentAnalysis, ContentWarning
 from catalog_resources.analyzer import Analyzer
@@ -86,7 +87,7 @@ def build_ai_analysis(code_version: str = UNBOUND_VERSION, retry_delay: float | 
             "transcript_words": sum(len(a.transcript.full_text.split()) for a in results.values() if a.transcript),
             "language": (transcript.language if transcript else None) or "",
             "sound_events": sum(len(a.audio_analysis.sound_events) for a in results.values() if a.audio_analysis),
-            "timings": MetadataValue.json(first.timings),
+            "timings": json_metadata(first.timings),
             "prompt_tokens": int(sum(a.usage.get("prompt_tokens", 0) for a in results.values())),
             "output_tokens": int(sum(a.usage.get("output_tokens", 0) for a in results.values())),
             "estimated_cost_usd": round(sum(a.usage.get("estimated_cost_usd", 0.0) for a in results.values()), 6),

@@ -11,18 +11,25 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
+import psycopg
 from dagster import DagsterInstance, Definitions
 
 from catalog_assets.definitions import build_analyzer, build_definitions
 from catalog_resources.cloud_common import CostLimitExceeded
-from catalog_assets.ingest_runner import ClipRunResult, ProgressFn, RunStats, execute_clips, register_partitions
+from catalog_assets.ingest_runner import (
+    ClipRunResult, ProgressFn, RunStats, execute_clips, fail_orphaned_runs, register_partitions,
+)
+from catalog_assets.resume import expected_steps, steps_to_finish
+from catalog_assets.steps import pipeline_steps
 from catalog_assets.io_manager import sidecar_path
 from catalog_assets.refresh import RefreshPlan, current_versions, plan_refresh
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.dagster_home import prepare_dagster_home
 from catalog_resources.database import DatabaseEndpoint, resolve_database
-from catalog_resources.ingest_plan import plan_ingest
-from catalog_resources.models import ClipSource, IngestItem, IngestSummary, ScannedFile
+from catalog_resources.ingest_plan import IngestPlan, plan_ingest
+from catalog_resources.ingest_state_store import METADATA_ONLY_PREFIX, Claim, ClipFailure
+from catalog_resources.media_cleanup import sweep_clip_dir
+from catalog_resources.models import ClipSource, IngestItem, IngestSummary, ScannedFile, ScanReport
 from catalog_resources.scanner import scan
 from catalog_resources.settings import CatalogSettings
 
@@ -102,39 +109,130 @@ class CatalogApp:
                 )
         if dry_run:
             return summary
-        if on_plan:
-            on_plan(len(plan.new_clips) + len(plan.refresh_clips))
-        self.last_stats = RunStats()
-        register_partitions(self.instance, plan.new_clips + plan.refresh_clips)
-        mode, size = self.settings.run_mode, self.settings.batch_size
-        results = execute_clips(
-            self.defs, self.instance, plan.new_clips, steps,
-            mode=mode, batch_size=size, on_progress=on_progress, stats=self.last_stats, log_level=log_level,
-            asset_config=asset_config,
-        )
-        refresh_steps = [s for s in REFRESH_STEPS if s in steps]
-        results.update(
-            execute_clips(
-                self.defs, self.instance, plan.refresh_clips, refresh_steps,
-                mode=mode, batch_size=size, on_progress=on_progress, stats=self.last_stats, log_level=log_level,
-            )
-        )
-        failed_ids = {clip_id for clip_id, r in results.items() if not r.success}
-        for bucket in (summary.new, summary.moved, summary.duplicates):
+        self.recover()
+        work = self._work(plan, report, steps)
+        claimed, held = self.store.claim_clips(work)
+        try:
+            self._leave_to_others(summary, held, work)
+            for clip_id in claimed:  # leftovers of a killed or failed run go before anything is redone
+                self._sweep(clip_id)
+            if on_plan:
+                on_plan(len(work))
+            self.last_stats = RunStats()
+            register_partitions(self.instance, list(work))
+            results = self._execute(work, on_progress=on_progress, log_level=log_level, asset_config=asset_config)
+            self._record_outcomes(results)
+        finally:
+            self._release(claimed)
+        self._summarize(summary, results, work)
+        if analyzer is not None and analyzer.is_cloud:
+            summary.analysis_usage = self.store.analysis_usage(plan.new_clips)
+        return summary
+
+    def recover(self) -> list[str]:
+        """Runs a killed ingest left STARTED are marked failed; the pipeline's code versions recorded."""
+        marked = fail_orphaned_runs(self.instance)
+        versions, _children, _order = current_versions(self.defs)
+        defaults = {s.name: s.default_enabled for s in pipeline_steps()}
+        self.store.record_pipeline(versions, defaults)
+        return marked
+
+    def _work(self, plan: IngestPlan, report: ScanReport, steps: Sequence[str]) -> dict[str, list[str]]:
+        """clip id -> the steps to run for it: new clips all, known clips what they lack or last failed."""
+        _versions, children, order = current_versions(self.defs)
+        metadata_only = {f.fingerprint: getattr(f, "metadata_only", None) for f in report.files if f.fingerprint}
+        work: dict[str, list[str]] = {}
+        for clip_id in plan.new_clips:
+            work[clip_id] = expected_steps(steps, bool(metadata_only.get(clip_id)))
+        known = list(dict.fromkeys(
+            [i.clip_id for i in plan.summary.existing if i.clip_id] + plan.refresh_clips))
+        progress = self.store.clip_progress(known) if known else {}
+        refresh = [s for s in REFRESH_STEPS if s in steps]
+        for clip_id in known:
+            row = progress.get(clip_id)
+            if row is None:
+                continue
+            only_metadata = (row["status"] or "").startswith(METADATA_ONLY_PREFIX)
+            expected = expected_steps(steps, only_metadata)
+            failed = [f["asset"] for f in row["failures"]]
+            todo = steps_to_finish(expected, row["made"], failed, children, order)
+            if clip_id in plan.refresh_clips:
+                todo = [s for s in order if s in set(todo) | set(refresh)]
+            if todo:
+                work[clip_id] = todo
+        return work
+
+    @staticmethod
+    def _leave_to_others(summary: IngestSummary, held: list[Claim], work: dict[str, list[str]]) -> None:
+        """Clips another live ingest has in flight are left to it, and said so."""
+        by_clip = {c.clip_id: c for c in held}
+        for clip_id in by_clip:
+            work.pop(clip_id, None)
+        for bucket in (summary.new, summary.existing, summary.moved, summary.duplicates):
             kept = []
             for item in bucket:
+                claim = by_clip.get(item.clip_id or "")
+                if claim is None:
+                    kept.append(item)
+                else:
+                    summary.in_progress.append(item.model_copy(update={
+                        "reason": f"being cataloged by another ingest (pid {claim.pid} on {claim.host})"}))
+            bucket[:] = kept
+
+    def _execute(self, work: dict[str, list[str]], *, on_progress: ProgressFn | None, log_level: str,
+                 asset_config: dict[str, dict] | None) -> dict[str, ClipRunResult]:
+        """Clips that need the same steps share batch runs."""
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for clip_id, assets in work.items():
+            groups.setdefault(tuple(assets), []).append(clip_id)
+        results: dict[str, ClipRunResult] = {}
+        for assets, clip_ids in groups.items():
+            results.update(execute_clips(
+                self.defs, self.instance, clip_ids, list(assets), mode=self.settings.run_mode,
+                batch_size=self.settings.batch_size, on_progress=on_progress, stats=self.last_stats,
+                log_level=log_level, asset_config=asset_config,
+            ))
+        return results
+
+    def _record_outcomes(self, results: dict[str, ClipRunResult]) -> None:
+        """Failed steps recorded per clip (what `list` says), and what they left behind removed."""
+        failed = {c: r for c, r in results.items() if not r.success}
+        self.store.record_failures({
+            c: ClipFailure(asset=r.failed_step or "run", error=r.error or "run failed", run_id=r.run_id)
+            for c, r in failed.items()
+        })
+        for clip_id in failed:
+            self._sweep(clip_id)
+
+    def _sweep(self, clip_id: str) -> None:
+        made = self.store.clip_progress([clip_id]).get(clip_id, {}).get("made", [])
+        sweep_clip_dir(self.settings.media_dir / clip_id, made)
+
+    def _release(self, clip_ids: list[str]) -> None:
+        try:
+            self.store.release_claims(clip_ids)
+        except psycopg.Error:
+            pass  # the database is gone; the claim dies with this process and the next ingest takes it over
+
+    def _summarize(self, summary: IngestSummary, results: dict[str, ClipRunResult], work: dict[str, list[str]]) -> None:
+        failed_ids = {clip_id for clip_id, r in results.items() if not r.success}
+        for bucket in (summary.new, summary.moved, summary.duplicates, summary.existing):
+            kept = []
+            for item in bucket:
+                result = results.get(item.clip_id or "")
                 if item.clip_id in failed_ids:
-                    summary.failed.append(item.model_copy(update={"reason": results[item.clip_id].error}))
+                    reason = f"{result.failed_step}: {result.error}" if result.failed_step else result.error
+                    summary.failed.append(item.model_copy(update={"reason": reason}))
+                elif bucket is summary.existing and result is not None:
+                    summary.resumed.append(item.model_copy(update={
+                        "reason": "finished what an earlier run left: " + ", ".join(work[item.clip_id])}))
                 else:
                     kept.append(item)
             bucket[:] = kept
         for clip_id, result in results.items():
-            if result.success:
+            if result.success and sidecar_path(self.settings.media_dir, clip_id, "clip_source").exists():
                 for collision in self.clip_source(clip_id).collisions:
                     summary.failed.append(IngestItem(path=collision.path, clip_id=None, reason=collision.reason))
-        if analyzer is not None and analyzer.is_cloud:
-            summary.analysis_usage = self.store.analysis_usage(plan.new_clips)
-        return summary
 
     def plan_refresh(self, *, stale: bool = True, missing_steps: list[str] | None = None,
                      clip_ids: list[str] | None = None) -> RefreshPlan:
@@ -148,18 +246,12 @@ class CatalogApp:
                 log_level: str = "WARNING") -> dict[str, ClipRunResult]:
         """Re-materialize the plan's pairs: clips that need the same assets share Dagster runs."""
         _versions, _children, order = current_versions(self.defs)
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for clip_id, assets in plan.assets_by_clip(order).items():
-            groups.setdefault(tuple(assets), []).append(clip_id)
-        register_partitions(self.instance, [p.clip_id for p in plan.pairs])
+        work = plan.assets_by_clip(order)
+        self.recover()
+        register_partitions(self.instance, list(work))
         self.last_stats = RunStats()
-        results: dict[str, ClipRunResult] = {}
-        for assets, clip_ids in groups.items():
-            results.update(execute_clips(
-                self.defs, self.instance, clip_ids, list(assets), mode=self.settings.run_mode,
-                batch_size=self.settings.batch_size, on_progress=on_progress, stats=self.last_stats,
-                log_level=log_level,
-            ))
+        results = self._execute(work, on_progress=on_progress, log_level=log_level, asset_config=None)
+        self._record_outcomes(results)
         return results
 
     def clip_source(self, clip_id: str) -> ClipSource:

@@ -2,8 +2,9 @@
 
 import time
 
-from dagster import AssetExecutionContext, Failure, MetadataValue
+from dagster import AssetExecutionContext, Failure
 
+from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.models import CatalogRecord, ClipFacts
@@ -54,6 +55,6 @@ def catalog_record(context: AssetExecutionContext, catalog: CatalogStore) -> dic
     records = {clip_id: build_record(clip_id, catalog) for clip_id in context.partition_keys}
     first = next(iter(records.values()))
     context.add_output_metadata(
-        {"clips": len(records), "compute_seconds": round(time.monotonic() - started, 4), "preview": MetadataValue.json(first.model_dump(exclude={"document"}))}
+        {"clips": len(records), "compute_seconds": round(time.monotonic() - started, 4), "preview": json_metadata(first.model_dump(exclude={"document"}))}
     )
     return records

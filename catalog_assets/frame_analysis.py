@@ -2,8 +2,9 @@
 
 import time
 
-from dagster import AssetExecutionContext, MetadataValue
+from dagster import AssetExecutionContext
 
+from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
 from catalog_resources.frame_analyzer import FrameAnalyzer
 from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
@@ -36,7 +37,7 @@ def frame_analysis(
         "quality_score": first.quality_score or 0.0,
         "exposure_warning": first.exposure_warning,
         "blurry": first.is_blurry,
-        "scene_cuts": MetadataValue.json(first.scene_cuts),
+        "scene_cuts": json_metadata(first.scene_cuts),
         "segments": sum(len(r.segments) for r in results.values()),
     })
     return results

@@ -10,15 +10,17 @@ Two run modes, chosen by measurement (bench/ingest.py):
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 
-from dagster import AssetKey, DagsterEventType, DagsterInstance, Definitions
+from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pydantic import BaseModel
 
 from catalog_assets.graph import INGEST_JOB_NAME
 from catalog_assets.partitions import clips_partitions
+from catalog_resources.ingest_state_store import process_alive, this_host
 
 ProgressFn = Callable[[int, str], None]  # (clips finished in this call, message)
 
@@ -28,7 +30,36 @@ class ClipRunResult(BaseModel):
     success: bool
     run_id: str
     error: str | None = None
+    failed_step: str | None = None
     seconds: float = 0.0
+
+
+PID_TAG, HOST_TAG = "video_catalog/pid", "video_catalog/host"
+
+
+def process_tags() -> dict[str, str]:
+    """Tags naming the process that runs in-process, so a run it left STARTED can be told dead later."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: this_host()}
+
+
+def fail_orphaned_runs(instance: DagsterInstance) -> list[str]:
+    """Mark failed the runs a killed ingest left STARTED (its process on this host is gone).
+
+    In-process runs have no run monitor: after kill -9 (or a lost database) they stay STARTED forever
+    and the UI shows them running. Returns the run ids marked.
+    """
+    host = this_host()
+    marked = []
+    records = instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING],
+                                                  tags={HOST_TAG: host}))
+    for record in records:
+        run = record.dagster_run
+        pid = run.tags.get(PID_TAG)
+        if pid is None or not pid.isdigit() or process_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, f"the ingest process (pid {pid}) ended while this run was in progress")
+        marked.append(run.run_id)
+    return marked
 
 
 class RunStats(BaseModel):
@@ -64,19 +95,22 @@ def _contiguous_batches(instance: DagsterInstance, clip_ids: Sequence[str], size
     return batches
 
 
-def _failure_message(result) -> str:
+def _failure_message(result) -> tuple[str, str | None]:
+    """(one-line reason, the first failed step) of a failed run."""
     messages = []
+    steps = []
     for event in result.all_events:
         if event.event_type != DagsterEventType.STEP_FAILURE:
             continue
         data = event.step_failure_data
+        steps.append(event.step_key)
         if data.user_failure_data is not None and data.user_failure_data.description:
             messages.append(data.user_failure_data.description)
         elif data.error is not None:
             cause = data.error.cause
             text = (cause.message if cause is not None else data.error.message).strip()
             messages.append(text.splitlines()[0] if text else "step failed")
-    return "; ".join(dict.fromkeys(messages)) or "run failed"
+    return "; ".join(dict.fromkeys(messages)) or "run failed", (steps[0] if steps else None)
 
 
 def _compute_seconds(instance: DagsterInstance, run_id: str) -> float:
@@ -115,11 +149,12 @@ def execute_clips(
     stats = stats if stats is not None else RunStats()
     results: dict[str, ClipRunResult] = {}
 
-    def run(batch: list[str]) -> tuple[bool, str, str | None, float]:
+    def run(batch: list[str]) -> tuple[bool, str, tuple[str, str | None] | None, float]:
+        tags = process_tags()
         if len(batch) == 1:
-            kwargs = {"partition_key": batch[0]}
+            kwargs = {"partition_key": batch[0], "tags": tags}
         else:
-            kwargs = {"tags": {ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1]}}
+            kwargs = {"tags": {**tags, ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1]}}
         started = time.monotonic()
         result = job.execute_in_process(
             instance=instance,
@@ -137,20 +172,22 @@ def execute_clips(
         stats.compute_seconds += _compute_seconds(instance, result.run_id)
         return result.success, result.run_id, None if result.success else _failure_message(result), seconds
 
+    def result(clip_id: str, ok: bool, run_id: str, failure: tuple[str, str | None] | None, seconds: float):
+        error, step = failure if failure else (None, None)
+        return ClipRunResult(clip_id=clip_id, success=ok, run_id=run_id, error=error, failed_step=step, seconds=seconds)
+
     size = batch_size if mode == "batch" else 1
     for batch in _contiguous_batches(instance, clip_ids, size):
-        ok, run_id, error, seconds = run(batch)
+        ok, run_id, failure, seconds = run(batch)
         if ok or len(batch) == 1:
             for clip_id in batch:
-                results[clip_id] = ClipRunResult(
-                    clip_id=clip_id, success=ok, run_id=run_id, error=error, seconds=seconds / len(batch)
-                )
+                results[clip_id] = result(clip_id, ok, run_id, failure, seconds / len(batch))
             if on_progress:
-                on_progress(len(batch), error or "")
+                on_progress(len(batch), failure[0] if failure else "")
             continue
         for clip_id in batch:  # isolate the bad clip: its neighbours still get cataloged
-            ok, run_id, error, seconds = run([clip_id])
-            results[clip_id] = ClipRunResult(clip_id=clip_id, success=ok, run_id=run_id, error=error, seconds=seconds)
+            ok, run_id, failure, seconds = run([clip_id])
+            results[clip_id] = result(clip_id, ok, run_id, failure, seconds)
             if on_progress:
-                on_progress(1, error or "")
+                on_progress(1, failure[0] if failure else "")
     return results

@@ -75,6 +75,7 @@ class CatalogIOManager(ConfigurableIOManager):
                     if writer is not None:
                         rows += writer(self.catalog, conn, model)
                     self.catalog.record_versions(conn, asset_name, code_version, [clip_id], run_id)
+                    self.catalog.clear_failures(conn, asset_name, [clip_id])
         meta: dict[str, object] = {"rows_written": rows, "clips_written": len(obj)}
         if len(sidecars) == 1:
             meta["sidecar"] = MetadataValue.path(sidecars[0])

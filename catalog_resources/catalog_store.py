@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from catalog_resources.analysis_store import AnalysisQueries, replace_segments
+from catalog_resources.ingest_state_store import IngestStateQueries
 from catalog_resources.search_store import SearchQueries
 from catalog_resources.models import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, ScannedFile, SourcePath
 from catalog_resources.media_models import FrameAnalysis, ThumbnailSet
@@ -30,7 +31,7 @@ from catalog_resources.technical_models import TechnicalMetadata
 # copies), so an installed wheel migrates from what it was built with, never from a source tree nearby.
 SQL_DIR: Traversable = resources.files("catalog_resources") / "sql"
 MIGRATION_NAME = re.compile(r"[0-9]{3}_.+\.sql")
-PROBE_VERSION = 3  # bump when the scanner's classification changes, so cached answers are redone
+PROBE_VERSION = 4  # bump when the scanner's classification changes, so cached answers are redone
 MIGRATION_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key: concurrent `migrate` calls apply each file once
 
 
@@ -172,7 +173,7 @@ def _connection(database_url: str) -> psycopg.Connection:
     return conn
 
 
-class CatalogQueries(AnalysisQueries, SearchQueries):
+class CatalogQueries(AnalysisQueries, SearchQueries, IngestStateQueries):
     """PostgreSQL + pgvector catalog: every query and write, over `self.database_url`.
 
     Two classes carry these methods: `CatalogDB` (plain, for the CLI's read commands, which then never
@@ -253,7 +254,7 @@ class CatalogQueries(AnalysisQueries, SearchQueries):
             for root in roots:
                 prefix = str(root).rstrip("/") + "/"
                 rows = conn.execute(
-                    "SELECT path, size_bytes, mtime_ns, kind, fingerprint, reason FROM scanned_files "
+                    "SELECT path, size_bytes, mtime_ns, kind, fingerprint, reason, metadata_only FROM scanned_files "
                     "WHERE (path = %s OR (path >= %s AND path < %s)) AND probe_version = %s",
                     (str(root), prefix, prefix[:-1] + "0", PROBE_VERSION),  # '0' sorts right after '/'
                 )
@@ -263,7 +264,7 @@ class CatalogQueries(AnalysisQueries, SearchQueries):
 
     def record_scanned(self, files: Iterable[ScannedFile]) -> None:
         rows = [
-            (f.path, f.size_bytes, f.mtime_ns, f.fingerprint, f.kind, f.reason, PROBE_VERSION)
+            (f.path, f.size_bytes, f.mtime_ns, f.fingerprint, f.kind, f.reason, f.metadata_only, PROBE_VERSION)
             for f in files
             if not f.cached
         ]
@@ -271,11 +272,13 @@ class CatalogQueries(AnalysisQueries, SearchQueries):
             return
         with self.connect() as conn, conn.cursor() as cur:
             cur.executemany(
-                """INSERT INTO scanned_files (path, size_bytes, mtime_ns, fingerprint, kind, reason, probe_version)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s)
+                """INSERT INTO scanned_files (path, size_bytes, mtime_ns, fingerprint, kind, reason, metadata_only,
+                     probe_version)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
                    ON CONFLICT (path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
                      fingerprint = EXCLUDED.fingerprint, kind = EXCLUDED.kind, reason = EXCLUDED.reason,
-                     probe_version = EXCLUDED.probe_version, last_seen = now()""",
+                     metadata_only = EXCLUDED.metadata_only, probe_version = EXCLUDED.probe_version,
+                     last_seen = now()""",
                 rows,
             )
 
@@ -322,17 +325,19 @@ class CatalogQueries(AnalysisQueries, SearchQueries):
         now = datetime.now(timezone.utc)
         conn.execute(
             """INSERT INTO clips (clip_id, file_name, path, size_bytes, md5, fast_hash, fingerprint, container,
-                   duration_seconds, video_codec, width, height, frame_rate, has_audio, updated_at)
+                   duration_seconds, video_codec, width, height, frame_rate, has_audio, status, updated_at)
                VALUES (%(clip_id)s, %(file_name)s, %(path)s, %(size_bytes)s, %(md5)s, %(fast_hash)s, %(fingerprint)s,
                    %(container)s, %(duration_seconds)s, %(video_codec)s, %(width)s, %(height)s, %(frame_rate)s,
-                   %(has_audio)s, %(now)s)
+                   %(has_audio)s, %(status)s, %(now)s)
                ON CONFLICT (clip_id) DO UPDATE SET file_name = EXCLUDED.file_name, path = EXCLUDED.path,
                    size_bytes = EXCLUDED.size_bytes, md5 = EXCLUDED.md5, fast_hash = EXCLUDED.fast_hash,
                    fingerprint = EXCLUDED.fingerprint, container = EXCLUDED.container,
                    duration_seconds = EXCLUDED.duration_seconds, video_codec = EXCLUDED.video_codec,
                    width = EXCLUDED.width, height = EXCLUDED.height, frame_rate = EXCLUDED.frame_rate,
-                   has_audio = EXCLUDED.has_audio, updated_at = EXCLUDED.updated_at""",
-            {**clip.model_dump(exclude={"sources", "collisions"}), "now": now},
+                   has_audio = EXCLUDED.has_audio, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at""",
+            # a clip whose frames do not decode here says so ('metadata-only: no decoder for R3D1')
+            {**clip.model_dump(exclude={"sources", "collisions"}), "status": clip.metadata_only or "cataloged",
+             "now": now},
         )
         conn.execute("DELETE FROM clip_sources WHERE clip_id = %s", (clip.clip_id,))
         with conn.cursor() as cur:

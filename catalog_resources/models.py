@@ -32,6 +32,8 @@ class ScannedFile(BaseModel):
     kind: FileKind
     fingerprint: str | None = None
     reason: str | None = None
+    metadata_only: str | None = Field(
+        default=None, description="A video whose frames do not decode here: why ('metadata-only: no decoder for X').")
     cached: bool = Field(default=False, description="True when size and mtime matched the cache: nothing was read.")
 
 
@@ -83,6 +85,10 @@ class ClipSource(ClipFacts):
     fingerprint: str
     has_audio: bool = False
     first_frame_pts: float | None = None
+    metadata_only: str | None = Field(
+        default=None, description="Why no frame decodes here (cataloged by its metadata only); None when frames decode.")
+    duration_note: str | None = Field(
+        default=None, description="The headers' duration disagreed with the packets: both figures (the measured one is kept).")
     sources: list[SourcePath] = Field(default_factory=list)
     collisions: list[FingerprintCollision] = Field(default_factory=list)
     hash_seconds: float = 0.0
@@ -117,6 +123,10 @@ class IngestSummary(BaseModel):
     existing: list[IngestItem] = Field(default_factory=list)
     duplicates: list[IngestItem] = Field(default_factory=list)
     moved: list[IngestItem] = Field(default_factory=list)
+    resumed: list[IngestItem] = Field(
+        default_factory=list, description="Known clips an earlier run left incomplete (killed, failed); finished now.")
+    in_progress: list[IngestItem] = Field(
+        default_factory=list, description="Clips another running ingest has in flight: left to it.")
     not_video: list[IngestItem] = Field(default_factory=list)
     failed: list[IngestItem] = Field(default_factory=list)
     analysis_estimate: dict[str, float] | None = Field(

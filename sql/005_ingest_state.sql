@@ -31,5 +31,6 @@ CREATE TABLE IF NOT EXISTS pipeline_versions (
     asset            TEXT PRIMARY KEY,
     code_version     TEXT NOT NULL,
     default_enabled  BOOLEAN NOT NULL DEFAULT TRUE,
+    position         INTEGER NOT NULL DEFAULT 0,     -- in the graph's topological order
     updated_at       TIMESTAMPTZ NOT NULL DEFAULT now()
 );

@@ -1,0 +1,220 @@
+"""SQL for what an ingest needs to finish what it started: step failures, in-flight claims, the pipeline's
+code versions, and each clip's state (complete, in progress, failed, incomplete, stale, metadata-only).
+
+A mixin of CatalogQueries (which provides `connect`), like analysis_store.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel, Field
+
+METADATA_ONLY_PREFIX = "metadata-only"
+# What a clip whose frames no decoder here can read still gets: its identity, its metadata, its search row.
+METADATA_ONLY_STEPS = ("clip_source", "technical_metadata", "catalog_record")
+FOREIGN_CLAIM_HOURS = 24  # a claim from another host is trusted this long (its process cannot be checked)
+
+
+class ClipFailure(BaseModel):
+    asset: str
+    error: str
+    run_id: str | None = None
+
+
+class ClipState(BaseModel):
+    """What `list` and `show` say about a clip's progress through the pipeline."""
+
+    clip_id: str
+    state: str = Field(description="complete, in progress, failed, incomplete, stale or metadata-only")
+    detail: str = ""
+    missing: list[str] = Field(default_factory=list)
+    stale: list[str] = Field(default_factory=list)
+    failures: list[ClipFailure] = Field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.state}: {self.detail}" if self.detail else self.state
+
+
+class Claim(BaseModel):
+    clip_id: str
+    host: str
+    pid: int
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def process_alive(pid: int) -> bool:
+    """Is the process that holds a claim still running (on this host)?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+class IngestStateQueries:
+    def connect(self) -> AbstractContextManager[psycopg.Connection]: ...  # provided by CatalogQueries
+
+    # ---- failures ---------------------------------------------------------------------------------
+
+    def record_failures(self, failures: Mapping[str, ClipFailure]) -> None:
+        """clip id -> its failed step; replaces that step's earlier failure."""
+        if not failures:
+            return
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO clip_failures (clip_id, asset, error, run_id) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (clip_id, asset) DO UPDATE SET error = EXCLUDED.error, run_id = EXCLUDED.run_id,"
+                " failed_at = now()",
+                [(clip_id, f.asset, f.error[:2000], f.run_id) for clip_id, f in failures.items()],
+            )
+
+    @staticmethod
+    def clear_failures(conn: psycopg.Connection, asset: str, clip_ids: list[str]) -> None:
+        """In the IO manager's transaction: the step succeeded, so its last failure no longer stands."""
+        conn.execute("DELETE FROM clip_failures WHERE asset = %s AND clip_id = ANY(%s)", (asset, clip_ids))
+
+    # ---- claims -----------------------------------------------------------------------------------
+
+    def claim_clips(self, clip_ids: Iterable[str]) -> tuple[list[str], list[Claim]]:
+        """Claim clips for this process; returns (claimed, held by another live ingest).
+
+        A claim whose process is gone (kill -9, a crash, a lost database) is taken over.
+        """
+        wanted = list(dict.fromkeys(clip_ids))
+        if not wanted:
+            return [], []
+        host, pid = this_host(), os.getpid()
+        with self.connect() as conn:
+            # DO NOTHING, not DO UPDATE: a second ingest inserting the same clip waits for the first's
+            # commit and then leaves the claim to it
+            claimed = [r["clip_id"] for r in conn.execute(
+                "INSERT INTO ingest_claims (clip_id, host, pid) SELECT unnest(%s::text[]), %s, %s"
+                " ON CONFLICT (clip_id) DO NOTHING RETURNING clip_id", (wanted, host, pid))]
+            rest = [c for c in wanted if c not in set(claimed)]
+            rows = conn.execute(
+                "SELECT clip_id, host, pid, started_at < now() - make_interval(hours => %s) AS old"
+                " FROM ingest_claims WHERE clip_id = ANY(%s) FOR UPDATE",
+                (FOREIGN_CLAIM_HOURS, rest),
+            ).fetchall()
+            held: list[Claim] = []
+            for row in rows:
+                mine = row["host"] == host and row["pid"] == pid
+                live = not mine and (process_alive(row["pid"]) if row["host"] == host else not row["old"])
+                if live:
+                    held.append(Claim(clip_id=row["clip_id"], host=row["host"], pid=row["pid"]))
+                    continue
+                conn.execute("UPDATE ingest_claims SET host = %s, pid = %s, started_at = now() WHERE clip_id = %s",
+                             (host, pid, row["clip_id"]))
+                claimed.append(row["clip_id"])
+            released = [c for c in rest if c not in {r["clip_id"] for r in rows}]  # finished meanwhile
+            for clip_id in released:
+                conn.execute("INSERT INTO ingest_claims (clip_id, host, pid) VALUES (%s, %s, %s)"
+                             " ON CONFLICT (clip_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid,"
+                             " started_at = now()", (clip_id, host, pid))
+                claimed.append(clip_id)
+        order = {c: i for i, c in enumerate(wanted)}
+        claimed.sort(key=order.__getitem__)
+        return claimed, held
+
+    def release_claims(self, clip_ids: Iterable[str]) -> None:
+        ids = list(clip_ids)
+        if not ids:
+            return
+        with self.connect() as conn:
+            conn.execute(
+                "DELETE FROM ingest_claims WHERE clip_id = ANY(%s) AND host = %s AND pid = %s",
+                (ids, this_host(), os.getpid()),
+            )
+
+    def live_claims(self) -> dict[str, Claim]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT clip_id, host, pid, started_at < now() - make_interval(hours => %s) AS old FROM ingest_claims",
+                (FOREIGN_CLAIM_HOURS,),
+            ).fetchall()
+        host = this_host()
+        return {
+            r["clip_id"]: Claim(clip_id=r["clip_id"], host=r["host"], pid=r["pid"])
+            for r in rows
+            if (process_alive(r["pid"]) if r["host"] == host else not r["old"])
+        }
+
+    # ---- the pipeline as last defined ---------------------------------------------------------------
+
+    def record_pipeline(self, versions: Mapping[str, str], default_enabled: Mapping[str, bool]) -> None:
+        with self.connect() as conn:
+            conn.execute("DELETE FROM pipeline_versions WHERE NOT (asset = ANY(%s))", (list(versions),))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO pipeline_versions (asset, code_version, default_enabled, position) VALUES (%s, %s, %s, %s)"
+                    " ON CONFLICT (asset) DO UPDATE SET code_version = EXCLUDED.code_version,"
+                    " default_enabled = EXCLUDED.default_enabled, position = EXCLUDED.position, updated_at = now()",
+                    [(a, v, default_enabled.get(a, True), i) for i, (a, v) in enumerate(versions.items())],
+                )
+
+    # ---- per-clip state ----------------------------------------------------------------------------
+
+    def clip_progress(self, clip_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
+        """clip id -> status, assets made, stale assets, failures: one query for any number of clips."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                """SELECT c.clip_id, c.status,
+                          coalesce((SELECT array_agg(v.asset) FROM asset_versions v WHERE v.clip_id = c.clip_id),
+                                   '{}') AS made,
+                          coalesce((SELECT array_agg(v.asset) FROM asset_versions v JOIN pipeline_versions p USING (asset)
+                                    WHERE v.clip_id = c.clip_id AND v.code_version <> p.code_version), '{}') AS stale,
+                          coalesce((SELECT json_agg(json_build_object('asset', f.asset, 'error', f.error, 'run_id', f.run_id)
+                                                    ORDER BY f.failed_at)
+                                    FROM clip_failures f WHERE f.clip_id = c.clip_id), '[]') AS failures
+                   FROM clips c WHERE %(all)s OR c.clip_id = ANY(%(ids)s)""",
+                {"all": clip_ids is None, "ids": clip_ids or []},
+            ).fetchall()
+            steps = conn.execute("SELECT asset, default_enabled FROM pipeline_versions ORDER BY position").fetchall()
+        defaults = [s["asset"] for s in steps if s["default_enabled"]]
+        order = [s["asset"] for s in steps]
+        return {r["clip_id"]: {**r, "defaults": defaults, "order": order} for r in rows}
+
+    def clip_states(self, clip_ids: list[str] | None = None) -> dict[str, ClipState]:
+        """Each clip's state, for `list` and `show`."""
+        progress = self.clip_progress(clip_ids)
+        claims = self.live_claims() if progress else {}
+        return {clip_id: clip_state(row, claims.get(clip_id)) for clip_id, row in progress.items()}
+
+
+def clip_state(row: Mapping[str, Any], claim: Claim | None) -> ClipState:
+    """The one rule for a clip's state: in progress > failed > incomplete > stale > metadata-only > complete."""
+    status = row["status"] or ""
+    metadata_only = status.startswith(METADATA_ONLY_PREFIX)
+    expected = set(row["defaults"])
+    if metadata_only:
+        expected &= set(METADATA_ONLY_STEPS)
+    rank = {name: i for i, name in enumerate(row["order"])}
+    by_rank = lambda names: sorted(names, key=lambda n: (rank.get(n, len(rank)), n))  # noqa: E731
+    missing = by_rank(expected - set(row["made"]))
+    stale = by_rank(row["stale"])
+    failures = [ClipFailure(**f) for f in row["failures"]]
+    state = ClipState(clip_id=row["clip_id"], state="complete", missing=missing, stale=stale, failures=failures)
+    if claim is not None:
+        state.state, state.detail = "in progress", f"ingest pid {claim.pid} on {claim.host}"
+    elif failures:
+        first = failures[0]
+        state.state, state.detail = "failed", f"{first.asset}: {first.error.splitlines()[0] if first.error else ''}"
+    elif missing:
+        state.state, state.detail = "incomplete", "missing " + ", ".join(missing)
+    elif stale:
+        state.state, state.detail = "stale", ", ".join(stale)
+    elif metadata_only:
+        state.state, state.detail = METADATA_ONLY_PREFIX, status[len(METADATA_ONLY_PREFIX):].lstrip(": ")
+    return state
