@@ -110,6 +110,7 @@ class CatalogApp:
         if dry_run:
             return summary
         self.recover()
+        self.store.retire_replaced_paths((f.path, f.fingerprint) for f in report.files if f.fingerprint)
         work = self._work(plan, report, steps)
         claimed, held = self.store.claim_clips(work)
         try:

@@ -1,4 +1,5 @@
-"""clip_source: confirm the original is a decodable video, checksum it, record every path it was seen at."""
+"""clip_source: confirm the original is a video (decodable, or metadata-only with the reason), checksum it,
+record every path it was seen at."""
 
 import os
 import time
@@ -9,9 +10,9 @@ from dagster import AssetExecutionContext, Failure, MetadataValue
 
 from catalog_assets.partitions import clip_asset
 from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.fingerprint import full_hashes
+from catalog_resources.fingerprint import full_hashes, sampled_fingerprint
 from catalog_resources.models import ClipSource, FingerprintCollision, SourcePath
-from catalog_resources.video_probe import first_frame_pts, probe_container
+from catalog_resources.video_probe import first_decodable_frame, measured_duration, probe_container
 
 
 def _mtime(st: os.stat_result) -> datetime:
@@ -22,6 +23,29 @@ def _unchanged(source: SourcePath | None, st: os.stat_result) -> bool:
     return source is not None and source.md5 is not None and source.size_bytes == st.st_size and source.mtime == _mtime(st)
 
 
+def _same_content(path: str, st: os.stat_result, clip_id: str) -> bool:
+    """Does the file at `path` still hold the content `clip_id` names (its sampled fingerprint)?"""
+    try:
+        return sampled_fingerprint(Path(path), st.st_size) == clip_id
+    except OSError:
+        return False
+
+
+def _still(path: str, before: os.stat_result, clip_id: str) -> bool:
+    """Unchanged while it was hashed: same size and mtime, and still the content the id names."""
+    try:
+        after = os.stat(path)
+    except OSError:
+        return False
+    same_stat = (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    return same_stat and _same_content(path, after, clip_id)
+
+
+def _changed_message(path: str, clip_id: str) -> str:
+    return (f"{path}: the file changed while being cataloged (it no longer holds the content of clip {clip_id}); "
+            "the next ingest catalogs its new content under its own id")
+
+
 def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
     """Build the clip's source model; reuses checksums of paths whose size and mtime did not change."""
     now = datetime.now(timezone.utc)
@@ -30,11 +54,18 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
     candidates = [f.path for f in catalog.paths_for_fingerprint(clip_id)]
     candidates += [p for p in previous if p not in candidates]
     online: list[tuple[str, os.stat_result]] = []
+    changed: list[str] = []
     for path in candidates:
         try:
-            online.append((path, os.stat(path)))
+            st = os.stat(path)
         except OSError:
             continue
+        if not _unchanged(previous.get(path), st) and not _same_content(path, st, clip_id):
+            changed.append(path)  # replaced since the scan: its new content is another clip
+            continue
+        online.append((path, st))
+    if not online and changed:
+        raise Failure(description=_changed_message(changed[0], clip_id))
     if not online:
         where = ", ".join(candidates) or "nowhere"
         raise Failure(description=f"clip {clip_id}: no copy is online (last seen at {where})")
@@ -48,11 +79,15 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
             md5, fast = full_hashes(Path(primary_path))
         except OSError as exc:
             raise Failure(description=f"{primary_path}: cannot read ({exc.strerror or exc})") from exc
+        if not _still(primary_path, primary_stat, clip_id):  # the MD5 must be of the content the id stands for
+            raise Failure(description=_changed_message(primary_path, clip_id))
     try:
-        pts = first_frame_pts(Path(primary_path))
+        # no frame decoding here (RED, BRAW, a fragment) is no failure: the clip is cataloged by its metadata
+        pts, metadata_only = first_decodable_frame(Path(primary_path))
     except ValueError as exc:
         raise Failure(description=str(exc), metadata={"path": primary_path}) from exc
     probe = probe_container(Path(primary_path))
+    duration, disagreement = measured_duration(Path(primary_path))  # a header's claim is not believed blindly
 
     sources: list[SourcePath] = []
     collisions: list[FingerprintCollision] = []
@@ -93,13 +128,15 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
         fast_hash=fast,
         fingerprint=clip_id,
         container=probe.container,
-        duration_seconds=probe.duration_seconds,
+        duration_seconds=duration,
         video_codec=probe.video_codec,
         width=probe.width,
         height=probe.height,
         frame_rate=probe.frame_rate,
         has_audio=probe.has_audio,
         first_frame_pts=pts,
+        metadata_only=metadata_only,
+        duration_note=disagreement,
         sources=sources,
         collisions=collisions,
         hash_seconds=time.monotonic() - started,
@@ -113,14 +150,20 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
     required=True,
 )
 def clip_source(context: AssetExecutionContext, catalog: CatalogStore) -> dict[str, ClipSource]:
-    """Confirms each original is a decodable video (PyAV decodes its first frame), computes the full MD5
-    (dedup key) and xxh3-128, and records every path the clip was seen at. Never writes to the original."""
+    """Confirms each original is a decodable video (PyAV decodes its first frame; when none decodes here the
+    clip is cataloged metadata-only, with the reason), measures its duration from packets rather than trusting
+    the header, computes the full MD5 (dedup key) and xxh3-128, and records every path the clip was seen at.
+    Never writes to the original."""
     started = time.monotonic()
     results: dict[str, ClipSource] = {}
     for clip_id in context.partition_keys:
         clip = verify_clip(clip_id, catalog)
         for collision in clip.collisions:
             context.log.warning(f"fingerprint collision: {collision.path}: {collision.reason}")
+        if clip.duration_note:
+            context.log.warning(f"{clip.path}: {clip.duration_note}")
+        if clip.metadata_only:
+            context.log.warning(f"{clip.path}: {clip.metadata_only}")
         results[clip_id] = clip
     first = next(iter(results.values()))
     context.add_output_metadata(

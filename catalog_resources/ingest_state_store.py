@@ -85,6 +85,22 @@ class IngestStateQueries:
         """In the IO manager's transaction: the step succeeded, so its last failure no longer stands."""
         conn.execute("DELETE FROM clip_failures WHERE asset = %s AND clip_id = ANY(%s)", (asset, clip_ids))
 
+    # ---- paths whose content changed ----------------------------------------------------------------
+
+    def retire_replaced_paths(self, seen: Iterable[tuple[str, str]]) -> int:
+        """(path, fingerprint) the scan found: a clip that was seen at that path with other content is no
+        longer online there, so one path never shows two clips."""
+        pairs = list(seen)
+        if not pairs:
+            return 0
+        with self.connect() as conn:
+            cur = conn.execute(
+                "UPDATE clip_sources s SET online = false FROM unnest(%s::text[], %s::text[]) AS n(path, clip_id)"
+                " WHERE s.path = n.path AND s.clip_id <> n.clip_id AND s.online",
+                ([p for p, _ in pairs], [c for _, c in pairs]),
+            )
+            return cur.rowcount
+
     # ---- claims -----------------------------------------------------------------------------------
 
     def claim_clips(self, clip_ids: Iterable[str]) -> tuple[list[str], list[Claim]]:
