@@ -101,7 +101,8 @@ class FFmpegRunner(ConfigurableResource):
         m = settings.max_dimension
         graph = (
             f"[0:v:0]{square}split=2[p0][a0];"
-            f"[p0]fps={settings.fps},{tone}"
+            # eof_action=pass: a clip shorter than one proxy frame (a single frame, 0.04 s) still yields one
+            f"[p0]fps=fps={settings.fps}:eof_action=pass,{tone}"
             f"scale='if(gte(iw,ih),min({m},iw),-2)':'if(gte(iw,ih),-2,min({m},ih))':flags=bilinear,format=yuv420p[proxy];"
             # every source frame goes through this branch: the cheapest scaler (64 px needs no more)
             f"[a0]scale={settings.analysis_width}:-2:flags=fast_bilinear,format=gray[analysis]"
@@ -151,6 +152,8 @@ class FFmpegRunner(ConfigurableResource):
         import av
 
         with av.open(str(final["proxy"])) as container:
+            if not container.streams.video:
+                raise FFmpegError(f"ffmpeg wrote no video frame to the proxy of clip {clip_id} ({final['proxy']})")
             video = container.streams.video[0]
             proxy = (video.codec_context.width, video.codec_context.height, float(video.average_rate or 0),
                      video.codec_context.name)

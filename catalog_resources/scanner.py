@@ -15,7 +15,7 @@ from pathlib import Path
 from catalog_resources.catalog_store import CatalogQueries
 from catalog_resources.fingerprint import sampled_fingerprint
 from catalog_resources.models import ScannedFile, ScanReport
-from catalog_resources.video_probe import probe_container
+from catalog_resources.video_probe import decode_check, probe_container
 
 SYSTEM_NAMES = {
     "thumbs.db", "desktop.ini", "ehthumbs.db", "$recycle.bin", "system volume information", "@eadir",
@@ -66,7 +66,8 @@ def walk_files(root: Path, loops: list[str]) -> Iterator[tuple[Path, os.stat_res
 
 
 def classify(path: Path, size: int, mtime_ns: int) -> ScannedFile:
-    """Probe one new or changed file: empty, unreadable, not video, or video with its fingerprint."""
+    """Probe one new or changed file: empty, unreadable, not video, or video with its fingerprint (and, when no
+    frame decodes here, the reason it can be cataloged by its metadata only)."""
     base = {"path": str(path), "size_bytes": size, "mtime_ns": mtime_ns}
     if size == 0:
         return ScannedFile(**base, kind="not_video", reason="empty file (0 bytes)")
@@ -81,10 +82,14 @@ def classify(path: Path, size: int, mtime_ns: int) -> ScannedFile:
             reason = f"has a video extension but is not video: {reason}"
         return ScannedFile(**base, kind="not_video", reason=reason)
     try:
+        metadata_only = decode_check(path)  # bounded: one frame, or a few MB of packets that decode to none
+    except ValueError as exc:
+        return ScannedFile(**base, kind="unreadable", reason=str(exc))
+    try:
         fingerprint = sampled_fingerprint(path, size)
     except OSError as exc:
         return ScannedFile(**base, kind="unreadable", reason=f"cannot read: {exc.strerror or exc}")
-    return ScannedFile(**base, kind="video", fingerprint=fingerprint)
+    return ScannedFile(**base, kind="video", fingerprint=fingerprint, metadata_only=metadata_only)
 
 
 VIDEO_EXTENSIONS = {
