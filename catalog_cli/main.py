@@ -17,10 +17,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from catalog_cli.errors import write_output
+from catalog_cli.text import LiteralTable, echo, for_stdout, literal, visible
 from catalog_resources.settings import CatalogSettings, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -37,46 +37,38 @@ app = typer.Typer(
 db_app = typer.Typer(help="Manage the catalog database (embedded PostgreSQL + pgvector unless VIDEO_CATALOG_DATABASE_URL is set).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 200, emoji=False)  # `:abc:` in a folder name is text
+err = Console(stderr=True, emoji=False)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {literal(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Environment problems become one line naming the fix and exit code 2, never a traceback."""
+    """Environment problems (database lost or refused, disk full, permission denied, bad input) become one line
+    naming the fix and exit code 2, never a traceback; the traceback goes to <home>/logs/errors.log. A defect in
+    the code is one line too, naming that log (VIDEO_CATALOG_DEBUG=1 shows the traceback instead)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from catalog_resources.catalog_store import DatabaseUnavailable
-        from catalog_resources.embedded_pg import EmbeddedServerError
+        import click
+
+        from catalog_cli.errors import describe, log_details, unexpected
 
         try:
             return fn(*args, **kwargs)
-        except (EmbeddedServerError, DatabaseUnavailable) as exc:
-            _fail(str(exc))
-        except FileNotFoundError as exc:
-            from catalog_resources.analyzer import PromptFileError
-
-            if isinstance(exc, PromptFileError):
-                _fail(str(exc))
-            raise
-        except RuntimeError as exc:  # typer.Exit is one too: re-raised untouched below
-            from catalog_resources.cloud_common import CostLimitExceeded, MissingKeyError
-
-            if isinstance(exc, (CostLimitExceeded, MissingKeyError)):
-                _fail(str(exc))
-            raise
-        except ValueError as exc:
-            from catalog_assets.steps import StepSelectionError
-            from catalog_resources.search_query import InlineFilterError
-
-            if isinstance(exc, (StepSelectionError, InlineFilterError)):
-                _fail(str(exc))
-            raise
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # typer's and click's own ways out: their message and exit code are meant
+        except Exception as exc:
+            fault = describe(exc)
+            log = log_details(exc) if fault is None or fault.log else None
+            if fault is not None:
+                _fail(fault.message, fault.code)
+            if os.environ.get("VIDEO_CATALOG_DEBUG"):
+                raise
+            _fail(unexpected(exc, log), EXIT_FAILED)
 
     return wrapper
 
@@ -189,7 +181,7 @@ def ingest(
         clip_task = progress.add_task("Cataloging", total=None, visible=False)
         step_task = progress.add_task("", total=100, visible=False)  # the clip being decoded, in % (ffmpeg's progress)
         unsubscribe = subscribe(lambda e: progress.update(
-            step_task, completed=round(e.fraction * 100), visible=e.fraction < 1.0, description=f"  {e.step}: {e.label}"))
+            step_task, completed=round(e.fraction * 100), visible=e.fraction < 1.0, description=literal(f"  {e.step}: {e.label}")))
         summary = catalog.ingest(
             paths,
             steps=steps,
@@ -232,7 +224,7 @@ def prompt_show() -> None:
     settings = _settings()
     analyzer = build_analyzer(settings)
     text = prompt_text(analyzer.prompt_file)
-    err.print(f"# {analyzer.prompt_file or packaged_prompt_path()}  hash {analyzer.prompt_hash()}  "
+    err.print(f"# {literal(analyzer.prompt_file or packaged_prompt_path())}  hash {analyzer.prompt_hash()}  "
               f"code version {analyzer.code_version()}", highlight=False, soft_wrap=True)
     print(text, end="")
 
@@ -249,12 +241,12 @@ def prompt_path() -> None:
     from catalog_resources.analyzer import packaged_prompt_path
 
     analyzer = build_analyzer(_settings())
-    print(analyzer.prompt_file or packaged_prompt_path())
+    print(for_stdout(analyzer.prompt_file or packaged_prompt_path()))
 
 
 def _print_summary(summary, dry_run: bool) -> None:
     title = "Dry run (nothing written)" if dry_run else "Ingest summary"
-    table = Table(title=title, show_header=True, header_style="bold")
+    table = LiteralTable(title=title, show_header=True, header_style="bold")
     table.add_column("outcome")
     table.add_column("files", justify="right")
     for key, label in (("new", "new"), ("existing", "already cataloged"), ("duplicates", "duplicates"),
@@ -266,10 +258,10 @@ def _print_summary(summary, dry_run: bool) -> None:
         out.print(f"analysis used {int(usage['prompt_tokens']):,} prompt + {int(usage['output_tokens']):,} output tokens "
                   f"in {int(usage['requests'])} requests, estimated ${usage['estimated_cost_usd']:.4f}", highlight=False)
     for item in summary.failed:
-        err.print(f"[red]failed[/] {item.path}: {item.reason}", highlight=False, soft_wrap=True)
+        err.print(f"[red]failed[/] {literal(item.path)}: {literal(item.reason)}", highlight=False, soft_wrap=True)
     for item in summary.not_video:
         if item.reason and "video extension" in item.reason:
-            err.print(f"[yellow]not video[/] {item.path}: {item.reason}", highlight=False, soft_wrap=True)
+            err.print(f"[yellow]not video[/] {literal(item.path)}: {literal(item.reason)}", highlight=False, soft_wrap=True)
 
 
 LIST_KEYS = ("clip_id", "path", "file_name", "duration_seconds", "size_bytes", "md5", "container", "video_codec",
@@ -379,7 +371,7 @@ def list_clips(
         out.print("No clips match these filters." if filtered else
                   "The catalog is empty. Add footage with: video-catalog ingest /path/to/footage")
         return
-    table = Table(title=f"{len(rows)} clips", header_style="bold")
+    table = LiteralTable(title=f"{len(rows)} clips", header_style="bold")
     for column, justify in (("clip", "left"), ("file", "left"), ("duration", "right"), ("size", "right"),
                             ("resolution", "right"), ("fps", "right"), ("codec", "left"), ("HDR", "left"),
                             ("shot", "left"), ("camera", "left"), ("recorded", "left"), ("path", "left")):
@@ -448,7 +440,7 @@ def open_clip(
     viewer = shutil.which("xdg-open") or shutil.which("open")
     if viewer and (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin"):
         subprocess.Popen([viewer, sheet], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    print(sheet)
+    print(for_stdout(sheet))
 
 
 EXPORT_KEYS = ("clip_id", "path", "score", "start_seconds", "end_seconds", "snippet", "file_name", "matched_by",
@@ -473,8 +465,8 @@ def _export(rows: list[dict[str, Any]], fmt: str, output: Path | None, keys: tup
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {len(rows)} rows to {output}", highlight=False)
+        write_output(output, text)
+        err.print(f"wrote {len(rows)} rows to {literal(output)}", highlight=False)
 
 
 def _embedder():
@@ -502,16 +494,16 @@ def _highlighted(snippet: str):
     text = Text()
     for part in re.split(r"(\[[^\[\]]*\])", snippet):
         if len(part) > 2 and part.startswith("[") and part.endswith("]"):
-            text.append(part[1:-1], style="bold yellow")
+            text.append(visible(part[1:-1]), style="bold yellow")
         else:
-            text.append(part)
+            text.append(visible(part))
     return text
 
 
 def _print_hits(hits: list, title: str) -> None:
     from catalog_resources.transcript_export import timecode
 
-    table = Table(title=title, header_style="bold")
+    table = LiteralTable(title=title, header_style="bold")
     for column in ("#", "score", "clip", "file", "at", "why", "thumbnail"):
         table.add_column(column, overflow="fold")
     for i, hit in enumerate(hits, start=1):
@@ -585,10 +577,10 @@ def search(
     if fmt:
         _export([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)
     elif not result.hits:
-        err.print(escape(f"No good matches for {text!r}") + (" with these filters." if any(
+        err.print(literal(f"No good matches for {echo(text)}") + (" with these filters." if any(
             v is not None for v in filters.model_dump().values()) else "."), highlight=False)
     else:
-        _print_hits(result.hits, escape(f"{len(result.hits)} clips for {text!r} ({result.mode})"))
+        _print_hits(result.hits, f"{len(result.hits)} clips for {echo(text)} ({result.mode})")
     raise typer.Exit(EXIT_OK if result.hits else EXIT_FAILED)
 
 
@@ -659,7 +651,7 @@ def refresh(
         if not plan.pairs:
             out.print("Everything is up to date.")
             return
-        table = Table(title=f"{len(plan.pairs)} stale (asset, clip) pairs over {len(clips)} clips", header_style="bold")
+        table = LiteralTable(title=f"{len(plan.pairs)} stale (asset, clip) pairs over {len(clips)} clips", header_style="bold")
         for column in ("clip", "asset", "reason"):
             table.add_column(column, overflow="fold")
         for pair in plan.pairs:
@@ -679,7 +671,7 @@ def refresh(
         out.print(f"Refreshed {len(plan.pairs) - sum(1 for p in plan.pairs if p.clip_id in failed)} (asset, clip) pairs "
                   f"over {len(clips) - len(failed)} clips.")
         for clip_id, error in failed.items():
-            err.print(f"[red]failed[/] {clip_id}: {error}", highlight=False, soft_wrap=True)
+            err.print(f"[red]failed[/] {literal(clip_id)}: {literal(error)}", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
@@ -715,16 +707,16 @@ def transcript(
     if found is None:
         _fail(f"clip {clip_id} has no audio track, so no transcript", EXIT_FAILED)
     if fmt == "text":
-        text = "\n".join(f"[{timecode(s.start_seconds)} - {timecode(s.end_seconds)}] {s.text}" for s in found.segments)
+        text = "\n".join(f"[{timecode(s.start_seconds)} - {timecode(s.end_seconds)}] {visible(s.text)}" for s in found.segments)
     else:
         text = {"srt": to_srt, "vtt": to_vtt}[fmt](found) if fmt != "json" else to_json(found, clip_id)
     if output is not None:
-        output.write_text(text + ("\n" if text and not text.endswith("\n") else ""), encoding="utf-8")
-        err.print(f"wrote {output}", highlight=False)
+        write_output(output, text + ("\n" if text and not text.endswith("\n") else ""))
+        err.print(f"wrote {literal(output)}", highlight=False)
     elif text:
         print(text)
     if not found.segments:
-        err.print(f"clip {clip_id}: no speech found", highlight=False)
+        err.print(f"clip {literal(clip_id)}: no speech found", highlight=False)
 
 
 @app.command()
@@ -737,7 +729,7 @@ def steps(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         print(json.dumps([s.model_dump() for s in found], indent=2))
         return
-    table = Table(title="Pipeline steps", header_style="bold")
+    table = LiteralTable(title="Pipeline steps", header_style="bold")
     for column in ("step", "default", "group", "description"):
         table.add_column(column, overflow="fold")
     for s in found:
@@ -763,7 +755,7 @@ def ui(
     prepare_dagster_home(catalog.settings, catalog.endpoint)
     dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
     command = [dagster, "dev", "-m", "catalog_assets.definitions", "-h", "127.0.0.1", "-p", str(port)]
-    err.print(f"Dagster UI on http://127.0.0.1:{port} (instance {os.environ['DAGSTER_HOME']}); Ctrl-C stops it.")
+    err.print(f"Dagster UI on http://127.0.0.1:{port} (instance {literal(os.environ['DAGSTER_HOME'])}); Ctrl-C stops it.")
     # cwd = the instance folder: dagster dev warns about (and ignores) a dagster.yaml in the current folder
     raise typer.Exit(subprocess.call(command, cwd=os.environ["DAGSTER_HOME"]))
 
@@ -776,7 +768,7 @@ def ui(
 def db_start() -> None:
     """Start the embedded server (if not running) and apply migrations."""
     endpoint, _db, applied = _catalog_db()
-    out.print(f"database ready: {endpoint.catalog_url}" + (f" (applied {len(applied)} migrations)" if applied else ""))
+    out.print(f"database ready: {literal(endpoint.catalog_url)}" + (f" (applied {len(applied)} migrations)" if applied else ""))
 
 
 @db_app.command("stop")
@@ -838,7 +830,7 @@ def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             value = _human_size(value)
         elif key == "migrations":
             value = ", ".join(value) or "none"
-        out.print(f"[bold]{key}[/]: {value}", highlight=False)
+        out.print(f"[bold]{key}[/]: {literal(value)}", highlight=False)
 
 
 def main() -> None:

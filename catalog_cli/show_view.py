@@ -7,13 +7,14 @@ from typing import Any
 from rich.columns import Columns
 from rich.console import Console, Group
 from rich.panel import Panel
-from rich.table import Table
+from rich.text import Text
 
+from catalog_cli.text import LiteralTable, plain
 from catalog_resources.transcript_export import timecode
 
 
 def _facts(title: str, pairs: list[tuple[str, Any]]) -> Panel | None:
-    table = Table.grid(padding=(0, 2))
+    table = LiteralTable.grid(padding=(0, 2))  # every value is footage or file text, shown literally
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     shown = 0
@@ -22,18 +23,18 @@ def _facts(title: str, pairs: list[tuple[str, Any]]) -> Panel | None:
             continue
         if isinstance(value, float):
             value = f"{value:.6g}"
-        table.add_row(label, str(value))
+        table.add_row(label, value if isinstance(value, Text) else str(value))
         shown += 1
-    return Panel(table, title=title, title_align="left") if shown else None
+    return Panel(table, title=plain(title), title_align="left") if shown else None
 
 
 def _tracks(title: str, rows: list[dict[str, Any]], columns: list[str]) -> Panel | None:
     if not rows:
         return None
-    table = Table(*columns, header_style="bold", expand=False)
+    table = LiteralTable(*columns, header_style="bold", expand=False)
     for row in rows:
         table.add_row(*("-" if row.get(c) in (None, "") else str(row.get(c)) for c in columns))
-    return Panel(table, title=title, title_align="left")
+    return Panel(table, title=plain(title), title_align="left")
 
 
 def _proxy(proxy: dict[str, Any] | None) -> Panel | None:
@@ -116,7 +117,7 @@ def _ai_panels(a: dict[str, Any] | None, tags: list[dict[str, str]]) -> list[Pan
     ])]
     segments = transcript.get("segments") or []
     if segments:
-        table = Table.grid(padding=(0, 2))
+        table = LiteralTable.grid(padding=(0, 2))
         table.add_column(style="cyan", no_wrap=True)
         table.add_column(overflow="fold")
         for seg in segments:
@@ -140,7 +141,7 @@ def _ai_panels(a: dict[str, Any] | None, tags: list[dict[str, str]]) -> list[Pan
 
 def render_clip(console: Console, clip: dict[str, Any]) -> None:
     tech = clip.get("technical_metadata") or {}
-    sources = "\n".join(f"{'online ' if s['online'] else 'offline'}  {s['path']}" for s in clip["sources"])
+    sources = Text("\n").join(plain(f"{'online ' if s['online'] else 'offline'}  {s['path']}") for s in clip["sources"])
     resolution = f"{tech.get('width')}x{tech.get('height')}" if tech.get("width") else None
     display = f"{tech.get('display_width')}x{tech.get('display_height')}" if tech.get("display_width") else None
     mastering = tech.get("mastering_display") or {}
