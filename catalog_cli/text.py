@@ -10,6 +10,7 @@ the terminal shows is what is on disk, readable, and never an instruction to the
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from rich.markup import escape
@@ -72,3 +73,9 @@ class LiteralTable(Table):
 
     def add_row(self, *renderables: Any, **kwargs: Any) -> None:
         super().add_row(*(plain(r) if isinstance(r, str) else r for r in renderables), **kwargs)
+
+
+def for_stdout(value: Any) -> str:
+    """A bare value printed for scripts (`$(video-catalog prompt path)`): exact when piped, control characters
+    visible when a person reads it on a terminal."""
+    return visible(value) if sys.stdout.isatty() else str(value)
