@@ -26,6 +26,9 @@ def plan_ingest(report: ScanReport, store: CatalogQueries, *, limit: int | None 
     summary = plan.summary
     for missing in report.missing_roots:
         summary.failed.append(IngestItem(path=missing, reason="path does not exist"))
+    for skip in report.skipped:  # special files, broken links, loops, unreadable folders: named, never dropped
+        bucket = summary.failed if skip.outcome == "failed" else summary.not_video
+        bucket.append(IngestItem(path=skip.path, reason=skip.reason))
     videos = [f for f in report.files if f.kind == "video" and f.fingerprint]
     known = store.known_clips(f.fingerprint for f in videos)
     first_path: dict[str, str] = {}

@@ -37,11 +37,24 @@ class ScannedFile(BaseModel):
     cached: bool = Field(default=False, description="True when size and mtime matched the cache: nothing was read.")
 
 
+class ScanSkip(BaseModel):
+    """A path the scan did not read as a file, and why: every one is named in the ingest summary, none is
+    dropped in silence. `outcome` is the summary bucket: `not_video` when there is nothing to catalog there
+    (a FIFO, socket or device inside a folder; a folder symlink leading back to one already scanned),
+    `failed` when footage may be there and a fix plus a re-run would catalog it (unreadable folder or file,
+    dangling symlink, a path named on the command line that cannot be scanned)."""
+
+    path: str
+    outcome: Literal["not_video", "failed"]
+    reason: str
+
+
 class ScanReport(BaseModel):
     files: list[ScannedFile] = Field(default_factory=list)
     missing_roots: list[str] = Field(default_factory=list)
     settling: list[str] = Field(default_factory=list, description="Files modified within the settle period.")
-    skipped_loops: list[str] = Field(default_factory=list)
+    skipped: list[ScanSkip] = Field(
+        default_factory=list, description="Special files, broken links, loops, unreadable folders: with reasons.")
     probed: int = 0
     seconds: float = 0.0
 
