@@ -805,18 +805,26 @@ def db_url(dagster: Annotated[bool, typer.Option("--dagster", help="Print Dagste
 @db_app.command("status")
 @handles_errors
 def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Server and pgvector versions, data size, applied migrations."""
+    """Server and pgvector versions, data size, applied migrations; as root also the clusters under the runtime
+    root whose home is gone (`video-catalog db prune` removes them)."""
     from catalog_resources.database import embedded_server
+    from catalog_resources.embedded_pg import list_clusters
 
     settings = _settings()
     info: dict[str, Any] = {"embedded": not settings.database_url}
     if not settings.database_url:
         server = embedded_server(settings)
         running = server.info()
-        info.update({"data_dir": str(server.data_dir), "running": running is not None,
-                     "pid": running.pid if running else None, "socket_dir": str(server.socket_dir)})
+        info.update({"data_dir": str(server.data_dir) if server.initialized else None, "running": running is not None,
+                     "pid": running.pid if running else None,
+                     "socket_dir": str(server.socket_dir) if server.initialized else None})
         if running is None:
             info["hint"] = "not running; `video-catalog db start` starts it (any command also starts it on demand)"
+        clusters = list_clusters(settings.pg_runtime_root)
+        info["orphan_clusters"] = [c.model_dump(mode="json") for c in clusters if c.state == "orphan"]
+        unclaimed = [c.model_dump(mode="json") for c in clusters if c.state == "unclaimed"]
+        if unclaimed:
+            info["unclaimed_clusters"] = unclaimed
     if info.get("running", True):
         endpoint, db, _applied = _catalog_db()
         info.update(db.server_status())
@@ -830,7 +838,44 @@ def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             value = _human_size(value)
         elif key == "migrations":
             value = ", ".join(value) or "none"
+        elif key in ("orphan_clusters", "unclaimed_clusters"):
+            value = "; ".join(_cluster_line(c) for c in value) or "none"
+            if key == "orphan_clusters" and value != "none":
+                value += " (remove with `video-catalog db prune`)"
         out.print(f"[bold]{key}[/]: {literal(value)}", highlight=False)
+
+
+def _cluster_line(cluster: dict[str, Any]) -> str:
+    running = f", server pid {cluster['pid']}" if cluster["pid"] else ""
+    return f"{cluster['path']} ({cluster['reason']}, {_human_size(cluster['size_bytes'])}{running})"
+
+
+@db_app.command("prune")
+@handles_errors
+def db_prune(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be removed.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the clusters as JSON.")] = False,
+) -> None:
+    """Stop and delete embedded database clusters whose catalog home is gone (as root they live under
+    VIDEO_CATALOG_PG_RUNTIME_ROOT, one per home; a normal user's cluster lives inside its home).
+
+    Examples:
+      video-catalog db prune --dry-run
+      video-catalog db prune --json
+    """
+    from catalog_resources.embedded_pg import prune_orphan_clusters
+
+    settings = _settings()
+    pruned = prune_orphan_clusters(settings.pg_runtime_root, dry_run=dry_run)
+    if as_json:
+        print(json.dumps({"dry_run": dry_run, "clusters": [c.model_dump(mode="json") for c in pruned]}, indent=2))
+        return
+    verb = "would remove" if dry_run else "removed"
+    for cluster in pruned:
+        out.print(f"{verb} {_cluster_line(cluster.model_dump(mode='json'))}", markup=False, highlight=False)
+    freed = _human_size(sum(c.size_bytes for c in pruned))
+    out.print(f"{len(pruned)} orphan clusters" + (f", {freed} {'to free' if dry_run else 'freed'}" if pruned else ""),
+              markup=False, highlight=False)
 
 
 def main() -> None:

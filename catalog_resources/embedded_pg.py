@@ -277,6 +277,8 @@ class EmbeddedPostgres:
         try:
             running = self.info()
             if running is not None:
+                if self.as_root and not self._cluster_id_stored:  # a running cluster from before ids: adopt it
+                    self._claim_cluster()
                 return running
             return self._start_locked()
         except OSError as exc:
@@ -376,6 +378,13 @@ class EmbeddedPostgres:
             folder.mkdir(parents=True, exist_ok=True)
             os.chown(folder, uid, gid)
             folder.chmod(0o700)  # the cluster is private to the server user (root passes anyway)
+        self._claim_cluster()
+
+    def _claim_cluster(self) -> None:
+        """The home holds the cluster's id, the cluster names its home, `<home>/pg` links to it (as root)."""
+        if not self._cluster_id_stored:
+            self._cluster_id = _store_cluster_id(self.home, self.cluster_id)
+            self._cluster_id_stored = True
         if _recorded_home(self.base_dir) is None:
             _write_private(self.base_dir / HOME_RECORD, str(self.home) + "\n")
         self._link_home_to_cluster()

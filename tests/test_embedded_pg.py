@@ -1,16 +1,19 @@
-"""The embedded server: one server from concurrent first starts, reuse, stop, and no widened permissions."""
+"""The embedded server: one server from concurrent first starts, reuse, stop, no widened permissions, and (as
+root) a cluster that belongs to its home: a re-created home starts empty, orphans are listed and pruned."""
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from catalog_resources.embedded_pg import EmbeddedPostgres
+from catalog_resources.embedded_pg import EmbeddedPostgres, read_cluster_id
 from catalog_resources.settings import CatalogSettings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -137,3 +140,103 @@ def test_database_that_cannot_start_is_a_one_line_error_with_exit_2(tmp_path):
     assert result.returncode == 2
     assert "cannot prepare the embedded database" in result.stderr and str(blocker) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# ---- as root: each home's cluster under the runtime root belongs to that home --------------------------------
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="clusters live under the runtime root only as root")
+
+
+@pytest.fixture
+def own_runtime_root():
+    """A runtime root of this test's own, under /var/lib/video-catalog (which the server user can traverse), so
+    listing and pruning never see another test session's clusters."""
+    root = Path("/var/lib/video-catalog") / f"t-{uuid.uuid4().hex[:8]}"
+    yield root
+    for cluster in sorted((root / "clusters").glob("*")):
+        EmbeddedPostgres(cluster / "pg", root, cluster_id=cluster.name).remove()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _db(env: dict, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "catalog_cli.main", "db", *args], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def _cli_env(home: Path, runtime_root: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_CATALOG_") and k != "DAGSTER_HOME"}
+    env.update({"VIDEO_CATALOG_HOME": str(home), "VIDEO_CATALOG_PG_RUNTIME_ROOT": str(runtime_root)})
+    return env
+
+
+def _clip_count(server: EmbeddedPostgres) -> int:
+    with psycopg.connect(server.url()) as conn:
+        return conn.execute("SELECT count(*) FROM clips").fetchone()[0]
+
+
+def _add_clip(server: EmbeddedPostgres) -> None:
+    with psycopg.connect(server.url()) as conn:
+        conn.execute("INSERT INTO clips (clip_id, file_name, path, size_bytes, md5, fast_hash, fingerprint) "
+                     "VALUES ('c1', 'a.mp4', '/x/a.mp4', 1, 'm', 'f', 'c1')")
+
+
+@root_only
+def test_recreated_home_gets_a_fresh_catalog_and_prune_removes_the_old_cluster(private_home, own_runtime_root):
+    env = _cli_env(private_home, own_runtime_root)
+    _db(env, "start")
+    first_id = read_cluster_id(private_home)
+    first = EmbeddedPostgres(private_home / "pg", own_runtime_root)
+    assert first.base_dir == own_runtime_root / "clusters" / first_id
+    _add_clip(first)
+    first_pid = first.info().pid
+    # the cluster and everything the home holds are private
+    assert stat.S_IMODE(os.stat(private_home).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(private_home / "cluster-id").st_mode) == 0o600
+    for folder in (first.base_dir, first.data_dir, first.socket_dir, first.log_path.parent):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+    assert (first.base_dir / "home").read_text().strip() == str(private_home)
+
+    shutil.rmtree(private_home)  # the user deletes the catalog and starts again; its old server still runs
+    _db(env, "start")
+    second = EmbeddedPostgres(private_home / "pg", own_runtime_root)
+    assert read_cluster_id(private_home) != first_id
+    assert second.info().pid != first_pid
+    assert _clip_count(second) == 0  # a fresh, empty catalog, not the old one re-attached
+
+    status = json.loads(_db(env, "status", "--json").stdout)
+    assert [(c["cluster_id"], c["pid"]) for c in status["orphan_clusters"]] == [(first_id, first_pid)]
+    assert status["orphan_clusters"][0]["size_bytes"] > 10_000_000
+    dry = json.loads(_db(env, "prune", "--dry-run", "--json").stdout)
+    assert [c["cluster_id"] for c in dry["clusters"]] == [first_id] and first.base_dir.exists()
+    pruned = json.loads(_db(env, "prune", "--json").stdout)
+    assert [c["cluster_id"] for c in pruned["clusters"]] == [first_id]
+    assert not first.base_dir.exists()
+    assert not Path(f"/proc/{first_pid}").exists() or not Path(f"/proc/{first_pid}/cmdline").read_bytes()
+    assert json.loads(_db(env, "status", "--json").stdout)["orphan_clusters"] == []
+    assert second.info() is not None and _clip_count(second) == 0  # the home's own cluster is untouched
+
+
+@root_only
+def test_a_home_from_before_cluster_ids_keeps_its_catalog(private_home, own_runtime_root):
+    """A cluster made before ids has no `home` record and the home no `cluster-id`; the home's `pg` link (which
+    lives in the home, so it is gone with it) adopts it; until then prune leaves it alone."""
+    env = _cli_env(private_home, own_runtime_root)
+    _db(env, "start")
+    server = EmbeddedPostgres(private_home / "pg", own_runtime_root)
+    _add_clip(server)
+    cluster_id = server.cluster_id
+    (private_home / "cluster-id").unlink()
+    (server.base_dir / "home").unlink()
+
+    status = json.loads(_db(env, "status", "--json").stdout)
+    assert [c["cluster_id"] for c in status["unclaimed_clusters"]] == [cluster_id]
+    assert json.loads(_db(env, "prune", "--json").stdout)["clusters"] == []
+
+    _db(env, "start")
+    assert read_cluster_id(private_home) == cluster_id
+    assert (server.base_dir / "home").read_text().strip() == str(private_home)
+    assert _clip_count(EmbeddedPostgres(private_home / "pg", own_runtime_root)) == 1
+    status = json.loads(_db(env, "status", "--json").stdout)
+    assert status["orphan_clusters"] == [] and "unclaimed_clusters" not in status
