@@ -8,6 +8,7 @@ through the exception's chain, into a message. Nothing here prints: `handles_err
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sys
 import traceback
@@ -107,14 +108,16 @@ def _is_database_error(exc: BaseException) -> bool:
 def _database_fault(exc: BaseException) -> Fault | None:
     if not _is_database_error(exc):
         return None
-    state = _sqlstate(exc)
+    driver = getattr(exc, "orig", None) or exc  # SQLAlchemy (Dagster's storage) wraps the driver's error
+    state, line = _sqlstate(driver), _first_line(driver)
     if state == "53100":  # disk_full: the database's own disk
-        return Fault(message=f"the database's disk is full ({_first_line(exc)}); free space on the disk that holds "
-                             f"the catalog home or the database, {RESUME}")
+        return Fault(message=f"the database's disk is full ({line}); free space on the disk that holds the catalog "
+                             f"home (or the database server's data), {RESUME}")
     if state is None or state.startswith("08") or state.startswith("57P"):  # connection refused, lost, server shut down
-        return Fault(message=f"the catalog database connection was lost or refused ({_first_line(exc)}); start it with "
-                             f"`video-catalog db start` (or check VIDEO_CATALOG_DATABASE_URL), {RESUME}")
-    return Fault(message=f"the catalog database failed ({_first_line(exc)}); {RESUME}")
+        return Fault(message=f"the database connection was lost or refused ({line}); start the database with "
+                             f"`video-catalog db start` (or check VIDEO_CATALOG_DATABASE_URL / "
+                             f"VIDEO_CATALOG_DAGSTER_DATABASE_URL), {RESUME}")
+    return Fault(message=f"the database failed ({line}); {RESUME}")
 
 
 def _home() -> Path:
@@ -155,6 +158,42 @@ def describe(exc: BaseException) -> Fault | None:
     return None
 
 
+def check_home_writable(home: Path) -> None:
+    """Before a command that writes into the catalog home: fail now, once, rather than in every clip's step.
+    A probe file is written because permission bits say nothing for root or a read-only mount."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    probe = home / f".write-probe-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+    except PermissionError as exc:
+        raise PermissionError(exc.errno, exc.strerror, str(home)) from None
+    probe.unlink()
+
+
+class _QuietLogFile(logging.FileHandler):
+    """Library warnings (Dagster retrying a refused connection, ...) go to <home>/logs/cli.log, not the terminal;
+    a log that cannot be written is skipped silently (the full disk or unwritable home is reported anyway)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, mode="a", encoding="utf-8", delay=True)
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+
+    def _open(self):  # noqa: ANN202 - logging's own signature
+        Path(self.baseFilename).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return open(self.baseFilename, self.mode, encoding=self.encoding,
+                    opener=lambda path, flags: os.open(path, flags, 0o600))
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass
+
+
+def route_library_logs() -> None:
+    """Send what libraries log through the root logger to a file instead of stderr (once per process)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _QuietLogFile) for h in root.handlers):
+        root.addHandler(_QuietLogFile(_home() / "logs" / "cli.log"))
+
+
 def log_details(exc: BaseException) -> Path | None:
     """Append the traceback to <home>/logs/errors.log (private to the owner); None when that cannot be written
     (a full disk or an unwritable home is often why we are here)."""
@@ -176,3 +215,26 @@ def unexpected(exc: BaseException, log: Path | None) -> str:
     line = line if len(line) <= 300 else line[:299] + "…"
     where = f"the traceback is in {log}" if log else "set VIDEO_CATALOG_DEBUG=1 to see the traceback"
     return f"unexpected {type(exc).__name__}: {line} ({where}; please report it)"
+
+
+class _ErrorLogHandler(logging.Handler):
+    """Library warnings (Dagster's "Retrying failed database connection", SQLAlchemy's) go to the error log,
+    not the terminal: a lost database printed a dozen of them before the one line that says what to do."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log = _home() / "logs" / "errors.log"
+        try:
+            log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                handle.write(f"{datetime.now(timezone.utc).isoformat()} {record.levelname} {record.name}: "
+                             f"{record.getMessage()}\n")
+        except OSError:
+            pass
+
+
+def route_library_logs() -> None:
+    """Give the root logger a handler of ours, so `logging.warning()` in a library never falls back to stderr."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _ErrorLogHandler) for h in root.handlers):
+        root.addHandler(_ErrorLogHandler(level=logging.WARNING))

@@ -38,7 +38,7 @@ db_app = typer.Typer(help="Manage the catalog database (embedded PostgreSQL + pg
 app.add_typer(db_app, name="db")
 
 out = Console(width=None if sys.stdout.isatty() else 200, emoji=False)  # `:abc:` in a folder name is text
-err = Console(stderr=True, emoji=False)
+err = Console(stderr=True, emoji=False, soft_wrap=True)  # a message is one line; the terminal wraps it
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -55,8 +55,9 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import click
 
-        from catalog_cli.errors import describe, log_details, unexpected
+        from catalog_cli.errors import describe, log_details, route_library_logs, unexpected
 
+        route_library_logs()
         try:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -96,6 +97,9 @@ def _catalog_db():
 
 def _app():
     settings = _settings()  # first: a bad setting is a one-line error, not a traceback from an import
+    from catalog_cli.errors import check_home_writable
+
+    check_home_writable(settings.home)  # an unwritable home is one line now, not a failure in every clip
     from catalog_assets.catalog_app import CatalogApp
 
     return CatalogApp(settings)
@@ -358,7 +362,11 @@ def list_clips(
                            collection=collection)
     if export not in (None, "json", "csv"):
         _fail(f"--export {export!r}: choose json or csv")
-    rows = _catalog_db()[1].list_clips(limit, filters, sort)
+    db = _catalog_db()[1]
+    rows = db.list_clips(limit, filters, sort)
+    states = db.clip_states([row["clip_id"] for row in rows]) if rows else {}
+    for row in rows:  # complete, in progress, failed (which step, why), incomplete, stale or metadata-only
+        row["status"] = states[row["clip_id"]].label if row["clip_id"] in states else row["status"]
     if as_json or export:
         records = [{k: row[k] for k in LIST_KEYS}
                    | {"cataloged_at": row["cataloged_at"].isoformat(),
@@ -374,7 +382,8 @@ def list_clips(
     table = LiteralTable(title=f"{len(rows)} clips", header_style="bold")
     for column, justify in (("clip", "left"), ("file", "left"), ("duration", "right"), ("size", "right"),
                             ("resolution", "right"), ("fps", "right"), ("codec", "left"), ("HDR", "left"),
-                            ("shot", "left"), ("camera", "left"), ("recorded", "left"), ("path", "left")):
+                            ("shot", "left"), ("camera", "left"), ("recorded", "left"), ("status", "left"),
+                            ("path", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         resolution_text = f"{row['width']}x{row['height']}" if row["width"] else "-"
@@ -382,7 +391,7 @@ def list_clips(
         recorded = row["recorded_at"].strftime("%Y-%m-%d %H:%M") if row["recorded_at"] else "-"
         table.add_row(row["clip_id"], row["file_name"], _duration(row["duration_seconds"]), _human_size(row["size_bytes"]),
                       resolution_text, fps_text, row["video_codec"] or "-", row["hdr_format"] or "-",
-                      row["shot_type"] or "-", row["camera"] or "-", recorded, row["path"])
+                      row["shot_type"] or "-", row["camera"] or "-", recorded, row["status"], row["path"])
     out.print(table)
 
 
@@ -411,6 +420,7 @@ def show(
     store = _catalog_db()[1]
     clip_id = _one_clip(store, clip)
     detail = store.clip_detail(clip_id)
+    detail["state"] = store.clip_states([clip_id])[clip_id].model_dump()
     for product in ("proxy", "thumbnails"):
         sidecar = _settings().media_dir / clip_id / f"{product}.json"
         detail[product] = json.loads(sidecar.read_text()) if sidecar.exists() else None

@@ -139,6 +139,13 @@ def _ai_panels(a: dict[str, Any] | None, tags: list[dict[str, str]]) -> list[Pan
     return panels
 
 
+def _state(state: dict[str, Any] | None) -> str | None:
+    """complete, in progress, failed (step: why), incomplete (missing steps), stale or metadata-only."""
+    if not state:
+        return None
+    return f"{state['state']}: {state['detail']}" if state.get("detail") else state["state"]
+
+
 def render_clip(console: Console, clip: dict[str, Any]) -> None:
     tech = clip.get("technical_metadata") or {}
     sources = Text("\n").join(plain(f"{'online ' if s['online'] else 'offline'}  {s['path']}") for s in clip["sources"])
@@ -147,7 +154,8 @@ def render_clip(console: Console, clip: dict[str, Any]) -> None:
     mastering = tech.get("mastering_display") or {}
     panels = [
         _facts(f"{clip['file_name']}  ({clip['clip_id']})", [
-            ("paths", sources), ("size", f"{clip['size_bytes']:,} bytes"), ("md5", clip["md5"]),
+            ("paths", sources), ("status", _state(clip.get("state"))),
+            ("size", f"{clip['size_bytes']:,} bytes"), ("md5", clip["md5"]),
             ("container", " ".join(p for p in (tech.get("container_format"), tech.get("container_brand")) if p)),
             ("recorded", tech.get("recorded_at")), ("timecode", tech.get("timecode")), ("reel", tech.get("reel_name")),
             ("source", tech.get("source_workflow")), ("evidence", "; ".join(tech.get("source_workflow_evidence") or [])),

@@ -238,3 +238,43 @@ def test_two_ingests_at_once_do_the_work_once(catalog_env, clips, tmp_path):
         event_type=DagsterEventType.ASSET_MATERIALIZATION, asset_key=AssetKey("clip_source")))
     assert len(events) == len(clips)  # each clip's work done once, not twice
     assert rows("SELECT count(*) FROM ingest_claims")[0][0] == 0
+
+
+def test_database_stopped_mid_run_is_one_line_and_plain_ingest_finishes(clips, tmp_path, monkeypatch):
+    """The embedded server of a home of its own is stopped while an ingest writes to it."""
+    home = tmp_path / "own home"
+    for key in ("VIDEO_CATALOG_DATABASE_URL", "VIDEO_CATALOG_DAGSTER_DATABASE_URL", "VIDEO_CATALOG_DAGSTER_PG_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("VIDEO_CATALOG_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
+    folder = copy_to(tmp_path / "shoot", clips)
+    assert cli("db", "start").returncode == 0  # the home's own server, migrated
+    url = cli("db", "url").stdout.strip()
+    assert url.startswith("postgresql://"), url
+    try:
+        proc = subprocess.Popen([*CLI, "ingest", str(folder), *QUICK], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env={**os.environ, "VIDEO_CATALOG_BATCH_SIZE": "2"})
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and proc.poll() is None:
+            with psycopg.connect(url) as conn:
+                if conn.execute("SELECT count(*) FROM asset_versions WHERE asset = 'proxy'").fetchone()[0]:
+                    break
+            time.sleep(0.05)
+        assert proc.poll() is None, ("the ingest finished before the database could be stopped", proc.communicate())
+        assert cli("db", "stop").returncode == 0
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 2, (out, err)
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) <= 3 and "Traceback" not in err and "database" in err.lower(), err
+
+        result = cli("ingest", "--json", str(folder), *QUICK)  # starts the server again and finishes the work
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        with psycopg.connect(url) as conn:
+            made = conn.execute("SELECT clip_id, count(*) FROM asset_versions GROUP BY clip_id").fetchall()
+            started = conn.execute("SELECT count(*) FROM clip_failures").fetchone()[0]
+        assert len(made) == len(clips) and all(n == len(QUICK_STEPS) for _, n in made), made
+        assert started == 0
+        listed = json.loads(cli("list", "--json").stdout)
+        assert {c["status"] for c in listed} == {"incomplete: missing ai_analysis, embeddings"}
+    finally:
+        cli("db", "stop")
