@@ -74,7 +74,7 @@ def test_clip_facts_follow_every_write_and_are_backfilled(pg_server):
         conn.execute("INSERT INTO clips (clip_id, file_name, path, size_bytes, md5, fast_hash, fingerprint, video_codec,"
                      " width, height, frame_rate) VALUES ('old', 'o.mov', '/x/o.mov', 1, 'm', 'f', 'old', 'ProRes', 3840,"
                      " 2160, 25)")
-    assert [m.version for m in store.migrate()] == [4]
+    assert [m.version for m in store.migrate()] == [m.version for m, _ in available_migrations() if m.version >= 4]
 
     def facts(clip_id: str):
         with psycopg.connect(url) as conn:

@@ -277,4 +277,7 @@ def test_database_stopped_mid_run_is_one_line_and_plain_ingest_finishes(clips, t
         listed = json.loads(cli("list", "--json").stdout)
         assert {c["status"] for c in listed} == {"incomplete: missing ai_analysis, embeddings"}
     finally:
-        cli("db", "stop")
+        from catalog_resources.database import embedded_server
+        from catalog_resources.settings import CatalogSettings
+
+        embedded_server(CatalogSettings()).remove()  # this home's cluster: stopped and deleted
