@@ -127,6 +127,15 @@ def tech_library(tmp_path_factory):
     return make_tech_fixtures(tmp_path_factory.mktemp("tech"))
 
 
+@pytest.fixture(scope="session")
+def hostile_corpus(tmp_path_factory):
+    """Broken, lying and oddly named media, special files and bad links, each with the outcome an ingest must
+    report (tests/hostile_media.py), made once per session. Read-only."""
+    from tests.hostile_media import make_hostile_corpus
+
+    return make_hostile_corpus(tmp_path_factory.mktemp("hostile"))
+
+
 @pytest.fixture
 def footage(tmp_path, media_library) -> Path:
     """A writable copy of the library in a folder of this test's own."""
