@@ -170,30 +170,6 @@ def check_home_writable(home: Path) -> None:
     probe.unlink()
 
 
-class _QuietLogFile(logging.FileHandler):
-    """Library warnings (Dagster retrying a refused connection, ...) go to <home>/logs/cli.log, not the terminal;
-    a log that cannot be written is skipped silently (the full disk or unwritable home is reported anyway)."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, mode="a", encoding="utf-8", delay=True)
-        self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-
-    def _open(self):  # noqa: ANN202 - logging's own signature
-        Path(self.baseFilename).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return open(self.baseFilename, self.mode, encoding=self.encoding,
-                    opener=lambda path, flags: os.open(path, flags, 0o600))
-
-    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
-        pass
-
-
-def route_library_logs() -> None:
-    """Send what libraries log through the root logger to a file instead of stderr (once per process)."""
-    root = logging.getLogger()
-    if not any(isinstance(h, _QuietLogFile) for h in root.handlers):
-        root.addHandler(_QuietLogFile(_home() / "logs" / "cli.log"))
-
-
 def log_details(exc: BaseException) -> Path | None:
     """Append the traceback to <home>/logs/errors.log (private to the owner); None when that cannot be written
     (a full disk or an unwritable home is often why we are here)."""
