@@ -23,10 +23,12 @@ from dagster import (
 from catalog_assets.partitions import clips_partitions
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.ingest_plan import plan_ingest
+from catalog_resources.ingest_state_store import METADATA_ONLY_STEPS
 from catalog_resources.scanner import scan
 from catalog_resources.settings import CatalogSettings
 
 REFRESH_ASSETS = [AssetKey("clip_source"), AssetKey("catalog_record")]
+METADATA_ONLY_ASSETS = [AssetKey(name) for name in METADATA_ONLY_STEPS]  # no decoder here reads its frames
 MAX_REMEMBERED_REFRESHES = 2000
 
 
@@ -51,7 +53,12 @@ def build_footage_sensor(settings: CatalogSettings, job):
         plan = plan_ingest(report, catalog)
         registered = set(context.instance.get_dynamic_partitions(clips_partitions.name))
         new_keys = [clip_id for clip_id in plan.new_clips if clip_id not in registered]
-        requests = [RunRequest(run_key=clip_id, partition_key=clip_id) for clip_id in new_keys]
+        metadata_only = {f.fingerprint for f in report.files if f.fingerprint and f.metadata_only}
+        requests = [
+            RunRequest(run_key=clip_id, partition_key=clip_id,
+                       asset_selection=METADATA_ONLY_ASSETS if clip_id in metadata_only else None)
+            for clip_id in new_keys
+        ]
         for item in plan.summary.moved + plan.summary.duplicates:
             if item.clip_id not in plan.refresh_clips:
                 continue  # not cataloged yet: its pending clip_source run records every path anyway

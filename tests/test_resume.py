@@ -281,3 +281,22 @@ def test_database_stopped_mid_run_is_one_line_and_plain_ingest_finishes(clips, t
         from catalog_resources.settings import CatalogSettings
 
         embedded_server(CatalogSettings()).remove()  # this home's cluster: stopped and deleted
+
+
+def test_metadata_only_clip_is_complete_with_three_steps_and_stays_so(catalog_env, tmp_path):
+    """A clip no decoder here reads gets clip_source, technical_metadata and its search row, and a plain re-run
+    does not try the frame steps again."""
+    from tests.tech_media import make_lying_media
+
+    folder = tmp_path / "card"
+    folder.mkdir()
+    (folder / "A001_C002.mov").write_bytes(make_lying_media(tmp_path / "lying")["no_decoder.mov"].read_bytes())
+    code, summary, _ = ingest_json(str(folder))  # the full default pipeline
+    assert code == 0 and len(summary["new"]) == 1, summary
+    assert set(made_steps().popitem()[1]) == {"clip_source", "technical_metadata", "catalog_record"}
+    listed = json.loads(cli("list", "--json").stdout)
+    assert [c["status"] for c in listed] == ["metadata-only: no decoder for R3D1"]
+    hits = json.loads(cli("search", "KOMODO", "--mode", "text", "--json").stdout)
+    assert [h["clip_id"] for h in hits] == [listed[0]["clip_id"]]  # found by its metadata
+    code, summary, _ = ingest_json(str(folder))
+    assert code == 0 and len(summary["existing"]) == 1 and not summary["resumed"], summary

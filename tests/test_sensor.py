@@ -63,3 +63,23 @@ def test_sensor_without_folders_skips_with_a_reason(catalog_env):
     app.store
     result = tick(defs, app.instance)
     assert "VIDEO_CATALOG_WATCH" in result.skip_message
+
+
+def test_sensor_asks_only_the_metadata_steps_for_a_file_no_decoder_reads(catalog_env, tmp_path):
+    """A clip whose frames nothing here decodes would fail proxy and thumbnails: the run asks for what can work."""
+    from dagster import AssetKey
+
+    from tests.tech_media import make_lying_media
+
+    watched = tmp_path / "watched"
+    source = make_lying_media(tmp_path / "lying")["no_decoder.mov"]
+    old = time.time() - 120
+    os.utime(copy(source, watched / "A001_C002.mov"), (old, old))
+    settings = CatalogSettings(watch=str(watched), settle_seconds=30)
+    defs = build_definitions(settings)
+    app = CatalogApp(settings)
+    app.store
+    result = tick(defs, app.instance)
+    assert len(result.run_requests) == 1
+    assert result.run_requests[0].asset_selection == [
+        AssetKey("clip_source"), AssetKey("technical_metadata"), AssetKey("catalog_record")]
