@@ -469,8 +469,10 @@ def _export(rows: list[dict[str, Any]], fmt: str, output: Path | None, keys: tup
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(keys), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
+        shown = visible if output is None and sys.stdout.isatty() else str  # a person reads it: no raw escapes
         for row in rows:
-            writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+            writer.writerow({k: shown(";".join(v) if isinstance(v, list) else v) if isinstance(v, (str, list)) else v
+                             for k, v in row.items()})
         text = buffer.getvalue()
     if output is None:
         sys.stdout.write(text)

@@ -153,3 +153,27 @@ def test_ingest_list_show_with_hostile_folder_and_file_names(catalog_env, short_
     assert_clean(shown)
     assert unfolded(path_shown) in unfolded(shown.stdout)
     assert json.loads(cli("show", str(video), "--json").stdout)["file_name"] == video.name  # data stays exact
+
+
+def test_csv_to_a_terminal_shows_control_characters(hostile_catalog):
+    """On a terminal (a real pty here) CSV cells are made visible; piped, the CSV keeps the exact bytes."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([*CLI, "list", "--export", "csv"], stdout=follower, stderr=subprocess.PIPE)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the pty closes when the process ends
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=120) == 0, process.stderr.read()
+    os.close(leader)
+    on_terminal = b"".join(chunks).decode()
+    assert HOSTILE_ID_SHOWN in on_terminal and "\x1b" not in on_terminal and "\x07" not in on_terminal
+    piped = cli("list", "--export", "csv")
+    assert HOSTILE_ID in piped.stdout  # data for a script stays exact
