@@ -499,20 +499,22 @@ def _embedder():
     return service
 
 
-def _highlighted(snippet: str):
-    """The snippet with the words search marked [like this] in bold, everything else literal (no markup)."""
+def _highlighted(snippet: str, words: frozenset[str] = frozenset()):
+    """The snippet with the words search marked [like this] in bold, everything else literal (no markup).
+    Full-text search ('simple' config) marks only the query's own words, so a bracket around anything else is
+    footage text (`[bold]`, `[/]` in a transcript) and stays as it is."""
     from rich.text import Text
 
     text = Text()
     for part in re.split(r"(\[[^\[\]]*\])", snippet):
-        if len(part) > 2 and part.startswith("[") and part.endswith("]"):
+        if len(part) > 2 and part.startswith("[") and part.endswith("]") and part[1:-1].lower() in words:
             text.append(visible(part[1:-1]), style="bold yellow")
         else:
             text.append(visible(part))
     return text
 
 
-def _print_hits(hits: list, title: str) -> None:
+def _print_hits(hits: list, title: str, words: frozenset[str] = frozenset()) -> None:
     from catalog_resources.transcript_export import timecode
 
     table = LiteralTable(title=title, header_style="bold")
@@ -520,7 +522,7 @@ def _print_hits(hits: list, title: str) -> None:
         table.add_column(column, overflow="fold")
     for i, hit in enumerate(hits, start=1):
         at = (f"{timecode(hit.start_seconds)}–{timecode(hit.end_seconds)}" if hit.start_seconds is not None else "-")
-        why = _highlighted(hit.snippet or "-")
+        why = _highlighted(hit.snippet or "-", words)
         why.append(f"  ({', '.join(hit.matched_by)})", style="dim")
         table.add_row(str(i), f"{hit.score:.4g}", hit.clip_id, hit.file_name, at, why, hit.thumbnail_path or "-")
     out.print(table)
@@ -592,7 +594,8 @@ def search(
         err.print(literal(f"No good matches for {echo(text)}") + (" with these filters." if any(
             v is not None for v in filters.model_dump().values()) else "."), highlight=False)
     else:
-        _print_hits(result.hits, f"{len(result.hits)} clips for {echo(text)} ({result.mode})")
+        _print_hits(result.hits, f"{len(result.hits)} clips for {echo(text)} ({result.mode})",
+                    frozenset(re.findall(r"\w+", text.lower())))
     raise typer.Exit(EXIT_OK if result.hits else EXIT_FAILED)
 
 
