@@ -117,7 +117,8 @@ def _outcomes(summary: dict, folder: Path) -> dict[str, str]:
     catalog holds for its clip."""
     default_steps = select_steps()
     found: dict[str, str] = {}
-    for bucket in ("not_video", "failed", "new", "existing", "duplicates", "moved"):
+    buckets = [key for key, value in summary.items() if isinstance(value, list)]  # new, not_video, failed, ...
+    for bucket in buckets:
         for item in summary[bucket]:
             name = str(Path(item["path"]).relative_to(folder))
             assert name not in found, f"{name} listed twice: {found[name]} and {bucket}"
@@ -128,6 +129,6 @@ def _outcomes(summary: dict, folder: Path) -> dict[str, str]:
                 found[name] = f"failed: {item['reason']}"
             elif bucket == "new":
                 found[name] = _outcome(item["clip_id"], default_steps)
-            else:
+            else:  # in a fresh catalog nothing is existing, resumed, in progress, moved or a duplicate
                 found[name] = bucket
     return found
