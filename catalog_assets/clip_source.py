@@ -86,8 +86,10 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
         pts, metadata_only = first_decodable_frame(Path(primary_path))
     except ValueError as exc:
         raise Failure(description=str(exc), metadata={"path": primary_path}) from exc
-    probe = probe_container(Path(primary_path))
+    probe = probe_container(Path(primary_path))  # MediaInfo's facts when ffmpeg cannot open the file
     duration, disagreement = measured_duration(Path(primary_path))  # a header's claim is not believed blindly
+    if duration is None and disagreement is None:  # nothing PyAV can read: the only figure is the header's
+        duration = probe.duration_seconds
 
     sources: list[SourcePath] = []
     collisions: list[FingerprintCollision] = []

@@ -31,7 +31,7 @@ from catalog_resources.technical_models import TechnicalMetadata
 # copies), so an installed wheel migrates from what it was built with, never from a source tree nearby.
 SQL_DIR: Traversable = resources.files("catalog_resources") / "sql"
 MIGRATION_NAME = re.compile(r"[0-9]{3}_.+\.sql")
-PROBE_VERSION = 4  # bump when the scanner's classification changes, so cached answers are redone
+PROBE_VERSION = 5  # bump when the scanner's classification changes, so cached answers are redone
 MIGRATION_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key: concurrent `migrate` calls apply each file once
 
 

@@ -96,16 +96,16 @@ class FFmpegRunner(ConfigurableResource):
         out_dir.mkdir(parents=True, exist_ok=True)
         final = {"proxy": out_dir / "proxy.mp4", "audio": out_dir / "audio_16k.wav", "analysis": out_dir / "analysis.nut"}
         partial = {k: v.with_name(f".partial-{v.name}") for k, v in final.items()}
-        square = "scale=trunc(iw*sar/2)*2:ih,setsar=1," if sample_aspect not in (None, "1:1", "0:1") else ""
+        square = "scale='max(2,trunc(iw*sar/2)*2)':ih,setsar=1," if sample_aspect not in (None, "1:1", "0:1") else ""
         tone = TONEMAP + "," if hdr_transfer in HDR_TRANSFERS else ""
         m = settings.max_dimension
         graph = (
             f"[0:v:0]{square}split=2[p0][a0];"
             # eof_action=pass: a clip shorter than one proxy frame (a single frame, 0.04 s) still yields one
             f"[p0]fps=fps={settings.fps}:eof_action=pass,{tone}"
-            f"scale='if(gte(iw,ih),min({m},iw),-2)':'if(gte(iw,ih),-2,min({m},ih))':flags=bilinear,format=yuv420p[proxy];"
+            f"{proxy_scale(m)}:flags=bilinear,format=yuv420p[proxy];"
             # every source frame goes through this branch: the cheapest scaler (64 px needs no more)
-            f"[a0]scale={settings.analysis_width}:-2:flags=fast_bilinear,format=gray[analysis]"
+            f"[a0]{analysis_scale(settings.analysis_width)}:flags=fast_bilinear,format=gray[analysis]"
         )
         args = [self._binary(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-i", str(source),
                 "-filter_complex", graph, "-map", "[proxy]"]
@@ -171,6 +171,33 @@ class FFmpegRunner(ConfigurableResource):
             analysis_frames=frames, tone_mapped=tone_mapped, settings=settings, seconds=seconds,
             speed=round(duration / seconds, 2) if duration and seconds else None,
         )
+
+
+def _even(expr: str) -> str:
+    """An ffmpeg expression rounded to an even number of pixels, at least 2 (yuv420p and libx264 need both)."""
+    return f"max(2,round(({expr})/2)*2)"
+
+
+def proxy_scale(max_dimension: int) -> str:
+    """Scale filter fitting the long side into `max_dimension` (never upscaling), both sides even and >= 2.
+
+    Written out instead of ffmpeg's `-2`, which keeps an odd source side odd (a 1x1 clip became 1x2 and
+    libx264 refused it) and rounds a 4000x2 strip's short side to 0. Aspect is kept as far as 2 pixels allow.
+    """
+    long_side = f"trunc(min({max_dimension},max(iw,ih))/2)*2"
+    width = f"if(gte(iw,ih),max(2,{long_side}),{_even(f'iw*{long_side}/ih')})"
+    height = f"if(gte(iw,ih),{_even(f'ih*{long_side}/iw')},max(2,{long_side}))"
+    return f"scale='{width}':'{height}'"
+
+
+ANALYSIS_MAX_ASPECT = 16  # a 2x3000 strip would make 64x96000 analysis frames; cut scenes need no more than 64x1024
+
+
+def analysis_scale(width: int) -> str:
+    """Scale filter for the gray analysis frames: `width` wide (made even), height by aspect, even, 2 to 16x width."""
+    even_width = max(2, width // 2 * 2)
+    height = f"min({even_width * ANALYSIS_MAX_ASPECT},{_even(f'ih*{even_width}/iw')})"
+    return f"scale={even_width}:'{height}'"
 
 
 def _input_start(source: Path) -> float:

@@ -59,8 +59,11 @@ def blockiness(gray: np.ndarray, block: int = 8) -> float:
 
 
 def complexity(gray: np.ndarray) -> dict[str, float]:
-    gy, gx = np.gradient(gray)
-    edges = np.hypot(gx, gy) > 20
+    if min(gray.shape) < 2:  # a 1-pixel strip (a 4000x2 clip at 640 px) has no gradient along its short side
+        edges = np.zeros(gray.shape, dtype=bool)
+    else:
+        gy, gx = np.gradient(gray)
+        edges = np.hypot(gx, gy) > 20
     histogram = np.bincount(np.clip(gray, 0, 255).astype(np.uint8).ravel(), minlength=256).astype(np.float64)
     p = histogram[histogram > 0] / histogram.sum()
     return {"edge_density": float(edges.mean()), "entropy": float(-(p * np.log2(p)).sum())}

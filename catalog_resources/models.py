@@ -23,6 +23,7 @@ class ProbeResult(BaseModel):
     height: int | None = None
     frame_rate: float | None = None
     has_audio: bool = False
+    metadata_only: str | None = None  # a video ffmpeg cannot open, known from MediaInfo: why it is metadata-only
 
 
 class ScannedFile(BaseModel):

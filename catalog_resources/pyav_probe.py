@@ -180,7 +180,8 @@ class PyAVProbe(ConfigurableResource):
         raw: dict[str, Any] = {"tool": "pyav", "version": av.__version__}
         try:
             container = av.open(str(path), metadata_errors="ignore")
-        except av.error.FFmpegError as exc:
+        except (av.error.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
+            # a header whose packets were cut off, camera raw: reconcile takes MediaInfo's reading instead
             raw["open_error"] = str(exc)
             raw["seconds"] = time.perf_counter() - started
             return raw

@@ -139,6 +139,72 @@ def _reduced(width: int, height: int) -> str:
     return f"{width // g}:{height // g}"
 
 
+# ---- files ffmpeg cannot open: MediaInfo's view in PyAV's shape --------------------------------------
+
+# MediaInfo's General format -> libavformat's name, so a header ffmpeg cannot open lists like one it can
+MI_CONTAINERS = {"windows media": "asf", "matroska": "matroska", "webm": "webm", "mpeg-4": "mov", "quicktime": "mov",
+                 "avi": "avi", "mxf": "mxf", "flash video": "flv", "bdav": "mpegts", "mpeg-ts": "mpegts",
+                 "mpeg-ps": "mpeg", "dv": "dv", "ogg": "ogg", "r3d": "r3d", "realmedia": "rm"}
+# MediaInfo's Video/Audio format -> libavcodec's codec name (absent: MediaInfo's own name, lower case)
+MI_CODECS = {"avc": "h264", "hevc": "hevc", "jpeg": "mjpeg", "vp8": "vp8", "vp9": "vp9", "av1": "av1",
+             "mpeg-4 visual": "mpeg4", "mpeg video": "mpeg2video", "prores": "prores", "vc-1": "vc1", "wmv3": "wmv3",
+             "wmv2": "wmv2", "wmv1": "wmv1", "wvp2": "vc1image", "wmva": "vc1", "dv": "dvvideo", "ffv1": "ffv1",
+             "vc-3": "dnxhd", "aac": "aac", "ac-3": "ac3", "e-ac-3": "eac3", "opus": "opus", "vorbis": "vorbis",
+             "flac": "flac", "pcm": "pcm", "wma": "wmav2", "mpeg audio": "mp3", "dts": "dts"}
+
+
+def _mi_codec(track: dict[str, Any]) -> str | None:
+    name = str(track.get("format") or "").strip()
+    return MI_CODECS.get(name.lower(), name.lower() or None)
+
+
+def pyav_view_from_mediainfo(mi_tracks: dict[str, list[dict[str, Any]]], exif: dict[str, Any]) -> dict[str, Any] | None:
+    """For a file libavformat cannot open: MediaInfo's (and, for camera raw, ExifTool's) reading of it in the
+    shape PyAVProbe returns (`format`, `streams`), so the rest of reconcile treats it like any other clip.
+    None when MediaInfo reads no video in it (see mediainfo_probe.video_from_tracks).
+
+    The video stream's codec is None for camera raw (no decoder here: reported as unsupported_codec); its size
+    and rate then come from ExifTool, which reads R3D headers MediaInfo only names."""
+    from catalog_resources.mediainfo_probe import video_from_tracks
+
+    found = video_from_tracks(mi_tracks)
+    if found is None:
+        return None
+    general = (mi_tracks.get("general") or [{}])[0]
+    mi_video = (mi_tracks.get("video") or [{}])[0]
+    duration = _num(general.get("duration"))
+    fmt = {
+        "name": MI_CONTAINERS.get(found.container.lower(), found.container.lower()),
+        "long_name": found.container,
+        "duration": duration / 1000 if duration else None,
+        "start_time": None,
+        "bit_rate": _int(general.get("overall_bit_rate")),
+        # what libavformat would call creation_time ('2004-10-28 17:23:34 UTC'): ASF and Matroska headers hold it
+        "tags": {"creation_time": date} if (date := general.get("encoded_date") or general.get("tagged_date")) else {},
+    }
+    video_duration = _num(mi_video.get("duration"))
+    video = {
+        "index": 0, "type": "video", "format_name": found.camera_raw or found.video_format,
+        "codec": None if found.camera_raw else _mi_codec(mi_video),
+        "codec_long": mi_video.get("description_of_the_codec") or mi_video.get("format_info") or found.camera_raw,
+        "width": found.width or _int(_tag(exif, "ImageWidth")),
+        "height": found.height or _int(_tag(exif, "ImageHeight")),
+        "r_frame_rate": found.frame_rate or _num(_tag(exif, "VideoFrameRate", "FrameRate")),
+        "duration": video_duration / 1000 if video_duration else None,
+        "frames": _int(mi_video.get("frame_count")), "tags": {}, "attached_pic": False,
+    }
+    streams = [video]
+    for position, track in enumerate(mi_tracks.get("audio") or [], start=1):
+        audio_duration = _num(track.get("duration"))
+        streams.append({
+            "index": position, "type": "audio", "codec": _mi_codec(track), "channels": _int(track.get("channel_s")),
+            "sample_rate": _int(track.get("sampling_rate")), "bit_rate": _int(track.get("bit_rate")),
+            "duration": audio_duration / 1000 if audio_duration else None, "tags": {},
+            "language": None, "default": track.get("default") == "Yes",
+        })
+    return {"format": fmt, "streams": streams}
+
+
 # ---- per-area reconcilers ----------------------------------------------------------------------------
 
 
@@ -301,11 +367,21 @@ def reconcile(
     meta.file_modified_at = _parse_date(_tag(exif, "System:FileModifyDate"))
 
     if "open_error" in pyav:
-        issues.append(ValidationIssue(code="unreadable", severity="error",
-                                      message=f"{path.name}: the container cannot be read ({pyav['open_error']})"))
-        meta.validation_issues = issues
-        meta.sources = sources
-        return meta
+        view = pyav_view_from_mediainfo(mi_tracks, exif)
+        if view is None:  # MediaInfo finds no video either: nothing more to say
+            issues.append(ValidationIssue(code="unreadable", severity="error",
+                                          message=f"{path.name}: the container cannot be read ({pyav['open_error']})"))
+            meta.validation_issues = issues
+            meta.sources = sources
+            return meta
+        # a header ffmpeg cannot open (packets cut off, camera raw): cataloged from MediaInfo and ExifTool
+        issues.append(ValidationIssue(
+            code="unreadable", severity="error",
+            message=f"{path.name}: ffmpeg cannot open it ({pyav['open_error']}); facts read from its headers by "
+                    "MediaInfo and ExifTool, nothing decoded"))
+        sources["container_format"] = "mediainfo (ffmpeg cannot open the file)"
+        sources["duration_seconds"] = "the headers' claim (mediainfo); nothing ffmpeg can read to measure"
+        pyav = {**pyav, **view}
 
     fmt = pyav.get("format") or {}
     tags = fmt.get("tags") or {}
@@ -443,7 +519,7 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     meta.max_fall = _int(mi_video.get("maximum_frameaverage_light_level") or mi_video.get("maxfall"))
 
     if meta.video_codec is None:
-        name = mi_video.get("format") or mi_video.get("codec_id") or "unknown"
+        name = mi_video.get("format") or mi_video.get("codec_id") or video.get("format_name") or "unknown"
         issues.append(ValidationIssue(code="unsupported_codec", severity="error",
                                       message=f"{path.name}: no decoder here for its video codec ({name})"))
     elif first.get("error"):

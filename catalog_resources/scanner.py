@@ -152,13 +152,14 @@ def stat_root(root: Path, report: ScanReport) -> os.stat_result | None:
 
 def classify(path: Path, size: int, mtime_ns: int) -> ScannedFile:
     """Probe one new or changed file: empty, unreadable, not video, or video with its fingerprint (and, when no
-    frame decodes here, the reason it can be cataloged by its metadata only)."""
+    frame decodes here or ffmpeg cannot open a file MediaInfo reads as video, the reason it can be cataloged
+    by its metadata only)."""
     base = {"path": str(path), "size_bytes": size, "mtime_ns": mtime_ns}
     if size == 0:
         return ScannedFile(**base, kind="not_video", reason="empty file (0 bytes)")
     if not os.access(path, os.R_OK):
         return ScannedFile(**base, kind="unreadable", reason="permission denied")
-    probe = probe_container(path)
+    probe = probe_container(path)  # PyAV, and MediaInfo when PyAV cannot open the file
     if probe.corrupt:
         return ScannedFile(**base, kind="unreadable", reason=probe.reason)
     if not probe.is_video:
@@ -166,10 +167,12 @@ def classify(path: Path, size: int, mtime_ns: int) -> ScannedFile:
         if path.suffix.lower() in VIDEO_EXTENSIONS:
             reason = f"has a video extension but is not video: {reason}"
         return ScannedFile(**base, kind="not_video", reason=reason)
-    try:
-        metadata_only = decode_check(path)  # bounded: one frame, or a few MB of packets that decode to none
-    except ValueError as exc:
-        return ScannedFile(**base, kind="unreadable", reason=str(exc))
+    metadata_only = probe.metadata_only  # ffmpeg cannot open it, MediaInfo reads a video: nothing to decode
+    if metadata_only is None:
+        try:
+            metadata_only = decode_check(path)  # bounded: one frame, or a few MB of packets that decode to none
+        except ValueError as exc:
+            return ScannedFile(**base, kind="unreadable", reason=str(exc))
     try:
         fingerprint = sampled_fingerprint(path, size)
     except OSError as exc:

@@ -174,13 +174,26 @@ class Thumbnailer(ConfigurableResource):
             return self._decode_forward(source, targets, transfer, size, decoded)
         return decoded, found
 
-    @staticmethod
-    def _first_frame(container: av.container.InputContainer, stream: av.VideoStream, timestamp: int,
+    @classmethod
+    def _first_frame(cls, container: av.container.InputContainer, stream: av.VideoStream, timestamp: int,
                      seen: set[int]) -> av.VideoFrame | None:
         """The keyframe at or before `timestamp`, decoded alone; None when it was decoded already (a long GOP
-        maps several targets to one keyframe, and reading a packet header costs nothing next to decoding it).
+        maps several targets to one keyframe, and reading a packet header costs nothing next to decoding it),
+        or when the seek or the decode fails.
 
-        The decoder is drained right after the keyframe's packet: left to run, a decoder with reorder delay
+        A failure here is one target lost, not the clip: a truncated file whose index (an FLV keyframe list,
+        a broken MP4 table) points past its end makes the seek hit end of file, and the frames that do decode
+        still make thumbnails (the caller reads forward when no seek found any).
+        """
+        try:
+            return cls._seek_and_decode(container, stream, timestamp, seen)
+        except av.error.FFmpegError:  # EOFError (seek past the end), InvalidDataError (damaged packet)
+            return None
+
+    @staticmethod
+    def _seek_and_decode(container: av.container.InputContainer, stream: av.VideoStream, timestamp: int,
+                         seen: set[int]) -> av.VideoFrame | None:
+        """The decoder is drained right after the keyframe's packet: left to run, a decoder with reorder delay
         (B-frames) decodes the next two or three frames before it returns the first, which cost 2.4x the time.
         """
         container.seek(timestamp, stream=stream, backward=True, any_frame=False)
@@ -203,19 +216,37 @@ class Thumbnailer(ConfigurableResource):
     def _decode_forward(
         self, source: Path, targets: list[float], transfer: str | None, size: tuple[int, int], decoded: int
     ) -> tuple[int, list[Candidate]]:
+        """Read from the start; each target gets the last frame at or before it (as a seek would give), or the
+        first frame after it when none came before. A file cut short (its header claims 3 s, one frame is
+        there) still yields that frame for the targets past its end."""
         found: list[Candidate] = []
         pending = sorted(targets)
+        last: av.VideoFrame | None = None
+        taken: float | None = None  # time of the frame last made a candidate
+
+        def take(frame: av.VideoFrame) -> None:
+            nonlocal taken
+            if frame.time != taken:
+                found.append(self._candidate(float(frame.time), frame, transfer, size))
+                taken = frame.time
+
         with av.open(str(source), metadata_errors="ignore") as container:
             stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                decoded += 1
-                if frame.time is None or frame.time < pending[0] - 1e-6:
-                    continue
-                found.append(self._candidate(float(frame.time), frame, transfer, size))
-                while pending and pending[0] <= frame.time + 1e-6:
-                    pending.pop(0)
-                if not pending:
-                    break
+            try:
+                for frame in container.decode(stream):
+                    decoded += 1
+                    if frame.time is None:
+                        continue
+                    while pending and frame.time > pending[0] + 1e-6:  # this frame is past the target
+                        take(last if last is not None else frame)
+                        pending.pop(0)
+                    if not pending:
+                        break
+                    last = frame
+            except av.error.FFmpegError:  # damaged or cut short: the frames decoded so far are what there is
+                pass
+        if pending and last is not None:  # targets past the last frame that decodes
+            take(last)
         return decoded, found
 
     def _candidate(self, pts: float, frame: av.VideoFrame, transfer: str | None, size: tuple[int, int]) -> Candidate:

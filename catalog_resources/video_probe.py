@@ -8,6 +8,7 @@ from pathlib import Path
 import av
 from pydantic import BaseModel, Field
 
+from catalog_resources.mediainfo_probe import MediaInfoVideo, read_video
 from catalog_resources.models import ProbeResult
 
 # Demuxers that open still images as a one-frame "video" stream.
@@ -92,11 +93,49 @@ def _fraction(value: Fraction | None) -> float | None:
     return float(value) if value else None
 
 
+def metadata_only_reason(video: MediaInfoVideo) -> str:
+    """Why a video ffmpeg cannot open is cataloged by its metadata: camera raw with no decoder here, or a
+    container whose headers MediaInfo reads and libavformat does not (a header whose packets were cut off)."""
+    if video.camera_raw:
+        return f"metadata-only: no decoder for {video.camera_raw} here (ffmpeg cannot open it)"
+    size = f" {video.width}x{video.height}" if video.width and video.height else ""
+    return (f"metadata-only: ffmpeg cannot open this {video.container} file ({video.video_format}{size} video); "
+            "MediaInfo read its headers")
+
+
+def mediainfo_fallback(path: Path) -> ProbeResult | None:
+    """For a file PyAV cannot open (or finds corrupt): a metadata-only video when MediaInfo reads a video in it
+    (see mediainfo_probe.video_from_tracks), else None. Random bytes, text and files cut before their
+    header carry no such video, so they stay what PyAV said."""
+    video = read_video(path)
+    if video is None:
+        return None
+    return ProbeResult(
+        is_video=True, container=video.container, duration_seconds=video.duration_seconds,
+        video_codec=None, width=video.width, height=video.height, frame_rate=video.frame_rate,
+        has_audio=video.has_audio, metadata_only=metadata_only_reason(video),
+    )
+
+
 def probe_container(path: Path) -> ProbeResult:
-    """Open the container and read stream headers only (no decode): milliseconds per file."""
+    """Open the container and read stream headers only (no decode): milliseconds per file. When libavformat
+    cannot open it, MediaInfo gets a say (mediainfo_fallback)."""
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
-    except av.error.InvalidDataError:
+    except av.error.FFmpegError as exc:
+        fallback = mediainfo_fallback(path)
+        if fallback is not None:
+            return fallback
+        return _unopened(path, exc)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return ProbeResult(is_video=False, reason=f"cannot open: {exc}")
+    with container:
+        return _probe_open(container, path)
+
+
+def _unopened(path: Path, exc: av.error.FFmpegError) -> ProbeResult:
+    """What a file libavformat cannot open is, MediaInfo having found no video in it either."""
+    if isinstance(exc, av.error.InvalidDataError):
         signature = container_signature(path)
         if signature:
             return ProbeResult(
@@ -104,36 +143,38 @@ def probe_container(path: Path) -> ProbeResult:
                 reason=f"corrupt or truncated {signature} file (its header is there, ffmpeg cannot read the rest)",
             )
         return ProbeResult(is_video=False, reason="not a media container (ffmpeg found no known format)")
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
-        return ProbeResult(is_video=False, reason=f"cannot open: {exc}")
-    with container:
-        format_name = container.format.name
-        if format_name in IMAGE_FORMATS or format_name.split(",")[0] in IMAGE_FORMATS:
-            return ProbeResult(is_video=False, container=format_name, reason=f"still image ({format_name})")
-        if format_name in RAW_FORMATS:
-            return ProbeResult(is_video=False, container=format_name, reason=f"not a media container ({format_name})")
-        if format_name in ELEMENTARY_FORMATS and path.suffix.lower() not in ELEMENTARY_FORMATS[format_name]:
-            return ProbeResult(
-                is_video=False, container=format_name,
-                reason=f"not a media container (only a guess of raw {format_name} data)",
-            )
-        videos = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
-        if not videos:
-            kind = "audio only" if container.streams.audio else "no video stream"
-            return ProbeResult(is_video=False, container=format_name, reason=kind)
-        video = videos[0]
-        cc = video.codec_context  # None when libavcodec has no decoder for it (RED, BRAW, unknown fourcc)
-        rate = video.guessed_rate or video.average_rate or video.base_rate
+    return ProbeResult(is_video=False, reason=f"cannot open: {exc}")
+
+
+def _probe_open(container: av.container.InputContainer, path: Path) -> ProbeResult:
+    """Video or not, from the streams libavformat found (stills, raw-data guesses and audio are not)."""
+    format_name = container.format.name
+    if format_name in IMAGE_FORMATS or format_name.split(",")[0] in IMAGE_FORMATS:
+        return ProbeResult(is_video=False, container=format_name, reason=f"still image ({format_name})")
+    if format_name in RAW_FORMATS:
+        return ProbeResult(is_video=False, container=format_name, reason=f"not a media container ({format_name})")
+    if format_name in ELEMENTARY_FORMATS and path.suffix.lower() not in ELEMENTARY_FORMATS[format_name]:
         return ProbeResult(
-            is_video=True,
-            container=format_name,
-            duration_seconds=claimed_duration(container, video),
-            video_codec=cc.name if cc else None,
-            width=(cc.width or None) if cc else None,
-            height=(cc.height or None) if cc else None,
-            frame_rate=_fraction(rate),
-            has_audio=bool(container.streams.audio),
+            is_video=False, container=format_name,
+            reason=f"not a media container (only a guess of raw {format_name} data)",
         )
+    videos = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
+    if not videos:
+        kind = "audio only" if container.streams.audio else "no video stream"
+        return ProbeResult(is_video=False, container=format_name, reason=kind)
+    video = videos[0]
+    cc = video.codec_context  # None when libavcodec has no decoder for it (RED, BRAW, unknown fourcc)
+    rate = video.guessed_rate or video.average_rate or video.base_rate
+    return ProbeResult(
+        is_video=True,
+        container=format_name,
+        duration_seconds=claimed_duration(container, video),
+        video_codec=cc.name if cc else None,
+        width=(cc.width or None) if cc else None,
+        height=(cc.height or None) if cc else None,
+        frame_rate=_fraction(rate),
+        has_audio=bool(container.streams.audio),
+    )
 
 
 def claimed_duration(container: av.container.InputContainer, video: av.VideoStream) -> float | None:
@@ -386,10 +427,16 @@ def decode_check(path: Path) -> str | None:
 
 
 def first_decodable_frame(path: Path) -> tuple[float | None, str | None]:
-    """(pts of the first decoded video frame, None) or (None, the metadata-only reason)."""
+    """(pts of the first decoded video frame, None) or (None, the metadata-only reason). A file libavformat
+    cannot open in which MediaInfo reads a video (a cut-off header, camera raw) is metadata-only too."""
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
+    except av.error.FFmpegError as exc:
+        fallback = mediainfo_fallback(path)
+        if fallback is not None:
+            return None, fallback.metadata_only
+        raise ValueError(f"{path}: cannot open ({exc})") from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: cannot open ({exc})") from exc
     with container:
         stream = next((s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)), None)

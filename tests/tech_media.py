@@ -449,7 +449,28 @@ LYING_TRUTH: dict[str, dict[str, Any]] = {
                        "timecode": "01:02:03:04", "recorded_at": RECORDED_AT},
     # every byte of the mdat replaced by random bytes: demuxes, and no packet decodes
     "no_frame.mov": {"metadata_only": "metadata-only: no decodable video frame"},
+    # H.264 4:4:4 (libx264 takes odd sizes there), 5 frames at 5 fps, like moviepy's 1x1 test_video.mp4: the proxy
+    # must still be even and at least 2x2, a 4000x2 strip keeps its shape (1280x2)
+    "tiny_1x1.mp4": {"size": (1, 1), "proxy": (2, 2)},
+    "tiny_1x2.mp4": {"size": (1, 2), "proxy": (2, 2)},
+    "tiny_3x1.mp4": {"size": (3, 1), "proxy": (2, 2)},
+    "strip_4000x2.mp4": {"size": (4000, 2), "proxy": (1280, 2)},
+    "strip_2x3000.mp4": {"size": (2, 3000), "proxy": (2, 1280)},
+    # 3 s of FLV (a keyframe every 5 frames) written with its keyframe index in onMetaData, as FLVTool2 does for
+    # ExifTool's Flash.flv, then cut to 9,000 bytes: 2 frames are in the file, the index and the 3 s claim
+    # point past its end, so a seek there hits end of file
+    "indexed_cut.flv": {"claimed": 3.0, "frames": 2},
+    # the headers of ffmpeg-made files cut where the packets begin (like ExifTool's ASF.wmv and Matroska.mkv):
+    # libavformat cannot open them, MediaInfo and ExifTool read the tracks and the recording date
+    "header_only.mkv": {"metadata_only": "metadata-only: ffmpeg cannot open this Matroska file (AVC 320x240 video); "
+                                         "MediaInfo read its headers", "recorded_at": RECORDED_AT},
+    "header_only.wmv": {"metadata_only": "metadata-only: ffmpeg cannot open this Windows Media file (WMV2 320x240 "
+                                         "video); MediaInfo read its headers"},
 }
+
+# ASF's Data Object GUID 75B22636-668E-11CF-A6D9-00AA0062CE6C (little-endian fields): the packets begin there
+ASF_DATA_OBJECT = bytes.fromhex("3626b2758e66cf11a6d900aa0062ce6c")
+MKV_CLUSTER = b"\x1f\x43\xb6\x75"
 
 
 def _patch_durations_to_zero(data: bytearray) -> None:
@@ -511,7 +532,38 @@ def _build_lying(name: str, out: Path, scratch: Path) -> None:
         data[at + 4 : at - 4 + size] = random.Random(13).randbytes(size - 8)
         out.write_bytes(bytes(data))
     else:
+        _build_small_or_cut(name, out, scratch)
+
+
+def _build_small_or_cut(name: str, out: Path, scratch: Path) -> None:
+    """Tiny and extreme-aspect clips, a cut FLV whose keyframe index points past its end, header-only files."""
+    truth = LYING_TRUTH[name]
+    if "size" in truth:
+        width, height = truth["size"]
+        _run([*_ff(), "-f", "lavfi", "-i", f"testsrc2=size=16x16:rate=5:duration=1,scale={width}:{height}",
+              "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv444p", "-f", "mp4", str(out)])
+    elif name == "indexed_cut.flv":
+        full = scratch / "full.flv"
+        _run([*_ff(), *_video_in("192x154", 20, 3), "-c:v", "flv1", "-g", "5", "-flvflags", "add_keyframe_index",
+              "-f", "flv", str(full)])
+        out.write_bytes(full.read_bytes()[:9000])
+    elif name in ("header_only.mkv", "header_only.wmv"):
+        full = scratch / f"full{Path(name).suffix}"
+        if name.endswith(".mkv"):
+            _run([*_ff(), *_video_in("320x240", 25, 4), *_sine_in(4), *_H264, "-c:a", "aac", "-metadata",
+                  f"creation_time={RECORDED_AT}", "-f", "matroska", str(full)])
+            marker = MKV_CLUSTER
+        else:
+            _run([*_ff(), *_video_in("320x240", 25, 4), *_sine_in(4), "-c:v", "wmv2", "-c:a", "wmav2",
+                  "-f", "asf", str(full)])
+            marker = ASF_DATA_OBJECT
+        data = full.read_bytes()
+        at = data.find(marker)
+        assert at > 0, f"no packets marker in {full.name}"
+        out.write_bytes(data[:at])
+    else:
         raise KeyError(name)
+
 
 
 def make_lying_media(folder: Path) -> dict[str, Path]:

@@ -4,7 +4,11 @@
   hours and an MP4 whose duration fields are zero get the duration (and frame count) their packets hold, with a
   warning naming both figures; long clips are measured at bounded cost.
 - Very short clips (one frame, half a second) come through every default step.
-- A video no decoder here reads (an unknown fourcc like RED's, a stream of garbage) is cataloged metadata-only.
+- A video no decoder here reads (an unknown fourcc like RED's, a stream of garbage) is cataloged metadata-only;
+  so is a file ffmpeg cannot open at all when MediaInfo reads a video in it (a header whose packets were cut
+  off, RED R3D), while random bytes, text and files cut before their header stay what they are.
+- Tiny and extreme-aspect clips (1x1, 3x1, 4000x2) get even proxy sizes; a cut FLV whose keyframe index points
+  past its end still gets thumbnails.
 """
 
 from __future__ import annotations
@@ -21,14 +25,19 @@ from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.database import resolve_database
 from catalog_resources.exiftool_probe import ExifToolProbe
 from catalog_resources.ffmpeg_runner import FFmpegRunner
+from catalog_resources.frame_analyzer import FrameAnalyzer
 from catalog_resources.media_models import ProxySettings
 from catalog_resources.mediainfo_probe import MediaInfoProbe
 from catalog_resources.models import ClipFilter
 from catalog_resources.pyav_probe import PyAVProbe
 from catalog_resources.reconcile import reconcile
 from catalog_resources.scanner import classify, scan
-from catalog_resources.video_probe import decode_check, measured_duration, probe_container
+from catalog_resources.thumbnailer import Thumbnailer
+from catalog_resources.video_probe import decode_check, first_decodable_frame, measured_duration, probe_container
 from tests.tech_media import LYING_TRUTH, RECORDED_AT, make_lying_media
+
+REAL = Path(__file__).parent / "fixtures" / "real"  # camera files from other projects' test suites (SOURCES.md)
+RED_REASON = "metadata-only: no decoder for RED R3D here (ffmpeg cannot open it)"
 
 
 @pytest.fixture(scope="session")
@@ -182,6 +191,134 @@ def test_scan_records_the_metadata_only_reason(catalog_env, lying, tmp_path):
     assert all(f.cached for f in again.values())
 
 
+def _classified(path: Path):
+    st = path.stat()
+    return classify(path, st.st_size, st.st_mtime_ns)
+
+
+@pytest.mark.parametrize("name", ["header_only.mkv", "header_only.wmv"])
+def test_a_header_ffmpeg_cannot_open_is_metadata_only_video(lying, name):
+    """libavformat rejects these headers (its packets were cut off); MediaInfo reads their tracks."""
+    path = lying[name]
+    reason = LYING_TRUTH[name]["metadata_only"]
+    scanned = _classified(path)
+    assert (scanned.kind, scanned.metadata_only) == ("video", reason)
+    assert scanned.fingerprint
+    probe = probe_container(path)
+    assert (probe.is_video, probe.width, probe.height, probe.metadata_only) == (True, 320, 240, reason)
+    assert probe.duration_seconds == pytest.approx(4.0, abs=0.1)
+    assert first_decodable_frame(path) == (None, reason)  # clip_source's check: no raise
+    assert measured_duration(path) == (None, None)
+
+
+def test_red_r3d_is_metadata_only_video():
+    """ExifTool's RED R3D header: MediaInfo names the format only (no track), which is enough to call it video."""
+    path = REAL / "exiftool" / "Red.r3d"
+    scanned = _classified(path)
+    assert (scanned.kind, scanned.metadata_only) == ("video", RED_REASON)
+    assert probe_container(path).container == "R3D"
+    assert first_decodable_frame(path) == (None, RED_REASON)
+
+
+def test_what_mediainfo_finds_no_video_in_stays_what_it_is(lying, tmp_path):
+    """The MediaInfo fallback does not make video of bytes with no readable video header."""
+    import random
+
+    mkv = lying["header_only.mkv"].read_bytes()
+    files = {
+        "random.mkv": random.Random(14).randbytes(100_000),
+        "text.wmv": b"shot list\n1. wide\n2. close-up\n",
+        "ebml_only.mkv": mkv[:40],  # cut inside the EBML header: no Segment, no Tracks
+        "tail_only.mkv": mkv[400:],  # the header gone: from the middle of the tracks on
+        "no_header.wmv": lying["header_only.wmv"].read_bytes()[30:],
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    found = {name: _classified(tmp_path / name) for name in files}
+    assert {n: (f.kind, f.metadata_only) for n, f in found.items()} == {
+        n: ("not_video", None) for n in files}, {n: f.reason for n, f in found.items()}
+    moov_missing = tmp_path / "moov_missing.mp4"  # the index never written: damaged footage, as before
+    moov_missing.write_bytes(lying["zero_duration.mp4"].read_bytes()[:60_000])
+    scanned = _classified(moov_missing)
+    assert scanned.kind == "unreadable" and scanned.reason.startswith("corrupt or truncated MP4"), scanned
+
+
+def test_technical_metadata_of_headers_ffmpeg_cannot_open(probed):
+    meta = probed["header_only.mkv"]
+    assert (meta.container_format, meta.video_codec, meta.width, meta.height) == ("matroska", "h264", 320, 240)
+    assert meta.frame_rate == pytest.approx(25.0)
+    assert meta.duration_seconds == pytest.approx(4.0, abs=0.1)
+    assert meta.recorded_at.isoformat() == RECORDED_AT
+    assert [t.codec for t in meta.audio_tracks] == ["aac"]
+    assert "ffmpeg cannot open it" in _issues(meta)["unreadable"]
+    wmv = probed["header_only.wmv"]
+    assert (wmv.container_format, wmv.video_codec, wmv.width, wmv.height) == ("asf", "wmv2", 320, 240)
+
+
+def test_technical_metadata_of_red_r3d():
+    path = REAL / "exiftool" / "Red.r3d"
+    exiftool = ExifToolProbe()
+    try:
+        meta = reconcile("red", path, path.stat().st_size, PyAVProbe().probe(path), MediaInfoProbe().probe(path),
+                         exiftool.probe(path))
+    finally:
+        exiftool.close()
+    assert (meta.container_format, meta.width, meta.height, meta.camera_model) == ("r3d", 5120, 2560, "S-WEAPON")
+    assert meta.frame_rate == pytest.approx(23.976, abs=0.001)
+    assert meta.timecode == "21:36:16:18"
+    assert meta.recorded_at.date().isoformat() == "2016-01-18"
+    assert meta.source_workflow == "RED camera"
+    assert "RED R3D" in _issues(meta)["unsupported_codec"]
+
+
+# ---- a cut FLV: seeks that hit end of file --------------------------------------------------------------
+
+
+def test_thumbnails_of_a_cut_flv_whose_index_points_past_its_end(lying, tmp_path):
+    """Seeking to a keyframe the FLV's index places beyond the end raised av.error.EOFError; the frames
+    that are there make the thumbnails."""
+    result = Thumbnailer(count=8).extract("flv", lying["indexed_cut.flv"], tmp_path / "flv")
+    assert result.frames_decoded >= 1 and len(result.thumbnails) >= 1
+    assert all(Path(p).stat().st_size > 0 for t in result.thumbnails for p in t.paths.values())
+    assert all(t.pts_seconds < 0.2 for t in result.thumbnails)  # what is in the file, not the 3 s claimed
+
+
+def test_thumbnails_of_exiftools_flash_flv(tmp_path):
+    """ExifTool's Flash.flv: one VP6 frame, an FLVTool2 keyframe index pointing past the end of the file."""
+    result = Thumbnailer().extract("flash", REAL / "exiftool" / "Flash.flv", tmp_path / "flash")
+    assert [(t.pts_seconds, t.width, t.height) for t in result.thumbnails] == [(0.0, 192, 154)]
+
+
+# ---- tiny and extreme-aspect clips: even sizes, at least 2x2 ----------------------------------------------
+
+TINY = [name for name, truth in LYING_TRUTH.items() if "size" in truth]
+
+
+@pytest.mark.parametrize("name", TINY)
+def test_tiny_and_strip_clips_come_through_the_pixel_steps(lying, tmp_path, name):
+    """libx264 refused the 1x2 proxy ffmpeg's `-2` made of a 1x1 clip; a 4000x2 strip's short side became 0."""
+    derived = FFmpegRunner(encoder="libx264").derive(
+        name, lying[name], tmp_path / "p", ProxySettings(), duration=1.0, has_audio=False,
+        hdr_transfer=None, sample_aspect=None,
+    )
+    assert (derived.proxy_width, derived.proxy_height) == LYING_TRUTH[name]["proxy"]
+    assert derived.analysis_frames == 5 and derived.analysis_width == 64
+    assert derived.analysis_height % 2 == 0 and 2 <= derived.analysis_height <= 1024
+    thumbs = Thumbnailer(count=3).extract(name, lying[name], tmp_path / "t")
+    assert thumbs.thumbnails and all(t.width >= 2 and t.height >= 2 for t in thumbs.thumbnails)
+    analysis = FrameAnalyzer().analyze(name, derived, thumbs, duration=1.0, start=0.0, focal_35mm=None)
+    assert analysis.analysis_frames == 5 and analysis.quality_score is not None
+
+
+def test_anamorphic_tiny_clip_keeps_even_sizes(lying, tmp_path):
+    """The square-pixel scale (SAR) in front of the proxy scale must not make a side 0 or odd either."""
+    derived = FFmpegRunner(encoder="libx264").derive(
+        "sar", lying["tiny_1x1.mp4"], tmp_path, ProxySettings(), duration=1.0, has_audio=False,
+        hdr_transfer=None, sample_aspect="1:2",
+    )
+    assert (derived.proxy_width, derived.proxy_height) == (2, 2)
+
+
 # ---- item 7: a single frame through the ffmpeg runner ---------------------------------------------------
 
 
@@ -267,10 +404,11 @@ def test_metadata_only_clips_are_cataloged_with_their_reason(catalog_env, lying,
 
     folder = tmp_path / "raw"
     folder.mkdir()
-    for name in ("no_decoder.mov", "no_frame.mov"):
+    for name in ("no_decoder.mov", "no_frame.mov", "header_only.mkv", "header_only.wmv"):
         shutil.copy2(lying[name], folder / name)
+    shutil.copy2(REAL / "exiftool" / "Red.r3d", folder / "Red.r3d")
     summary = CatalogApp(catalog_env).ingest([folder], steps=["clip_source", "technical_metadata", "catalog_record"])
-    assert summary.failed == [] and len(summary.new) == 2
+    assert summary.failed == [] and len(summary.new) == 5
     found = {r[0]: r[1:] for r in _rows(
         "SELECT c.file_name, c.status, r.status, t.camera_make, t.camera_model, t.timecode, t.recorded_at "
         "FROM clips c JOIN technical_metadata t USING (clip_id) JOIN catalog_records r USING (clip_id)")}
@@ -278,3 +416,11 @@ def test_metadata_only_clips_are_cataloged_with_their_reason(catalog_env, lying,
     assert red[:2] == ("metadata-only: no decoder for R3D1",) * 2
     assert red[2:5] == ("RED", "KOMODO", "01:02:03:04") and red[5].isoformat() == RECORDED_AT
     assert found["no_frame.mov"][:2] == ("metadata-only: no decodable video frame",) * 2
+    for name in ("header_only.mkv", "header_only.wmv"):
+        assert found[name][:2] == (LYING_TRUTH[name]["metadata_only"],) * 2
+    assert found["header_only.mkv"][5].isoformat() == RECORDED_AT
+    assert found["Red.r3d"][:2] == (RED_REASON,) * 2 and found["Red.r3d"][3:5] == ("S-WEAPON", "21:36:16:18")
+    clips = {r[0]: r[1:] for r in _rows("SELECT file_name, container, width, height, duration_seconds FROM clips")}
+    assert clips["header_only.mkv"][:3] == ("Matroska", 320, 240)  # MediaInfo's facts where PyAV has none
+    assert clips["header_only.mkv"][3] == pytest.approx(4.0, abs=0.1)
+    assert clips["Red.r3d"][0] == "R3D"
