@@ -102,18 +102,39 @@ def test_ingest_catalogs_every_clip_and_rerun_changes_nothing(catalog_env, foota
     assert len(instance.get_runs()) == runs_before  # nothing re-ran
 
 
-def test_corrupt_clip_in_a_batch_fails_alone(catalog_env, footage, faststart_clip):
-    broken = truncated_after_header(faststart_clip, footage / "broken clip.mp4")
-    code, summary = ingest_json(str(footage))
-    assert code == 1
-    assert [f["path"] for f in summary["failed"]] == [str(broken)]
-    assert str(broken) in summary["failed"][0]["reason"] and "decod" in summary["failed"][0]["reason"]
-    assert len(summary["new"]) == len(CLIPS)
+def test_clip_failing_in_a_batch_fails_alone(catalog_env, footage, faststart_clip):
+    """A file that vanishes between the scan and its run fails its own clip; the batch's other clips go on."""
+    from catalog_assets.catalog_app import CatalogApp
+    from catalog_assets.steps import select_steps
+    from catalog_resources.settings import CatalogSettings
+
+    vanishing = copy(faststart_clip, footage / "vanishing clip.mp4")
+    last = sorted(footage.iterdir())[-1]
+
+    def unplug(scanned) -> None:
+        if scanned.path == str(last):
+            vanishing.unlink()
+
+    steps = [s for s in select_steps() if s not in ("ai_analysis", "embeddings")]
+    summary = CatalogApp(CatalogSettings()).ingest([footage], steps=steps, on_scan=unplug)
+    assert [f.path for f in summary.failed] == [str(vanishing)]
+    assert "no copy is online" in summary.failed[0].reason and summary.failed[0].reason.startswith("clip_source: ")
+    assert len(summary.new) == len(CLIPS)
     assert len(rows("SELECT 1 FROM clips")) == len(CLIPS)
     instance = dagster_instance()
-    failed_id = summary["failed"][0]["clip_id"]
+    failed_id = summary.failed[0].clip_id
     materialized = instance.get_materialized_partitions(AssetKey("clip_source"))
     assert failed_id not in materialized and len(materialized) == len(CLIPS)
+    assert rows("SELECT asset FROM clip_failures WHERE clip_id = %s", failed_id) == [("clip_source",)]
+
+
+def test_header_only_mp4_is_cataloged_metadata_only(catalog_env, tmp_path, faststart_clip):
+    """Its moov reads, no frame is there: the clip is cataloged by its metadata, and says why."""
+    (tmp_path / "card").mkdir()
+    broken = truncated_after_header(faststart_clip, tmp_path / "card" / "broken clip.mp4")
+    code, summary = ingest_json(str(broken.parent), "--disable", "ai_analysis,embeddings")
+    assert code == 0 and [i["path"] for i in summary["new"]] == [str(broken)]
+    assert rows("SELECT status FROM clips") == [("metadata-only: no decodable video frame",)]
 
 
 def test_moved_and_duplicated_files_are_recognised(catalog_env, footage, tmp_path):
