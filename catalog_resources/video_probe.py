@@ -420,8 +420,9 @@ def decode_check(path: Path) -> str | None:
     """None when a video frame decodes here; else why the clip can only be cataloged by its metadata.
 
     'metadata-only: no decoder for <codec>' (RED, BRAW, an unknown fourcc) or 'metadata-only: no decodable
-    video frame' (a fragment, a stream of garbage). Bounded: gives up after DECODE_CHECK_PACKETS packets or
-    DECODE_CHECK_BYTES bytes. Raises ValueError when the container itself does not open.
+    video frame' (a fragment, a stream of garbage), or mediainfo_fallback's reason for a file libavformat cannot
+    open in which MediaInfo reads a video. Bounded: gives up after DECODE_CHECK_PACKETS packets or
+    DECODE_CHECK_BYTES bytes. Raises ValueError when the container does not open and MediaInfo sees no video.
     """
     return first_decodable_frame(path)[1]
 
