@@ -45,8 +45,8 @@ def process_tags() -> dict[str, str]:
 def fail_orphaned_runs(instance: DagsterInstance) -> list[str]:
     """Mark failed the runs a killed ingest left STARTED (its process on this host is gone).
 
-    In-process runs have no run monitor: after kill -9 (or a lost database) they stay STARTED forever
-    and the UI shows them running. Returns the run ids marked.
+    In-process runs have no run monitor: after kill -9 (or a lost database) they stay STARTED forever,
+    the UI shows them running, and the concurrency slots they held stay taken. Returns the run ids marked.
     """
     host = this_host()
     marked = []
@@ -58,7 +58,14 @@ def fail_orphaned_runs(instance: DagsterInstance) -> list[str]:
         if pid is None or not pid.isdigit() or process_alive(int(pid)):
             continue
         instance.report_run_failed(run, f"the ingest process (pid {pid}) ended while this run was in progress")
+        # its pool slots (pool `ai`) were never given back: every later ai_analysis step would wait forever
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         marked.append(run.run_id)
+    storage = instance.event_log_storage
+    for run_id in storage.get_concurrency_run_ids():  # slots still held by runs that ended
+        held_by = instance.get_run_by_id(run_id)
+        if held_by is None or held_by.is_finished:
+            storage.free_concurrency_slots_for_run(run_id)
     return marked
 
 

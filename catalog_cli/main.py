@@ -254,8 +254,11 @@ def _print_summary(summary, dry_run: bool) -> None:
     table.add_column("outcome")
     table.add_column("files", justify="right")
     for key, label in (("new", "new"), ("existing", "already cataloged"), ("duplicates", "duplicates"),
-                       ("moved", "moved"), ("not_video", "not video"), ("failed", "failed")):
-        table.add_row(label, str(len(getattr(summary, key))))
+                       ("moved", "moved"), ("resumed", "resumed (finished an earlier run's work)"),
+                       ("in_progress", "in progress (another ingest has them)"), ("not_video", "not video"),
+                       ("failed", "failed")):
+        if key not in ("resumed", "in_progress") or getattr(summary, key):
+            table.add_row(label, str(len(getattr(summary, key))))
     out.print(table)
     if summary.analysis_usage:
         usage = summary.analysis_usage
@@ -263,6 +266,8 @@ def _print_summary(summary, dry_run: bool) -> None:
                   f"in {int(usage['requests'])} requests, estimated ${usage['estimated_cost_usd']:.4f}", highlight=False)
     for item in summary.failed:
         err.print(f"[red]failed[/] {literal(item.path)}: {literal(item.reason)}", highlight=False, soft_wrap=True)
+    for item in summary.in_progress:
+        err.print(f"[cyan]in progress[/] {literal(item.path)}: {literal(item.reason)}", highlight=False, soft_wrap=True)
     for item in summary.not_video:
         if item.reason and "video extension" in item.reason:
             err.print(f"[yellow]not video[/] {literal(item.path)}: {literal(item.reason)}", highlight=False, soft_wrap=True)

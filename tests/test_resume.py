@@ -300,3 +300,27 @@ def test_metadata_only_clip_is_complete_with_three_steps_and_stays_so(catalog_en
     assert [h["clip_id"] for h in hits] == [listed[0]["clip_id"]]  # found by its metadata
     code, summary, _ = ingest_json(str(folder))
     assert code == 0 and len(summary["existing"]) == 1 and not summary["resumed"], summary
+
+
+def test_kill_9_during_ai_analysis_frees_its_pool_slot(catalog_env, clips, tmp_path):
+    """The killed run held the `ai` pool's only slot: a plain re-run used to wait for it forever."""
+    folder = copy_to(tmp_path / "shoot", clips[:2])
+    proc = subprocess.Popen([*CLI, "ingest", "--json", str(folder)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if rows("SELECT count(*) FROM asset_versions WHERE asset = 'frame_analysis'")[0][0] == 2:
+            break  # the batch's next step, ai_analysis, takes the slot now
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the ingest finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    from tests.test_ingest import dagster_instance
+
+    assert dagster_instance().event_log_storage.get_concurrency_run_ids(), "the killed run held no slot"
+    result = cli("ingest", "--json", str(folder), timeout=400)
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["resumed"]) == 2
+    assert all(len(s) == 8 for s in made_steps().values()) and len(made_steps()) == 2
+    assert not dagster_instance().event_log_storage.get_concurrency_run_ids()
