@@ -6,6 +6,7 @@ from dagster import Definitions
 
 from catalog_assets.graph import CHECKS, build_assets, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
+from catalog_assets.partitions import clips_partitions
 from catalog_resources.analyzer import Analyzer
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.embedding_resource import Embedder
@@ -48,7 +49,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
                             embeddings_version=embedder.service().code_version()),
         asset_checks=CHECKS,
         jobs=[ingest_job],
-        sensors=[build_footage_sensor(settings, ingest_job)],
+        sensors=[build_footage_sensor(settings, ingest_job, clips_partitions)],
         resources={
             "catalog": catalog,
             "catalog_io_manager": CatalogIOManager(catalog=catalog, media_dir=str(settings.media_dir)),

@@ -13,6 +13,7 @@ import json
 from dagster import (
     AssetKey,
     DefaultSensorStatus,
+    DynamicPartitionsDefinition,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
@@ -20,7 +21,6 @@ from dagster import (
     sensor,
 )
 
-from catalog_assets.partitions import clips_partitions
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.ingest_plan import plan_ingest
 from catalog_resources.ingest_state_store import METADATA_ONLY_STEPS
@@ -32,7 +32,8 @@ METADATA_ONLY_ASSETS = [AssetKey(name) for name in METADATA_ONLY_STEPS]  # no de
 MAX_REMEMBERED_REFRESHES = 2000
 
 
-def build_footage_sensor(settings: CatalogSettings, job):
+def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: DynamicPartitionsDefinition):
+    """The job and the clips partitions come from the definitions, so sensors never import the asset package."""
     folders = settings.watch_folders
 
     @sensor(
