@@ -16,7 +16,7 @@ from pathlib import Path
 from catalog_resources.catalog_store import CatalogQueries
 from catalog_resources.fingerprint import sampled_fingerprint
 from catalog_resources.models import ScannedFile, ScanReport, ScanSkip
-from catalog_resources.video_probe import decode_check, probe_container
+from catalog_resources.video_probe import VIDEO_EXTENSIONS, decode_check, probe_container
 
 SYSTEM_NAMES = {
     "thumbs.db", "desktop.ini", "ehthumbs.db", "$recycle.bin", "system volume information", "@eadir",
@@ -180,10 +180,6 @@ def classify(path: Path, size: int, mtime_ns: int) -> ScannedFile:
     return ScannedFile(**base, kind="video", fingerprint=fingerprint, metadata_only=metadata_only)
 
 
-VIDEO_EXTENSIONS = {
-    ".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".m2ts", ".mxf", ".mpg", ".mpeg", ".ts", ".wmv",
-    ".flv", ".3gp", ".lrf", ".insv", ".braw", ".r3d", ".dv", ".vob", ".ogv",
-}
 
 
 def scan(
