@@ -115,8 +115,7 @@ class CatalogApp:
         claimed, held = self.store.claim_clips(work)
         try:
             self._leave_to_others(summary, held, work)
-            for clip_id in claimed:  # leftovers of a killed or failed run go before anything is redone
-                self._sweep(clip_id)
+            self._sweep(claimed)  # leftovers of a killed or failed run go before anything is redone
             if on_plan:
                 on_plan(len(work))
             self.last_stats = RunStats()
@@ -202,12 +201,14 @@ class CatalogApp:
             c: ClipFailure(asset=r.failed_step or "run", error=r.error or "run failed", run_id=r.run_id)
             for c, r in failed.items()
         })
-        for clip_id in failed:
-            self._sweep(clip_id)
+        self._sweep(list(failed))
 
-    def _sweep(self, clip_id: str) -> None:
-        made = self.store.clip_progress([clip_id]).get(clip_id, {}).get("made", [])
-        sweep_clip_dir(self.settings.media_dir / clip_id, made)
+    def _sweep(self, clip_ids: list[str]) -> None:
+        """Remove from these clips' media folders what no recorded step accounts for (one query for all)."""
+        present = [c for c in clip_ids if (self.settings.media_dir / c).is_dir()]
+        progress = self.store.clip_progress(present) if present else {}
+        for clip_id in present:
+            sweep_clip_dir(self.settings.media_dir / clip_id, progress.get(clip_id, {}).get("made", []))
 
     def _release(self, clip_ids: list[str]) -> None:
         try:
