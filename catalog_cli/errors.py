@@ -2,7 +2,7 @@
 fix, never a traceback. The traceback goes to the catalog's error log for whoever wants the details.
 
 Layers below raise their own exceptions (psycopg, OSError, Dagster wrapping either); here they are read,
-through the exception's chain, into a message. Nothing here prints: `handles_errors` in main does.
+through the exception's chain, into a message. Nothing here prints: `handles_errors` in catalog_cli.common does.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-EXIT_FAILED, EXIT_USAGE = 1, 2
+# The exit codes of every command, here only: 0 done, 1 some work failed (or nothing found), 2 usage or environment.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RESUME = "then re-run the same command: it resumes where it stopped"
 # Exceptions whose message is already one line for the user (module, class): checked by name, so a command
 # that never imported Dagster (catalog_assets) does not import it here.

@@ -1,4 +1,4 @@
-"""Rich rendering of one clip for `video-catalog show`."""
+"""Rich rendering of one clip for `video-catalog show`: facts, tracks and analysis as panels."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from catalog_cli.text import LiteralTable, plain
+from catalog_cli.render.text import LiteralTable, plain
 from catalog_resources.transcript_export import timecode
 
 

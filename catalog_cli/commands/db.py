@@ -1,0 +1,117 @@
+"""`video-catalog db ...`: start, stop, migrate and inspect the catalog database; prune orphan clusters.
+None of these imports Dagster."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from catalog_cli.common import catalog_db, cli_settings, handles_errors
+from catalog_cli.render import out
+from catalog_cli.render.tables import cluster_line, human_size, print_db_status
+from catalog_cli.render.text import literal
+
+db_app = typer.Typer(help="Manage the catalog database (embedded PostgreSQL + pgvector unless VIDEO_CATALOG_DATABASE_URL is set).", no_args_is_help=True)
+
+
+@db_app.command("start")
+@handles_errors
+def db_start() -> None:
+    """Start the embedded server (if not running) and apply migrations."""
+    endpoint, _db, applied = catalog_db()
+    out.print(f"database ready: {literal(endpoint.catalog_url)}" + (f" (applied {len(applied)} migrations)" if applied else ""))
+
+
+@db_app.command("stop")
+@handles_errors
+def db_stop() -> None:
+    """Stop the embedded server (a no-op with an external database)."""
+    from catalog_resources.database import embedded_server
+
+    settings = cli_settings()
+    if settings.database_url:
+        out.print("external database (VIDEO_CATALOG_DATABASE_URL): nothing to stop")
+        return
+    out.print("stopped" if embedded_server(settings).stop() else "not running")
+
+
+@db_app.command("migrate")
+@handles_errors
+def db_migrate() -> None:
+    """Apply pending migrations from sql/ (safe to repeat)."""
+    _endpoint, _db, applied = catalog_db()
+    out.print(f"applied {len(applied)} migrations" + (": " + ", ".join(m.name for m in applied) if applied else " (up to date)"))
+
+
+@db_app.command("url")
+@handles_errors
+def db_url(dagster: Annotated[bool, typer.Option("--dagster", help="Print Dagster's storage URL instead.")] = False) -> None:
+    """Print the connection URL (for psql, scripts, or `dagster dev`)."""
+    from catalog_resources.database import resolve_database
+
+    endpoint = resolve_database(cli_settings(), start=True)
+    print(endpoint.dagster_url if dagster else endpoint.catalog_url)
+
+
+@db_app.command("status")
+@handles_errors
+def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Server and pgvector versions, data size, applied migrations; as root also the clusters under the runtime
+    root whose home is gone (`video-catalog db prune` removes them)."""
+    from catalog_resources.database import embedded_server
+    from catalog_resources.embedded_pg import list_clusters
+
+    settings = cli_settings()
+    info: dict[str, Any] = {"embedded": not settings.database_url}
+    if not settings.database_url:
+        server = embedded_server(settings)
+        running = server.info()
+        info.update({"data_dir": str(server.data_dir) if server.initialized else None, "running": running is not None,
+                     "pid": running.pid if running else None,
+                     "socket_dir": str(server.socket_dir) if server.initialized else None})
+        if running is None:
+            info["hint"] = "not running; `video-catalog db start` starts it (any command also starts it on demand)"
+        clusters = list_clusters(settings.pg_runtime_root)
+        info["orphan_clusters"] = [c.model_dump(mode="json") for c in clusters if c.state == "orphan"]
+        unclaimed = [c.model_dump(mode="json") for c in clusters if c.state == "unclaimed"]
+        if unclaimed:
+            info["unclaimed_clusters"] = unclaimed
+    if info.get("running", True):
+        endpoint, db, _applied = catalog_db()
+        info.update(db.server_status())
+        info["migrations"] = [m.name for m in db.applied_migrations()]
+        info["url"] = endpoint.catalog_url
+    if as_json:
+        print(json.dumps(info, indent=2, default=str))
+        return
+    print_db_status(info)
+
+
+@db_app.command("prune")
+@handles_errors
+def db_prune(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be removed.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the clusters as JSON.")] = False,
+) -> None:
+    """Stop and delete embedded database clusters whose catalog home is gone (as root they live under
+    VIDEO_CATALOG_PG_RUNTIME_ROOT, one per home; a normal user's cluster lives inside its home).
+
+    Examples:
+      video-catalog db prune --dry-run
+      video-catalog db prune --json
+    """
+    from catalog_resources.embedded_pg import prune_orphan_clusters
+
+    settings = cli_settings()
+    pruned = prune_orphan_clusters(settings.pg_runtime_root, dry_run=dry_run)
+    if as_json:
+        print(json.dumps({"dry_run": dry_run, "clusters": [c.model_dump(mode="json") for c in pruned]}, indent=2))
+        return
+    verb = "would remove" if dry_run else "removed"
+    for cluster in pruned:
+        out.print(f"{verb} {cluster_line(cluster.model_dump(mode='json'))}", markup=False, highlight=False)
+    freed = human_size(sum(c.size_bytes for c in pruned))
+    out.print(f"{len(pruned)} orphan clusters" + (f", {freed} {'to free' if dry_run else 'freed'}" if pruned else ""),
+              markup=False, highlight=False)

@@ -1,0 +1,135 @@
+"""`video-catalog search` and `similar`: find clips by meaning and words. The embedding model is loaded only
+when a command needs it (`--mode text` never does)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from catalog_cli.common import catalog_db, cli_settings, fail, handles_errors, one_clip
+from catalog_cli.errors import EXIT_FAILED, EXIT_OK
+from catalog_cli.options import (AfterOpt, BeforeOpt, CameraOpt, CodecOpt, CollectionOpt, ExposureOpt, FpsOpt, HdrOpt,
+                                 MaxDurationOpt, MinDurationOpt, MinHeightOpt, MinQualityOpt, ResolutionOpt, ShotTypeOpt,
+                                 TagOpt, clip_filter)
+from catalog_cli.render import err
+from catalog_cli.render.export import EXPORT_KEYS, export_rows
+from catalog_cli.render.tables import print_hits
+from catalog_cli.render.text import echo, literal
+
+
+def _embedder():
+    """The query embedder, checked now: an unknown model or a missing key is one line before any search runs."""
+    from catalog_resources.embedder import EmbedderError, LocalEmbedder
+    from catalog_resources.embedding_service import EmbeddingService
+
+    settings = cli_settings()
+    service = EmbeddingService(model=settings.embedding_model, backend=settings.embedding_backend,
+                               min_similarity=settings.search_min_similarity, base_url=settings.embedding_base_url,
+                               api_key=settings.embedding_api_key)
+    try:
+        if settings.embedding_backend == "local":
+            LocalEmbedder(settings.embedding_model)  # an unknown or uninstalled model fails here, naming its package
+        else:
+            service.model_backend()  # a missing key fails here
+    except EmbedderError as exc:
+        fail(f"{exc} (VIDEO_CATALOG_EMBEDDING_MODEL={settings.embedding_model})")
+    return service
+
+
+@handles_errors
+def search(
+    query: Annotated[str, typer.Argument(help="What you are looking for, in words; inline filters like codec:prores fps:>30 shot:close-up work too.")],
+    mode: Annotated[str, typer.Option(help="hybrid (default), semantic or text.")] = "hybrid",
+    limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
+    codec: CodecOpt = None,
+    resolution: ResolutionOpt = None,
+    min_height: MinHeightOpt = None,
+    fps: FpsOpt = None,
+    camera: CameraOpt = None,
+    hdr: HdrOpt = None,
+    min_duration: MinDurationOpt = None,
+    max_duration: MaxDurationOpt = None,
+    after: AfterOpt = None,
+    before: BeforeOpt = None,
+    min_quality: MinQualityOpt = None,
+    exposure_warning: ExposureOpt = None,
+    shot_type: ShotTypeOpt = None,
+    tag: TagOpt = None,
+    collection: CollectionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --export json.")] = False,
+    export: Annotated[str | None, typer.Option(help="json or csv: machine-readable results.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the export to this file.")] = None,
+) -> None:
+    """Find clips by meaning and by words, with timestamps for the moment that matched.
+
+    Hybrid ranking fuses vector similarity (clip and segment embeddings) with full-text search over what
+    the clip says and shows. Filters are the same as `list` and combine with AND.
+
+    Examples:
+      video-catalog search "interview about pricing on a rooftop"
+      video-catalog search "solar panels" --mode text --codec h264
+      video-catalog search "crowd cheering at night" --min-height 1080 --export csv -o hits.csv
+
+    Exit codes: 0 hits found, 1 no good matches, 2 usage or environment error.
+    """
+    from catalog_resources.search import search as run_search
+    from catalog_resources.search_query import parse_inline_filters
+
+    if mode not in ("hybrid", "semantic", "text"):
+        fail(f"--mode {mode!r}: choose hybrid, semantic or text")
+    fmt = "json" if as_json else export
+    if fmt not in (None, "json", "csv"):
+        fail(f"--export {export!r}: choose json or csv")
+    text, inline = parse_inline_filters(query)
+    flags = dict(codec=codec, resolution=resolution, min_height=min_height, fps=fps, camera=camera, hdr=hdr,
+                 min_duration=min_duration, max_duration=max_duration, after=after, before=before,
+                 min_quality=min_quality, exposure_warning=exposure_warning, shot_type=shot_type, tag=tag,
+                 collection=collection)
+    filters = clip_filter(**{**flags, **{k: v for k, v in inline.items() if flags.get(k) is None}})
+    if not text.strip():
+        fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
+    store = catalog_db()[1]
+    embedder = _embedder() if mode != "text" else None
+    if embedder is not None and store.embedded_clip_count(embedder.model) == 0:
+        if mode == "semantic":
+            fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
+        embedder = None  # hybrid falls back to words alone until clips are embedded
+    result = run_search(store, embedder, text, filters, mode=mode, limit=limit)
+    if fmt:
+        export_rows([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)
+    elif not result.hits:
+        err.print(literal(f"No good matches for {echo(text)}") + (" with these filters." if any(
+            v is not None for v in filters.model_dump().values()) else "."), highlight=False)
+    else:
+        print_hits(result.hits, f"{len(result.hits)} clips for {echo(text)} ({result.mode})",
+                    frozenset(re.findall(r"\w+", text.lower())))
+    raise typer.Exit(EXIT_OK if result.hits else EXIT_FAILED)
+
+
+@handles_errors
+def similar(
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), or a file path.")],
+    limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
+) -> None:
+    """Clips nearest to this one by meaning (its full-clip embedding), itself excluded.
+
+    Examples:
+      video-catalog similar 3f9a2c1d
+      video-catalog similar interview.mov --limit 5 --json
+    """
+    from catalog_resources.search import similar as run_similar
+
+    store = catalog_db()[1]
+    clip_id = one_clip(store, clip)
+    embedder = _embedder()
+    hits = run_similar(store, embedder, clip_id, limit)
+    if not hits and store.clip_vector(clip_id, embedder.model)[0] is None:
+        fail(f"clip {clip_id} has no {embedder.model} embedding yet; run: video-catalog refresh --missing embeddings")
+    if as_json:
+        export_rows([h.model_dump() for h in hits], "json", None, EXPORT_KEYS)
+        return
+    print_hits(hits, f"{len(hits)} clips like {clip_id}")
