@@ -12,7 +12,7 @@ from catalog_assets.partitions import clip_asset
 from catalog_resources.catalog_resource import CatalogStore
 from catalog_resources.fingerprint import full_hashes, sampled_fingerprint
 from catalog_resources.models import ClipSource, FingerprintCollision, SourcePath
-from catalog_resources.video_probe import first_decodable_frame, measured_duration, probe_container
+from catalog_resources.video_probe import first_decodable_frame, measured_duration, plausible_claim, probe_container
 
 
 def _mtime(st: os.stat_result) -> datetime:
@@ -89,7 +89,7 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
     probe = probe_container(Path(primary_path))  # MediaInfo's facts when ffmpeg cannot open the file
     duration, disagreement = measured_duration(Path(primary_path))  # a header's claim is not believed blindly
     if duration is None and disagreement is None:  # nothing PyAV can read: the only figure is the header's
-        duration = probe.duration_seconds
+        duration, disagreement = plausible_claim(probe.duration_seconds, primary_stat.st_size)
 
     sources: list[SourcePath] = []
     collisions: list[FingerprintCollision] = []

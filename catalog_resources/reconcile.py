@@ -30,7 +30,7 @@ from catalog_resources.technical_models import (
     TechnicalMetadata,
     ValidationIssue,
 )
-from catalog_resources.video_probe import MeasuredExtent, trusted_duration
+from catalog_resources.video_probe import MeasuredExtent, plausible_claim, trusted_duration
 
 MI_PRIMARIES = {"BT.709": "bt709", "BT.2020": "bt2020", "BT.601 NTSC": "smpte170m", "BT.601 PAL": "bt470bg",
                 "Display P3": "smpte432", "DCI P3": "smpte431"}
@@ -545,7 +545,13 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
 def _measured_over_claimed(meta, scan, sources, issues, path) -> bool:
     """Replace a duration (and frame count) the headers claim by what the packets hold when they disagree."""
     raw = scan.get("measured")
-    if not raw:
+    if not raw:  # nothing decodable to measure (metadata-only): a claim too big for the file is dropped
+        duration, implausible = plausible_claim(meta.duration_seconds, meta.size_bytes or 0)
+        if implausible:
+            meta.duration_seconds, meta.frame_count = duration, None
+            sources["duration_seconds"] = f"none: the headers' claim is implausible ({implausible})"
+            issues.append(ValidationIssue(code="duration_claim", severity="warning", message=f"{path.name}: {implausible}"))
+            return True
         return False
     extent = MeasuredExtent(**{k: v for k, v in raw.items() if k in MeasuredExtent.model_fields})
     duration, disagreement = trusted_duration(meta.duration_seconds, extent)

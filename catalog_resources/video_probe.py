@@ -395,6 +395,19 @@ def trusted_duration(claimed: float | None, measured: MeasuredExtent | None) -> 
     return present, f"claims {_seconds(claimed)}, {measured.video_seconds:.1f} s of video present: {verdict}"
 
 
+# Below this many bits per second of claimed duration a file cannot hold that much video: a few-KB header
+# fragment claiming 94 s (ExifTool's ASF sample) would otherwise match `--min-duration 60`.
+MIN_PLAUSIBLE_BITS_PER_SECOND = 4_000
+
+
+def plausible_claim(claimed: float | None, size_bytes: int) -> tuple[float | None, str | None]:
+    """A claimed duration nothing could measure, kept only if the file is big enough to hold it."""
+    if not claimed or claimed <= 0 or size_bytes * 8 / claimed >= MIN_PLAUSIBLE_BITS_PER_SECOND:
+        return claimed, None
+    return None, (f"claims {_seconds(claimed)} in {size_bytes:,} bytes, too few for that much video; "
+                  "no duration recorded")
+
+
 def _seconds(value: float) -> str:
     return f"{value:.1f} s" if value < 1e6 else f"{value:.4g} s ({value / 3600:,.0f} hours)"
 

@@ -111,6 +111,13 @@ def test_real_footage_catalogs_with_no_failure(catalog_env, tmp_path):
     assert summary["failed"] == []
     assert result.returncode == 0, result.stderr[-4000:]
 
+    # header fragments of a few KB claiming 94 s and 149 s: no duration is better than a believed lie
+    durations = dict(_rows("SELECT c.file_name, coalesce(t.duration_seconds, c.duration_seconds)"
+                           " FROM clips c LEFT JOIN technical_metadata t USING (clip_id)"))
+    assert durations["ASF.wmv"] is None and durations["Matroska.mkv"] is None, durations
+    long = subprocess.run([str(CLI), "list", "--min-duration", "60", "--json"], capture_output=True, text=True)
+    assert [c["file_name"] for c in json.loads(long.stdout)] == [], long.stdout
+
 
 def _outcomes(summary: dict, folder: Path) -> dict[str, str]:
     """Each file's outcome: named as not video (with a reason), failed (with its reason), or what the
