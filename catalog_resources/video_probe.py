@@ -382,14 +382,16 @@ def trusted_duration(claimed: float | None, measured: MeasuredExtent | None) -> 
 
     No claim (or a zero one) is no disagreement: the measured figure is simply used.
 
-    Small gaps (priming, edit lists, the last frame's length) are not disagreements: 0.5 s or 2 %.
+    Small gaps (priming, edit lists, the last frame's length) are not disagreements: 0.5 s or 2 %, unless the
+    claim is off by more than half (a one-frame clip claiming 1.2 ms for its 40 ms).
     """
     if measured is None:
         return claimed, None
     present = round(measured.seconds, 6)
     if claimed is None or claimed <= 0:  # absent (a muxer writing to a pipe) or zeroed: nothing to contradict
         return present, None
-    if abs(claimed - present) <= max(0.5, 0.02 * present):
+    close = abs(claimed - present) <= max(0.5, 0.02 * present)
+    if close and (present <= 0 or 0.5 <= claimed / present <= 2):  # a 1-frame DV claiming 1.2 ms is not close
         return claimed, None
     verdict = "truncated?" if claimed > present else "duration field too short"
     return present, f"claims {_seconds(claimed)}, {measured.video_seconds:.1f} s of video present: {verdict}"

@@ -425,3 +425,10 @@ def test_metadata_only_clips_are_cataloged_with_their_reason(catalog_env, lying,
     assert clips["header_only.mkv"][:3] == ("Matroska", 320, 240)  # MediaInfo's facts where PyAV has none
     assert clips["header_only.mkv"][3] is None  # 4 s claimed by a header with no video behind it: not believed
     assert clips["Red.r3d"][0] == "R3D"
+
+
+def test_one_frame_dv_is_measured_at_its_frame_length():
+    """ExifTool's one-frame PAL DV claims 1.2 ms; its one frame lasts 40 ms (within the 0.5 s tolerance, but
+    30 times off)."""
+    duration, note = measured_duration(REAL / "exiftool" / "DV.dv")
+    assert duration == pytest.approx(0.04, abs=0.001) and "duration field too short" in note
