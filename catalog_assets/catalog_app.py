@@ -75,6 +75,11 @@ class CatalogApp:
     def defs(self) -> Definitions:
         return build_definitions(self.settings)
 
+    @cached_property
+    def graph_versions(self) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
+        """(code versions, children, graph order) of the per-clip assets, resolved once per app."""
+        return current_versions(self.defs)
+
     def ingest(
         self,
         paths: Sequence[Path],
@@ -132,14 +137,14 @@ class CatalogApp:
     def recover(self) -> list[str]:
         """Runs a killed ingest left STARTED are marked failed; the pipeline's code versions recorded."""
         marked = fail_orphaned_runs(self.instance)
-        versions, _children, _order = current_versions(self.defs)
+        versions, _children, _order = self.graph_versions
         defaults = {s.name: s.default_enabled for s in pipeline_steps()}
         self.store.record_pipeline(versions, defaults)
         return marked
 
     def _work(self, plan: IngestPlan, report: ScanReport, steps: Sequence[str]) -> dict[str, list[str]]:
         """clip id -> the steps to run for it: new clips all, known clips what they lack or last failed."""
-        _versions, children, order = current_versions(self.defs)
+        _versions, children, order = self.graph_versions
         metadata_only = {f.fingerprint: getattr(f, "metadata_only", None) for f in report.files if f.fingerprint}
         work: dict[str, list[str]] = {}
         for clip_id in plan.new_clips:
@@ -206,9 +211,9 @@ class CatalogApp:
     def _sweep(self, clip_ids: list[str]) -> None:
         """Remove from these clips' media folders what no recorded step accounts for (one query for all)."""
         present = [c for c in clip_ids if (self.settings.media_dir / c).is_dir()]
-        progress = self.store.clip_progress(present) if present else {}
+        made = self.store.materialized_assets(present) if present else {}
         for clip_id in present:
-            sweep_clip_dir(self.settings.media_dir / clip_id, progress.get(clip_id, {}).get("made", []))
+            sweep_clip_dir(self.settings.media_dir / clip_id, made.get(clip_id, set()))
 
     def _release(self, clip_ids: list[str]) -> None:
         try:
@@ -247,7 +252,7 @@ class CatalogApp:
     def refresh(self, plan: RefreshPlan, *, on_progress: ProgressFn | None = None,
                 log_level: str = "WARNING") -> dict[str, ClipRunResult]:
         """Re-materialize the plan's pairs: clips that need the same assets share Dagster runs."""
-        _versions, _children, order = current_versions(self.defs)
+        _versions, _children, order = self.graph_versions
         work = plan.assets_by_clip(order)
         self.recover()
         register_partitions(self.instance, list(work))

@@ -171,19 +171,24 @@ def check_home_writable(home: Path) -> None:
     probe.unlink()
 
 
-def log_details(exc: BaseException) -> Path | None:
-    """Append the traceback to <home>/logs/errors.log (private to the owner); None when that cannot be written
-    (a full disk or an unwritable home is often why we are here)."""
+def _append_to_log(text: str) -> Path | None:
+    """Append to <home>/logs/errors.log (private to the owner); None when that cannot be written (a full disk
+    or an unwritable home is often why we are here)."""
     log = _home() / "logs" / "errors.log"
     try:
         log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(f"--- {datetime.now(timezone.utc).isoformat()} {' '.join(sys.argv)}\n")
-            handle.write("".join(traceback.format_exception(exc)))
+            handle.write(text)
     except OSError:
         return None
     return log
+
+
+def log_details(exc: BaseException) -> Path | None:
+    """The traceback, in the error log."""
+    return _append_to_log(f"--- {datetime.now(timezone.utc).isoformat()} {' '.join(sys.argv)}\n"
+                          + "".join(traceback.format_exception(exc)))
 
 
 def unexpected(exc: BaseException, log: Path | None) -> str:
@@ -199,15 +204,8 @@ class _ErrorLogHandler(logging.Handler):
     not the terminal: a lost database printed a dozen of them before the one line that says what to do."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        log = _home() / "logs" / "errors.log"
-        try:
-            log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as handle:
-                handle.write(f"{datetime.now(timezone.utc).isoformat()} {record.levelname} {record.name}: "
-                             f"{record.getMessage()}\n")
-        except OSError:
-            pass
+        _append_to_log(f"{datetime.now(timezone.utc).isoformat()} {record.levelname} {record.name}: "
+                       f"{record.getMessage()}\n")
 
 
 def route_library_logs() -> None:

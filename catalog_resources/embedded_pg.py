@@ -40,6 +40,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
+from catalog_resources.processes import process_alive
+
 PG_MAJOR = 18
 PG_PORT = 5432  # only names the socket file (.s.PGSQL.5432); no TCP listener is opened
 SERVER_USER = "videocatalog"
@@ -78,13 +80,7 @@ def _is_postmaster(pid: int, data_dir: Path) -> bool:
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
-        try:  # no /proc (macOS): fall back to "the process exists"
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return process_alive(pid)  # no /proc (macOS): fall back to "the process exists"
     return any(part.endswith(b"postgres") for part in cmdline[:1]) and str(data_dir).encode() in cmdline
 
 

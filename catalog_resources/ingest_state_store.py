@@ -15,6 +15,8 @@ from typing import Any
 import psycopg
 from pydantic import BaseModel, Field
 
+from catalog_resources.processes import process_alive
+
 METADATA_ONLY_PREFIX = "metadata-only"
 # What a clip whose frames no decoder here can read still gets: its identity, its metadata, its search row.
 METADATA_ONLY_STEPS = ("clip_source", "technical_metadata", "catalog_record")
@@ -52,15 +54,9 @@ def this_host() -> str:
     return socket.gethostname()
 
 
-def process_alive(pid: int) -> bool:
-    """Is the process that holds a claim still running (on this host)?"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, owned by someone else
-    return True
+def _claim_live(row: Mapping[str, Any], host: str) -> bool:
+    """A claim stands while its process runs (this host) or, from another host, for FOREIGN_CLAIM_HOURS."""
+    return process_alive(row["pid"]) if row["host"] == host else not row["old"]
 
 
 class IngestStateQueries:
@@ -127,7 +123,7 @@ class IngestStateQueries:
             held: list[Claim] = []
             for row in rows:
                 mine = row["host"] == host and row["pid"] == pid
-                live = not mine and (process_alive(row["pid"]) if row["host"] == host else not row["old"])
+                live = not mine and _claim_live(row, host)
                 if live:
                     held.append(Claim(clip_id=row["clip_id"], host=row["host"], pid=row["pid"]))
                     continue
@@ -164,7 +160,7 @@ class IngestStateQueries:
         return {
             r["clip_id"]: Claim(clip_id=r["clip_id"], host=r["host"], pid=r["pid"])
             for r in rows
-            if (process_alive(r["pid"]) if r["host"] == host else not r["old"])
+            if _claim_live(r, host)
         }
 
     # ---- the pipeline as last defined ---------------------------------------------------------------
