@@ -36,7 +36,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 install: system-deps $(VENV)/.installed
 
 demo: install
-	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/python -m catalog_resources.sample_footage "$(DEMO_DIR)"; fi
+	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/python -m catalog_resources.media.samples "$(DEMO_DIR)"; fi
 	$(BIN)/video-catalog ingest "$(if $(FOOTAGE),$(FOOTAGE),$(DEMO_DIR))"
 	$(BIN)/video-catalog list
 	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/video-catalog show "$(DEMO_DIR)/rooftop interview.mp4"; fi

@@ -42,9 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_assets.catalog_app import CatalogApp  # noqa: E402
 from catalog_assets.steps import select_steps  # noqa: E402
-from catalog_resources.database import embedded_server  # noqa: E402
-from catalog_resources.fingerprint import sampled_fingerprint  # noqa: E402
-from catalog_resources.sample_footage import require_ffmpeg  # noqa: E402
+from catalog_resources.store.endpoint import embedded_server  # noqa: E402
+from catalog_resources.media.fingerprint import sampled_fingerprint  # noqa: E402
+from catalog_resources.media.samples import require_ffmpeg  # noqa: E402
 from catalog_resources.settings import CatalogSettings  # noqa: E402
 
 STEPS = select_steps()  # the default pipeline, as `video-catalog ingest` runs it

@@ -26,15 +26,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog_resources.exiftool_probe import ExifToolProbe  # noqa: E402
-from catalog_resources.ffmpeg_runner import FFmpegRunner  # noqa: E402
-from catalog_resources.frame_analyzer import FrameAnalyzer  # noqa: E402
-from catalog_resources.media_models import ProxySettings  # noqa: E402
-from catalog_resources.mediainfo_probe import MediaInfoProbe  # noqa: E402
-from catalog_resources.pyav_probe import PyAVProbe  # noqa: E402
-from catalog_resources.reconcile import reconcile  # noqa: E402
-from catalog_resources.sample_footage import ClipSpec, make_clip, require_ffmpeg  # noqa: E402
-from catalog_resources.thumbnailer import Thumbnailer  # noqa: E402
+from catalog_resources.media.exiftool import ExifToolProbe  # noqa: E402
+from catalog_resources.media.ffmpeg import FFmpegRunner  # noqa: E402
+from catalog_resources.media.frame_analyzer import FrameAnalyzer  # noqa: E402
+from catalog_resources.models.media import ProxySettings  # noqa: E402
+from catalog_resources.media.mediainfo import MediaInfoProbe  # noqa: E402
+from catalog_resources.media.pyav import PyAVProbe  # noqa: E402
+from catalog_resources.media.reconcile import reconcile  # noqa: E402
+from catalog_resources.media.samples import ClipSpec, make_clip, require_ffmpeg  # noqa: E402
+from catalog_resources.media.thumbnails import Thumbnailer  # noqa: E402
 
 
 def cpu_seconds() -> float:

@@ -24,11 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stats import percentile  # noqa: E402
-from catalog_resources.exiftool_probe import ExifToolProbe  # noqa: E402
-from catalog_resources.mediainfo_probe import MediaInfoProbe  # noqa: E402
-from catalog_resources.pyav_probe import PyAVProbe  # noqa: E402
-from catalog_resources.reconcile import reconcile  # noqa: E402
-from catalog_resources.sample_footage import ClipSpec, make_clip  # noqa: E402
+from catalog_resources.media.exiftool import ExifToolProbe  # noqa: E402
+from catalog_resources.media.mediainfo import MediaInfoProbe  # noqa: E402
+from catalog_resources.media.pyav import PyAVProbe  # noqa: E402
+from catalog_resources.media.reconcile import reconcile  # noqa: E402
+from catalog_resources.media.samples import ClipSpec, make_clip  # noqa: E402
 from tests.tech_media import make_tech_fixtures  # noqa: E402
 
 TOOLS = ("pyav", "mediainfo", "exiftool", "reconcile", "total")

@@ -4,7 +4,7 @@ Builds a temporary tree of --files files (default 10,000) in nested folders of 1
 non-video files (text, CSV/JSON, logs, random binary, a few empty files and a few text files named
 .mp4), plus real tiny clips (20 different 0.5 s 160x120 clips made with ffmpeg, each present 4 times
 under different names, so 60 of them are duplicates). In a temporary catalog home (embedded
-PostgreSQL) it then runs `catalog_resources.scanner.scan()` twice on the tree root:
+PostgreSQL) it then runs `catalog_resources.ingest.scanner.scan()` twice on the tree root:
 
 - first scan: every file is probed (PyAV) and videos fingerprinted; the answers are recorded.
 - repeat scan: the tree is unchanged, so every file must come from the cache (probed == 0, asserted).
@@ -36,11 +36,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_assets.catalog_app import CatalogApp  # noqa: E402
-from catalog_resources.catalog_resource import CatalogStore  # noqa: E402
-from catalog_resources.database import embedded_server  # noqa: E402
-from catalog_resources.models import ScanReport  # noqa: E402
-from catalog_resources.sample_footage import ClipSpec, make_clip  # noqa: E402
-from catalog_resources.scanner import scan  # noqa: E402
+from catalog_resources.resources.catalog import CatalogStore  # noqa: E402
+from catalog_resources.store.endpoint import embedded_server  # noqa: E402
+from catalog_resources.models.clips import ScanReport  # noqa: E402
+from catalog_resources.media.samples import ClipSpec, make_clip  # noqa: E402
+from catalog_resources.ingest.scanner import scan  # noqa: E402
 from catalog_resources.settings import CatalogSettings  # noqa: E402
 
 FILES_PER_FOLDER = 100

@@ -73,7 +73,7 @@ def main() -> None:
         print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; threads={args.threads}")
 
         wall0, cpu0 = time.perf_counter(), cpu_seconds()
-        from catalog_resources.screen_text import ScreenTextReader, model_label
+        from catalog_resources.analysis.local.screen_text import ScreenTextReader, model_label
 
         reader = ScreenTextReader(threads=args.threads)
         reader.warm_up()

@@ -34,12 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import close_app, open_warm_app  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from catalog_resources.catalog_store import _filter_sql  # noqa: E402
-from catalog_resources.database import embedded_server  # noqa: E402
-from catalog_resources.embedder import LocalEmbedder  # noqa: E402
-from catalog_resources.embedding_service import EmbeddingService  # noqa: E402
-from catalog_resources.models import ClipFilter  # noqa: E402
-from catalog_resources.search import search  # noqa: E402
+from catalog_resources.store.catalog import _filter_sql  # noqa: E402
+from catalog_resources.store.endpoint import embedded_server  # noqa: E402
+from catalog_resources.embeddings.local import LocalEmbedder  # noqa: E402
+from catalog_resources.embeddings.service import EmbeddingService  # noqa: E402
+from catalog_resources.models.clips import ClipFilter  # noqa: E402
+from catalog_resources.search.ranking import search  # noqa: E402
 
 SUBJECTS = ["a chef", "a cyclist", "two reporters", "a drone", "a choir", "a farmer", "a surgeon", "a skateboarder",
             "a crowd", "a fisherman", "an engineer", "a dancer", "a teacher", "a street vendor", "a pilot"]

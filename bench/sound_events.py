@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog_resources.sample_footage import require_ffmpeg  # noqa: E402
-from catalog_resources.sound_events import (  # noqa: E402
+from catalog_resources.media.samples import require_ffmpeg  # noqa: E402
+from catalog_resources.analysis.local.sound_events import (  # noqa: E402
     SoundEventDetector,
     log_mel,
     pad_waveform,

@@ -26,7 +26,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog_resources import speech  # noqa: E402
+from catalog_resources.analysis.local import speech  # noqa: E402
 from tests.speech_media import make_speech_wav  # noqa: E402
 
 SENTENCES = [

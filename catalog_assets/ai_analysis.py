@@ -11,13 +11,13 @@ from dagster import AssetExecutionContext, AssetsDefinition, Backoff, Failure, J
 
 from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
-from catalog_resources.analysis_models import ComprehensiveAIAnalysis, ContentAnalysis, ContentWarning
-from catalog_resources.analyzer import Analyzer
-from catalog_resources.cloud_common import BlockedAnswerError, MalformedAnswerError, MissingKeyError
-from catalog_resources.local_analyzer import AnalysisInputs
-from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
-from catalog_resources.media_store import MediaStore
-from catalog_resources.technical_models import TechnicalMetadata
+from catalog_resources.models.analysis import ComprehensiveAIAnalysis, ContentAnalysis, ContentWarning
+from catalog_resources.analysis.analyzer import Analyzer
+from catalog_resources.analysis.cloud.common import BlockedAnswerError, MalformedAnswerError, MissingKeyError
+from catalog_resources.analysis.local.analyzer import AnalysisInputs
+from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
+from catalog_resources.resources.media_store import MediaStore
+from catalog_resources.models.technical import TechnicalMetadata
 
 UNBOUND_VERSION = "unbound"  # the graph listing for `steps`; Definitions bind the configured analyzer's version
 

@@ -15,7 +15,7 @@ import psycopg
 from dagster import DagsterInstance, Definitions
 
 from catalog_assets.definitions import build_analyzer, build_definitions
-from catalog_resources.cloud_common import CostLimitExceeded
+from catalog_resources.analysis.cloud.common import CostLimitExceeded
 from catalog_assets.ingest_runner import (
     ClipRunResult, ProgressFn, RunStats, execute_clips, fail_orphaned_runs, register_partitions,
 )
@@ -23,14 +23,14 @@ from catalog_assets.resume import expected_steps, steps_to_finish
 from catalog_assets.steps import pipeline_steps
 from catalog_assets.io_manager import sidecar_path
 from catalog_assets.refresh import RefreshPlan, current_versions, plan_refresh
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.dagster_home import prepare_dagster_home
-from catalog_resources.database import DatabaseEndpoint, resolve_database
-from catalog_resources.ingest_plan import IngestPlan, plan_ingest
-from catalog_resources.ingest_state_store import METADATA_ONLY_PREFIX, Claim, ClipFailure
-from catalog_resources.media_cleanup import sweep_clip_dir
-from catalog_resources.models import ClipSource, IngestItem, IngestSummary, ScannedFile, ScanReport
-from catalog_resources.scanner import scan
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.store.dagster_home import prepare_dagster_home
+from catalog_resources.store.endpoint import DatabaseEndpoint, resolve_database
+from catalog_resources.ingest.plan import IngestPlan, plan_ingest
+from catalog_resources.store.ingest_state import METADATA_ONLY_PREFIX, Claim, ClipFailure
+from catalog_resources.media.cleanup import sweep_clip_dir
+from catalog_resources.models.clips import ClipSource, IngestItem, IngestSummary, ScannedFile, ScanReport
+from catalog_resources.ingest.scanner import scan
 from catalog_resources.settings import CatalogSettings
 
 REFRESH_STEPS = ("clip_source", "catalog_record")

@@ -6,8 +6,8 @@ from dagster import AssetExecutionContext, Failure
 
 from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.models import CatalogRecord, ClipFacts
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.models.clips import CatalogRecord, ClipFacts
 
 
 def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:

@@ -10,7 +10,7 @@ from catalog_assets.clip_source import clip_source
 from catalog_assets.frame_analysis import frame_analysis
 from catalog_assets.partitions import clips_partitions
 from catalog_assets.technical_metadata import technical_metadata
-from catalog_resources.catalog_resource import CatalogStore
+from catalog_resources.resources.catalog import CatalogStore
 
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from dagster import AssetExecutionContext, Failure, MetadataValue
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.fingerprint import full_hashes, sampled_fingerprint
-from catalog_resources.models import ClipSource, FingerprintCollision, SourcePath
-from catalog_resources.video_probe import first_decodable_frame, measured_duration, plausible_claim, probe_container
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.media.fingerprint import full_hashes, sampled_fingerprint
+from catalog_resources.models.clips import ClipSource, FingerprintCollision, SourcePath
+from catalog_resources.media.container import first_decodable_frame, measured_duration, plausible_claim, probe_container
 
 
 def _mtime(st: os.stat_result) -> datetime:

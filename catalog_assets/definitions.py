@@ -7,17 +7,17 @@ from dagster import Definitions
 from catalog_assets.graph import CHECKS, build_assets, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
 from catalog_assets.partitions import clips_partitions
-from catalog_resources.analyzer import Analyzer
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.embedding_resource import Embedder
-from catalog_resources.database import resolve_database
-from catalog_resources.exiftool_probe import ExifToolProbe
-from catalog_resources.ffmpeg_runner import FFmpegRunner
-from catalog_resources.frame_analyzer import FrameAnalyzer
-from catalog_resources.media_store import MediaStore
-from catalog_resources.mediainfo_probe import MediaInfoProbe
-from catalog_resources.pyav_probe import PyAVProbe
-from catalog_resources.thumbnailer import Thumbnailer
+from catalog_resources.analysis.analyzer import Analyzer
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.embedder import Embedder
+from catalog_resources.store.endpoint import resolve_database
+from catalog_resources.media.exiftool import ExifToolProbe
+from catalog_resources.media.ffmpeg import FFmpegRunner
+from catalog_resources.media.frame_analyzer import FrameAnalyzer
+from catalog_resources.resources.media_store import MediaStore
+from catalog_resources.media.mediainfo import MediaInfoProbe
+from catalog_resources.media.pyav import PyAVProbe
+from catalog_resources.media.thumbnails import Thumbnailer
 from catalog_resources.settings import CatalogSettings, load_settings
 from catalog_sensors.footage_sensor import build_footage_sensor
 

@@ -10,9 +10,9 @@ import time
 from dagster import AssetExecutionContext, AssetsDefinition, Failure, MetadataValue
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.embedding_resource import Embedder
-from catalog_resources.search_models import EmbeddingSet
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.embedder import Embedder
+from catalog_resources.models.search import EmbeddingSet
 
 UNBOUND_VERSION = "unbound"
 

@@ -6,9 +6,9 @@ from dagster import AssetExecutionContext
 
 from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
-from catalog_resources.frame_analyzer import FrameAnalyzer
-from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
-from catalog_resources.technical_models import TechnicalMetadata
+from catalog_resources.media.frame_analyzer import FrameAnalyzer
+from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
+from catalog_resources.models.technical import TechnicalMetadata
 
 
 @clip_asset(code_version="2", group_name="analysis", kinds={"python"})

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from catalog_assets.graph import INGEST_JOB_NAME
 from catalog_assets.partitions import clips_partitions
-from catalog_resources.ingest_state_store import this_host
+from catalog_resources.store.ingest_state import this_host
 from catalog_resources.processes import process_alive
 
 ProgressFn = Callable[[int, str], None]  # (clips finished in this call, message)

@@ -16,12 +16,12 @@ import psycopg
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
 from pydantic import BaseModel
 
-from catalog_resources.analysis_models import ComprehensiveAIAnalysis
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.media_models import DerivedMedia, FrameAnalysis, ThumbnailSet
-from catalog_resources.models import CatalogRecord, ClipSource
-from catalog_resources.search_models import EmbeddingSet
-from catalog_resources.technical_models import TechnicalMetadata
+from catalog_resources.models.analysis import ComprehensiveAIAnalysis
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
+from catalog_resources.models.clips import CatalogRecord, ClipSource
+from catalog_resources.models.search import EmbeddingSet
+from catalog_resources.models.technical import TechnicalMetadata
 
 Writer = Callable[[CatalogStore, psycopg.Connection, BaseModel], int] | None  # None: sidecar only
 

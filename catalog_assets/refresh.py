@@ -15,7 +15,7 @@ from dagster import Definitions
 from pydantic import BaseModel
 
 from catalog_assets.io_manager import sidecar_path
-from catalog_resources.catalog_resource import CatalogStore
+from catalog_resources.resources.catalog import CatalogStore
 
 
 class StalePair(BaseModel):

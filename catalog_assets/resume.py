@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from catalog_resources.ingest_state_store import METADATA_ONLY_STEPS
+from catalog_resources.store.ingest_state import METADATA_ONLY_STEPS
 
 
 def expected_steps(steps: Sequence[str], metadata_only: bool) -> list[str]:

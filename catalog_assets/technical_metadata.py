@@ -6,12 +6,12 @@ from pathlib import Path
 from dagster import AssetExecutionContext, MetadataValue
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.exiftool_probe import ExifToolProbe
-from catalog_resources.mediainfo_probe import MediaInfoProbe
-from catalog_resources.models import ClipSource
-from catalog_resources.pyav_probe import PyAVProbe
-from catalog_resources.reconcile import reconcile
-from catalog_resources.technical_models import TechnicalMetadata
+from catalog_resources.media.exiftool import ExifToolProbe
+from catalog_resources.media.mediainfo import MediaInfoProbe
+from catalog_resources.models.clips import ClipSource
+from catalog_resources.media.pyav import PyAVProbe
+from catalog_resources.media.reconcile import reconcile
+from catalog_resources.models.technical import TechnicalMetadata
 
 
 def _summary(meta: TechnicalMetadata) -> dict[str, object]:

@@ -65,8 +65,8 @@ def cli_settings() -> CatalogSettings:
 def catalog_db():
     """The catalog for read commands (list, show, db): started and migrated, without importing Dagster."""
     settings = cli_settings()
-    from catalog_resources.catalog_store import CatalogDB
-    from catalog_resources.database import resolve_database
+    from catalog_resources.store.catalog import CatalogDB
+    from catalog_resources.store.endpoint import resolve_database
 
     endpoint = resolve_database(settings, start=True)
     db = CatalogDB(endpoint.catalog_url)

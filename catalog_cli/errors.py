@@ -24,13 +24,13 @@ RESUME = "then re-run the same command: it resumes where it stopped"
 # Exceptions whose message is already one line for the user (module, class): checked by name, so a command
 # that never imported Dagster (catalog_assets) does not import it here.
 _OWN_MESSAGES = (
-    ("catalog_resources.catalog_store", "DatabaseUnavailable"),
-    ("catalog_resources.embedded_pg", "EmbeddedServerError"),
-    ("catalog_resources.analyzer", "PromptFileError"),
-    ("catalog_resources.cloud_common", "CostLimitExceeded"),
-    ("catalog_resources.cloud_common", "MissingKeyError"),
+    ("catalog_resources.store.catalog", "DatabaseUnavailable"),
+    ("catalog_resources.store.embedded_server", "EmbeddedServerError"),
+    ("catalog_resources.analysis.analyzer", "PromptFileError"),
+    ("catalog_resources.analysis.cloud.common", "CostLimitExceeded"),
+    ("catalog_resources.analysis.cloud.common", "MissingKeyError"),
     ("catalog_assets.steps", "StepSelectionError"),
-    ("catalog_resources.search_query", "InlineFilterError"),
+    ("catalog_resources.search.query", "InlineFilterError"),
 )
 
 

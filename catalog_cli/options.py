@@ -30,7 +30,7 @@ CollectionOpt = Annotated[str | None, typer.Option("--collection", help="In this
 def clip_filter(*, resolution: str | None = None, shot_type: str | None = None, after: str | None = None,
                 before: str | None = None, **values: Any):
     """The technical filters of `list` and `search`, checked and normalised into one ClipFilter."""
-    from catalog_resources.models import RESOLUTIONS, SHOT_TYPES, ClipFilter
+    from catalog_resources.models.clips import RESOLUTIONS, SHOT_TYPES, ClipFilter
 
     if resolution is not None and resolution.lower() not in RESOLUTIONS:
         fail(f"--resolution {resolution!r}: choose one of {', '.join(RESOLUTIONS)}")

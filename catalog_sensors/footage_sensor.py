@@ -21,10 +21,10 @@ from dagster import (
     sensor,
 )
 
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.ingest_plan import plan_ingest
-from catalog_resources.ingest_state_store import METADATA_ONLY_STEPS
-from catalog_resources.scanner import scan
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.ingest.plan import plan_ingest
+from catalog_resources.store.ingest_state import METADATA_ONLY_STEPS
+from catalog_resources.ingest.scanner import scan
 from catalog_resources.settings import CatalogSettings
 
 REFRESH_ASSETS = [AssetKey("clip_source"), AssetKey("catalog_record")]

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from catalog_resources.embedded_pg import EmbeddedPostgres
-from catalog_resources.sample_footage import ClipSpec, make_clip
+from catalog_resources.store.embedded_server import EmbeddedPostgres
+from catalog_resources.media.samples import ClipSpec, make_clip
 from catalog_resources.settings import CatalogSettings
 from tests.media import make_library
 
@@ -35,9 +35,9 @@ def templates(pg_server, tmp_path_factory) -> tuple[str, str]:
     """Migrated catalog and initialised Dagster storage, made once, cloned per test."""
     from dagster import DagsterInstance
 
-    from catalog_resources.catalog_resource import CatalogStore
-    from catalog_resources.dagster_home import prepare_dagster_home
-    from catalog_resources.database import resolve_database
+    from catalog_resources.resources.catalog import CatalogStore
+    from catalog_resources.store.dagster_home import prepare_dagster_home
+    from catalog_resources.store.endpoint import resolve_database
 
     with psycopg.connect(pg_server.url("postgres"), autocommit=True) as conn:
         for name in ("tpl_catalog", "tpl_dagster"):

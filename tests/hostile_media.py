@@ -123,7 +123,7 @@ class HostileCorpus(BaseModel):
 
 
 def _ff(*args: str) -> None:
-    from catalog_resources.sample_footage import require_ffmpeg
+    from catalog_resources.media.samples import require_ffmpeg
 
     subprocess.run([require_ffmpeg(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
                    check=True, stdin=subprocess.DEVNULL)

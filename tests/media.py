@@ -6,7 +6,7 @@ import shutil
 import struct
 from pathlib import Path
 
-from catalog_resources.sample_footage import ClipSpec, make_clip
+from catalog_resources.media.samples import ClipSpec, make_clip
 
 # name -> spec; the tests assert these properties back from the catalog.
 CLIPS: dict[str, ClipSpec] = {

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 from catalog_assets.catalog_record import build_record
-from catalog_resources import analysis_models as am
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.embedding_service import EmbeddingService
+from catalog_resources.models import analysis as am
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.embeddings.service import EmbeddingService
 
 SENTENCE_SECONDS = 4.0
 

@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from catalog_resources.sample_footage import require_ffmpeg
+from catalog_resources.media.samples import require_ffmpeg
 
 SILENCE_SECONDS = 2.0
 SPEECH_SECONDS = 3.0

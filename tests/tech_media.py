@@ -43,7 +43,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from catalog_resources.sample_footage import require_ffmpeg
+from catalog_resources.media.samples import require_ffmpeg
 
 
 class TechFixture(BaseModel):

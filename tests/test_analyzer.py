@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from catalog_resources.analyzer import Analyzer, _RateLimiter, packaged_prompt_path, render_prompt
+from catalog_resources.analysis.analyzer import Analyzer, _RateLimiter, packaged_prompt_path, render_prompt
 
 
 def analyzer(**kwargs) -> Analyzer:
@@ -15,7 +15,7 @@ def analyzer(**kwargs) -> Analyzer:
 
 
 def test_gemini_estimate_prices_input_and_output_from_the_table():
-    from catalog_resources.gemini_analyzer import estimate_token_split
+    from catalog_resources.analysis.cloud.gemini import estimate_token_split
 
     one_minute = analyzer(backend="gemini").estimate([60.0])
     prompt_chars = len(packaged_prompt_path().read_text()) + 600

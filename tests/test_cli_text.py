@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.embedding_service import EmbeddingService
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.embeddings.service import EmbeddingService
 from tests.media import copy
 from tests.search_seed import seed
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from catalog_resources.sample_footage import ClipSpec, make_clip
+from catalog_resources.media.samples import ClipSpec, make_clip
 from tests.gemini_server import FakeGemini, blocked_body, json_field
 from tests.gemini_server import Reply as GeminiReply
 from tests.openai_server import DEFAULT_USAGE, FakeOpenAIServer, Reply

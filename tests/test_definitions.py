@@ -79,7 +79,7 @@ def ai_version(tmp_path, **settings) -> str:
 
 
 def test_ai_analysis_code_version_follows_prompt_model_settings_only(tmp_path):
-    from catalog_resources.analyzer import packaged_prompt_path
+    from catalog_resources.analysis.analyzer import packaged_prompt_path
 
     base = ai_version(tmp_path)
     assert base.startswith("local/whisper-base") and base == ai_version(tmp_path)

@@ -13,14 +13,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from catalog_resources.embedded_pg import EmbeddedPostgres, read_cluster_id
+from catalog_resources.store.embedded_server import EmbeddedPostgres, read_cluster_id
 from catalog_resources.settings import CatalogSettings
 
 REPO = Path(__file__).resolve().parent.parent
 START_SCRIPT = """
 import json, sys
 from pathlib import Path
-from catalog_resources.embedded_pg import EmbeddedPostgres
+from catalog_resources.store.embedded_server import EmbeddedPostgres
 server = EmbeddedPostgres(Path(sys.argv[1]), Path(sys.argv[2]))
 info = server.ensure_running()
 print(json.dumps({"pid": info.pid, "url": server.url()}))

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from catalog_resources import embedder as emb
-from catalog_resources.embedder import (
+from catalog_resources.embeddings import local as emb
+from catalog_resources.embeddings.local import (
     DEFAULT_MODEL,
     E5_SMALL,
     MINILM,
@@ -210,7 +210,7 @@ def test_token_counting_in_a_process_without_network(tmp_path):
     assert shutil.which("unshare"), "needs util-linux's unshare (part of every Debian system)"
     probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
     assert probe.returncode == 0, f"cannot create a network namespace: {probe.stderr.decode().strip()}"
-    code = ("from catalog_resources.embedder import count_openai_tokens as c; "
+    code = ("from catalog_resources.embeddings.local import count_openai_tokens as c; "
             "print(c('hello world'))")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     out = subprocess.run(["unshare", "-n", sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,

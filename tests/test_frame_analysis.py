@@ -8,11 +8,11 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from catalog_resources.ffmpeg_runner import FFmpegRunner
-from catalog_resources.face_detector import detect_faces, dominant_shot_type, shot_type
-from catalog_resources.frame_analyzer import FrameAnalyzer, focal_category
-from catalog_resources.media_models import ProxySettings
-from catalog_resources.thumbnailer import Thumbnailer
+from catalog_resources.media.ffmpeg import FFmpegRunner
+from catalog_resources.media.faces import detect_faces, dominant_shot_type, shot_type
+from catalog_resources.media.frame_analyzer import FrameAnalyzer, focal_category
+from catalog_resources.models.media import ProxySettings
+from catalog_resources.media.thumbnails import Thumbnailer
 
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "12"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_resources.cloud_common import (
+from catalog_resources.analysis.cloud.common import (
     AnalyzerError,
     BlockedAnswerError,
     CloudRequest,
@@ -21,7 +21,7 @@ from catalog_resources.cloud_common import (
     MissingKeyError,
     answer_schema,
 )
-from catalog_resources.gemini_analyzer import (
+from catalog_resources.analysis.cloud.gemini import (
     AUDIO_TOKENS_PER_SECOND,
     OUTPUT_ALLOWANCE_TOKENS,
     VIDEO_TOKENS_PER_SECOND,

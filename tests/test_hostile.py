@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from catalog_assets.steps import select_steps
-from catalog_resources.ingest_state_store import METADATA_ONLY_STEPS
+from catalog_resources.store.ingest_state import METADATA_ONLY_STEPS
 from tests.hostile_media import (
     COMPLETE, METADATA_ONLY, lock_out, make_fifo, make_socket, without_root_override,
 )

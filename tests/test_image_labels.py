@@ -11,8 +11,8 @@ from PIL import Image
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 transformers = pytest.importorskip("transformers", reason="the image model path needs transformers (test extra)")
 
-from catalog_resources.image_labels import FOCAL_PROMPTS, SCENE_LABELS, ImageLabeler, ImageModelError  # noqa: E402
-from catalog_resources.local_analyzer import AnalysisInputs, LocalAnalyzer  # noqa: E402
+from catalog_resources.analysis.local.image_labels import FOCAL_PROMPTS, SCENE_LABELS, ImageLabeler, ImageModelError  # noqa: E402
+from catalog_resources.analysis.local.analyzer import AnalysisInputs, LocalAnalyzer  # noqa: E402
 
 
 def byte_level_alphabet() -> list[str]:

@@ -33,8 +33,8 @@ def rows(sql: str, *params):
 
 
 def dagster_instance() -> DagsterInstance:
-    from catalog_resources.dagster_home import prepare_dagster_home
-    from catalog_resources.database import resolve_database
+    from catalog_resources.store.dagster_home import prepare_dagster_home
+    from catalog_resources.store.endpoint import resolve_database
     from catalog_resources.settings import CatalogSettings
 
     settings = CatalogSettings()

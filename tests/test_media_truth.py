@@ -21,19 +21,19 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.database import resolve_database
-from catalog_resources.exiftool_probe import ExifToolProbe
-from catalog_resources.ffmpeg_runner import FFmpegRunner
-from catalog_resources.frame_analyzer import FrameAnalyzer
-from catalog_resources.media_models import ProxySettings
-from catalog_resources.mediainfo_probe import MediaInfoProbe
-from catalog_resources.models import ClipFilter
-from catalog_resources.pyav_probe import PyAVProbe
-from catalog_resources.reconcile import reconcile
-from catalog_resources.scanner import classify, scan
-from catalog_resources.thumbnailer import Thumbnailer
-from catalog_resources.video_probe import decode_check, first_decodable_frame, measured_duration, probe_container
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.store.endpoint import resolve_database
+from catalog_resources.media.exiftool import ExifToolProbe
+from catalog_resources.media.ffmpeg import FFmpegRunner
+from catalog_resources.media.frame_analyzer import FrameAnalyzer
+from catalog_resources.models.media import ProxySettings
+from catalog_resources.media.mediainfo import MediaInfoProbe
+from catalog_resources.models.clips import ClipFilter
+from catalog_resources.media.pyav import PyAVProbe
+from catalog_resources.media.reconcile import reconcile
+from catalog_resources.ingest.scanner import classify, scan
+from catalog_resources.media.thumbnails import Thumbnailer
+from catalog_resources.media.container import decode_check, first_decodable_frame, measured_duration, probe_container
 from tests.tech_media import LYING_TRUTH, RECORDED_AT, make_lying_media
 
 REAL = Path(__file__).parent / "fixtures" / "real"  # camera files from other projects' test suites (SOURCES.md)

@@ -1,7 +1,7 @@
 import psycopg
 
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.catalog_store import available_migrations
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.store.catalog import available_migrations
 
 TABLES = {
     "clips", "clip_sources", "technical_metadata", "audio_tracks", "subtitle_tracks", "thumbnails", "frame_analysis",

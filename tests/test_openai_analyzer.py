@@ -13,7 +13,7 @@ import time
 import pytest
 from PIL import Image
 
-from catalog_resources.cloud_common import (
+from catalog_resources.analysis.cloud.common import (
     AnalyzerError,
     BlockedAnswerError,
     CloudRequest,
@@ -22,7 +22,7 @@ from catalog_resources.cloud_common import (
     answer_schema,
     to_analysis,
 )
-from catalog_resources.openai_analyzer import OpenAIAnalyzer, is_local_url, pick_frames, resolve_openai_key
+from catalog_resources.analysis.cloud.openai import OpenAIAnalyzer, is_local_url, pick_frames, resolve_openai_key
 from tests.openai_server import DEFAULT_ANSWER, FakeOpenAIServer, Reply
 
 PROMPT = "You are cataloguing a video clip. Answer with JSON that follows the given schema."

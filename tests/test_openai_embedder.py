@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.embedder import EmbedderError, count_openai_tokens
-from catalog_resources.embedding_service import EmbeddingService
-from catalog_resources.openai_embedder import OpenAIEmbedder
-from catalog_resources.search import search
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.embeddings.local import EmbedderError, count_openai_tokens
+from catalog_resources.embeddings.service import EmbeddingService
+from catalog_resources.embeddings.openai import OpenAIEmbedder
+from catalog_resources.search.ranking import search
 from tests.relevance_set import CLIPS
 from tests.search_seed import seed
 

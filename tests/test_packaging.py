@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from catalog_resources.catalog_store import MigrationsMissing, available_migrations
-from catalog_resources.sample_footage import ClipSpec, make_clip
+from catalog_resources.store.catalog import MigrationsMissing, available_migrations
+from catalog_resources.media.samples import ClipSpec, make_clip
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("catalog_resources", "catalog_assets", "catalog_sensors", "catalog_cli")
@@ -124,7 +124,7 @@ def test_wheel_installs_into_a_fresh_venv_and_catalogs_a_clip(catalog_env, pg_se
     names = set(zipfile.ZipFile(wheel).namelist())
     migrations = sorted(p.name for p in (REPO / "sql").glob("[0-9][0-9][0-9]_*.sql"))
     assert migrations and {f"catalog_resources/sql/{name}" for name in migrations} <= names
-    assert "catalog_resources/dagster.yaml" in names and "catalog_resources/prompts/analysis.md" in names
+    assert "catalog_resources/dagster.yaml" in names and "catalog_resources/analysis/prompts/analysis.md" in names
     assert not any(n.startswith(("tests/", "bench/")) for n in names)
 
     venv = _fresh_venv(tmp_path, wheel)
@@ -139,7 +139,7 @@ def test_wheel_installs_into_a_fresh_venv_and_catalogs_a_clip(catalog_env, pg_se
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
          "import json, catalog_resources, catalog_cli.main as m; "
-         "from catalog_resources.catalog_store import SQL_DIR; from catalog_resources.dagster_home import INSTANCE_TEMPLATE; "
+         "from catalog_resources.store.catalog import SQL_DIR; from catalog_resources.store.dagster_home import INSTANCE_TEMPLATE; "
          "print(json.dumps([catalog_resources.__file__, m.__file__, str(SQL_DIR), str(INSTANCE_TEMPLATE)]))"],
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_resources.sample_footage import ClipSpec, make_clip
+from catalog_resources.media.samples import ClipSpec, make_clip
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "catalog_cli.main"]

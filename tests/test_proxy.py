@@ -5,8 +5,8 @@ from pathlib import Path
 import av
 import pytest
 
-from catalog_resources.ffmpeg_runner import HARDWARE_ENCODERS, FFmpegError, FFmpegRunner
-from catalog_resources.media_models import ProxySettings
+from catalog_resources.media.ffmpeg import HARDWARE_ENCODERS, FFmpegError, FFmpegRunner
+from catalog_resources.models.media import ProxySettings
 
 
 def derive(runner, fixture, out: Path, **overrides):

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from dagster import DagsterRunStatus
 
-from catalog_resources.sample_footage import ClipSpec, make_clip
+from catalog_resources.media.samples import ClipSpec, make_clip
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "catalog_cli.main"]
@@ -277,7 +277,7 @@ def test_database_stopped_mid_run_is_one_line_and_plain_ingest_finishes(clips, t
         listed = json.loads(cli("list", "--json").stdout)
         assert {c["status"] for c in listed} == {"incomplete: missing ai_analysis, embeddings"}
     finally:
-        from catalog_resources.database import embedded_server
+        from catalog_resources.store.endpoint import embedded_server
         from catalog_resources.settings import CatalogSettings
 
         embedded_server(CatalogSettings()).remove()  # this home's cluster: stopped and deleted

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.ingest_plan import plan_ingest
-from catalog_resources.scanner import scan
-from catalog_resources.database import resolve_database
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.ingest.plan import plan_ingest
+from catalog_resources.ingest.scanner import scan
+from catalog_resources.store.endpoint import resolve_database
 from tests.hostile_media import lock_out, make_fifo, make_socket, without_root_override
 from tests.media import copy
 
@@ -203,9 +203,9 @@ def test_paths_named_directly_that_cannot_be_scanned_are_failures(store, tmp_pat
 SCAN_AS_PLAIN_USER = """
 import sys
 from pathlib import Path
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.database import resolve_database
-from catalog_resources.scanner import scan
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.store.endpoint import resolve_database
+from catalog_resources.ingest.scanner import scan
 from catalog_resources.settings import CatalogSettings
 store = CatalogStore(database_url=resolve_database(CatalogSettings()).catalog_url)
 print(scan([Path(sys.argv[1])], store).model_dump_json())

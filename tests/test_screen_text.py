@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from catalog_resources import screen_text as st
-from catalog_resources.screen_text import ScreenTextReader, ScreenTextReport, merge_sightings
+from catalog_resources.analysis.local import screen_text as st
+from catalog_resources.analysis.local.screen_text import ScreenTextReader, ScreenTextReport, merge_sightings
 
 FONT_CANDIDATES = [  # Debian: fonts-dejavu-core, fonts-liberation
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",

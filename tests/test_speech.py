@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_resources.speech import (
+from catalog_resources.analysis.local.speech import (
     DROP_AVG_LOGPROB,
     DROP_NO_SPEECH_PROB,
     MODEL_DIR_NAME,
@@ -259,7 +259,7 @@ def test_missing_model_package_names_pip_package():
 
 def test_import_is_cheap():
     """Importing the module loads no model runtime, Dagster or CLI libraries."""
-    code = ("import sys, catalog_resources.speech; "
+    code = ("import sys, catalog_resources.analysis.local.speech; "
             "print([m for m in ('faster_whisper', 'ctranslate2', 'av', 'dagster', 'typer', 'rich') if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           cwd=Path(__file__).resolve().parent.parent)

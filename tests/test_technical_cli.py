@@ -7,7 +7,7 @@ import sys
 import pytest
 from dagster import AssetKey
 
-from catalog_resources.technical_models import TechnicalMetadata
+from catalog_resources.models.technical import TechnicalMetadata
 from tests.test_ingest import dagster_instance, rows
 from tests.test_technical_metadata import actual_value, mismatches
 

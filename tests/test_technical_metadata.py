@@ -4,11 +4,11 @@ from datetime import datetime
 from pathlib import Path
 import pytest
 
-from catalog_resources.exiftool_probe import ExifToolProbe
-from catalog_resources.mediainfo_probe import MediaInfoProbe
-from catalog_resources.pyav_probe import PyAVProbe
-from catalog_resources.reconcile import reconcile
-from catalog_resources.technical_models import TechnicalMetadata
+from catalog_resources.media.exiftool import ExifToolProbe
+from catalog_resources.media.mediainfo import MediaInfoProbe
+from catalog_resources.media.pyav import PyAVProbe
+from catalog_resources.media.reconcile import reconcile
+from catalog_resources.models.technical import TechnicalMetadata
 from tests.tech_media import TOLERANCES
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalog_resources import text_mining as tm
-from catalog_resources.text_mining import (
+from catalog_resources.analysis.local import text_mining as tm
+from catalog_resources.analysis.local.text_mining import (
     Entities,
     TextMiningError,
     extract_entities,

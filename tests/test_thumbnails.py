@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catalog_resources.thumbnailer import Thumbnailer, frame_scores
+from catalog_resources.media.thumbnails import Thumbnailer, frame_scores
 
 
 def ffmpeg(*args: str) -> None:

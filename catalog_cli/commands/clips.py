@@ -57,7 +57,7 @@ def list_clips(
       video-catalog list --shot-type close-up
       video-catalog list --codec prores --export csv -o prores.csv
     """
-    from catalog_resources.models import SORT_KEYS
+    from catalog_resources.models.clips import SORT_KEYS
 
     if sort not in SORT_KEYS:
         fail(f"--sort {sort!r}: choose one of {', '.join(SORT_KEYS)}")
@@ -149,8 +149,8 @@ def transcript(
       video-catalog transcript interview.mov --srt -o interview.srt
       video-catalog transcript 3f9a2c1d --vtt > captions.vtt
     """
-    from catalog_resources.analysis_models import ComprehensiveAIAnalysis
-    from catalog_resources.transcript_export import timecode, to_json, to_srt, to_vtt
+    from catalog_resources.models.analysis import ComprehensiveAIAnalysis
+    from catalog_resources.analysis.transcript_export import timecode, to_json, to_srt, to_vtt
 
     fmt = "srt" if srt else "vtt" if vtt else "json" if as_json else fmt.lower()
     if fmt not in ("text", "srt", "vtt", "json"):

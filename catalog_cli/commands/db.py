@@ -28,7 +28,7 @@ def db_start() -> None:
 @handles_errors
 def db_stop() -> None:
     """Stop the embedded server (a no-op with an external database)."""
-    from catalog_resources.database import embedded_server
+    from catalog_resources.store.endpoint import embedded_server
 
     settings = cli_settings()
     if settings.database_url:
@@ -49,7 +49,7 @@ def db_migrate() -> None:
 @handles_errors
 def db_url(dagster: Annotated[bool, typer.Option("--dagster", help="Print Dagster's storage URL instead.")] = False) -> None:
     """Print the connection URL (for psql, scripts, or `dagster dev`)."""
-    from catalog_resources.database import resolve_database
+    from catalog_resources.store.endpoint import resolve_database
 
     endpoint = resolve_database(cli_settings(), start=True)
     print(endpoint.dagster_url if dagster else endpoint.catalog_url)
@@ -60,8 +60,8 @@ def db_url(dagster: Annotated[bool, typer.Option("--dagster", help="Print Dagste
 def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Server and pgvector versions, data size, applied migrations; as root also the clusters under the runtime
     root whose home is gone (`video-catalog db prune` removes them)."""
-    from catalog_resources.database import embedded_server
-    from catalog_resources.embedded_pg import list_clusters
+    from catalog_resources.store.endpoint import embedded_server
+    from catalog_resources.store.embedded_server import list_clusters
 
     settings = cli_settings()
     info: dict[str, Any] = {"embedded": not settings.database_url}
@@ -102,7 +102,7 @@ def db_prune(
       video-catalog db prune --dry-run
       video-catalog db prune --json
     """
-    from catalog_resources.embedded_pg import prune_orphan_clusters
+    from catalog_resources.store.embedded_server import prune_orphan_clusters
 
     settings = cli_settings()
     pruned = prune_orphan_clusters(settings.pg_runtime_root, dry_run=dry_run)

@@ -20,7 +20,7 @@ def prompt_show() -> None:
       video-catalog prompt show
     """
     from catalog_assets.definitions import build_analyzer
-    from catalog_resources.analyzer import packaged_prompt_path, prompt_text
+    from catalog_resources.analysis.analyzer import packaged_prompt_path, prompt_text
 
     settings = cli_settings()
     analyzer = build_analyzer(settings)
@@ -39,7 +39,7 @@ def prompt_path() -> None:
       cp "$(video-catalog prompt path)" my-prompt.md
     """
     from catalog_assets.definitions import build_analyzer
-    from catalog_resources.analyzer import packaged_prompt_path
+    from catalog_resources.analysis.analyzer import packaged_prompt_path
 
     analyzer = build_analyzer(cli_settings())
     print(for_stdout(analyzer.prompt_file or packaged_prompt_path()))

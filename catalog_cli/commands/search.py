@@ -22,8 +22,8 @@ from catalog_cli.render.text import echo, literal
 
 def _embedder():
     """The query embedder, checked now: an unknown model or a missing key is one line before any search runs."""
-    from catalog_resources.embedder import EmbedderError, LocalEmbedder
-    from catalog_resources.embedding_service import EmbeddingService
+    from catalog_resources.embeddings.local import EmbedderError, LocalEmbedder
+    from catalog_resources.embeddings.service import EmbeddingService
 
     settings = cli_settings()
     service = EmbeddingService(model=settings.embedding_model, backend=settings.embedding_backend,
@@ -75,8 +75,8 @@ def search(
 
     Exit codes: 0 hits found, 1 no good matches, 2 usage or environment error.
     """
-    from catalog_resources.search import search as run_search
-    from catalog_resources.search_query import parse_inline_filters
+    from catalog_resources.search.ranking import search as run_search
+    from catalog_resources.search.query import parse_inline_filters
 
     if mode not in ("hybrid", "semantic", "text"):
         fail(f"--mode {mode!r}: choose hybrid, semantic or text")
@@ -121,7 +121,7 @@ def similar(
       video-catalog similar 3f9a2c1d
       video-catalog similar interview.mov --limit 5 --json
     """
-    from catalog_resources.search import similar as run_similar
+    from catalog_resources.search.ranking import similar as run_similar
 
     store = catalog_db()[1]
     clip_id = one_clip(store, clip)

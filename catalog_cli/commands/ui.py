@@ -25,7 +25,7 @@ def ui(
     Example:
       video-catalog ui --port 3000     # then open http://127.0.0.1:3000
     """
-    from catalog_resources.dagster_home import prepare_dagster_home
+    from catalog_resources.store.dagster_home import prepare_dagster_home
 
     catalog = catalog_app()
     catalog.store  # started and migrated

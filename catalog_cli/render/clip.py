@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from catalog_cli.render.text import LiteralTable, plain
-from catalog_resources.transcript_export import timecode
+from catalog_resources.analysis.transcript_export import timecode
 
 
 def _facts(title: str, pairs: list[tuple[str, Any]]) -> Panel | None:

@@ -87,7 +87,7 @@ def highlighted(snippet: str, words: frozenset[str] = frozenset()):
 
 
 def print_hits(hits: list, title: str, words: frozenset[str] = frozenset()) -> None:
-    from catalog_resources.transcript_export import timecode
+    from catalog_resources.analysis.transcript_export import timecode
 
     table = LiteralTable(title=title, header_style="bold")
     for column in ("#", "score", "clip", "file", "at", "why", "thumbnail"):

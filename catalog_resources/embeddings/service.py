@@ -1,0 +1,63 @@
+"""Which model embeds clips and queries, and the code version that follows it.
+
+Plain Python (no Dagster), so `search` and `similar` start without importing Dagster; the Dagster
+resource `Embedder` (embedding_resource.py) carries the same settings and hands out this service.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Literal
+
+from catalog_resources.embeddings.texts import full_clip_text, segment_texts
+from catalog_resources.models.search import EmbeddedText, EmbeddingSet
+
+TEXT_RECIPE_VERSION = 1  # bump when embedding_texts changes what a clip is embedded as
+# Below this cosine similarity a semantic match is not a match. Calibrated on tests/relevance_set.py:
+# e5 similarities sit high (unrelated text ~0.75-0.80), MiniLM's low (unrelated ~0.0-0.2).
+MIN_SIMILARITY = {"multilingual-e5-small": 0.82, "all-MiniLM-L6-v2": 0.35}
+
+
+class EmbeddingService:
+    def __init__(self, model: str = "multilingual-e5-small", backend: Literal["local", "openai"] = "local",
+                 min_similarity: float | None = None, base_url: str | None = None, api_key: str | None = None) -> None:
+        self.model = model
+        self.backend = backend
+        self.min_similarity = min_similarity
+        self.base_url = base_url
+        self.api_key = api_key
+
+    def code_version(self) -> str:
+        return f"{self.backend}/{self.model}:texts-v{TEXT_RECIPE_VERSION}"
+
+    @property
+    def cutoff(self) -> float:
+        return self.min_similarity if self.min_similarity is not None else MIN_SIMILARITY.get(self.model, 0.5)
+
+    def model_backend(self):
+        """The model behind this service: LocalEmbedder or OpenAIEmbedder (the same interface)."""
+        if self.backend == "openai":
+            from catalog_resources.embeddings.openai import OpenAIEmbedder
+
+            return OpenAIEmbedder(self.model, base_url=self.base_url, api_key=self.api_key)
+        from catalog_resources.embeddings.local import LocalEmbedder
+
+        return LocalEmbedder(self.model)
+
+    def embed_clip(self, clip_id: str, row: dict[str, Any]) -> EmbeddingSet:
+        started = time.monotonic()
+        local = self.model_backend()
+        texts: list[tuple[str, int | None, str]] = [("full_clip", None, full_clip_text(row))]
+        texts += [("segment", segment_id, text) for segment_id, text in segment_texts(row)]
+        vectors = local.embed_passages([t for _s, _i, t in texts])
+        items = [
+            EmbeddedText(scope=scope, segment_id=segment_id, text=text, token_count=local.count_tokens(text),
+                         vector=vector.tolist())
+            for (scope, segment_id, text), vector in zip(texts, vectors)
+        ]
+        return EmbeddingSet(clip_id=clip_id, model=self.model, dimension=int(vectors.shape[1]), items=items,
+                            seconds=round(time.monotonic() - started, 3))
+
+    def embed_query(self, text: str):
+        vector = self.model_backend().embed_query(text)
+        return vector, int(vector.shape[0])

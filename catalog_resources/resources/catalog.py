@@ -1,0 +1,11 @@
+"""The catalog as a Dagster resource: the same queries as CatalogDB, configured by URL."""
+
+from dagster import ConfigurableResource
+
+from catalog_resources.store.catalog import CatalogQueries
+
+
+class CatalogStore(ConfigurableResource, CatalogQueries):
+    """PostgreSQL + pgvector catalog, for assets, checks, the IO manager and the sensor."""
+
+    database_url: str

@@ -1,0 +1,121 @@
+"""Hybrid search: semantic (clip and segment vectors) and full-text (the catalog_record document) ranked
+lists fused by reciprocal rank fusion, with the technical filters applied in SQL.
+
+A clip is returned only when it passes the semantic cut-off or matches the words, so an unrelated
+query answers "no good matches" instead of the whole catalog ranked.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from catalog_resources.store.catalog import CatalogQueries, _filter_sql
+from catalog_resources.embeddings.service import EmbeddingService
+from catalog_resources.models.clips import ClipFilter
+from catalog_resources.models.search import SearchHit
+
+Mode = Literal["hybrid", "semantic", "text"]
+RRF_K = 60  # the usual constant: rank 1 scores 1/61, rank 10 1/70; robust to the two lists' score scales
+
+
+class SearchResult(BaseModel):
+    query: str
+    mode: Mode
+    model: str | None = None
+    cutoff: float | None = None
+    hits: list[SearchHit] = Field(default_factory=list)
+
+
+class _Match(BaseModel):
+    clip_id: str
+    rank: int
+    score: float
+    start_seconds: float | None = None
+    end_seconds: float | None = None
+    snippet: str | None = None
+    thumbnail_path: str | None = None
+
+
+def semantic_ranking(store: CatalogQueries, embedder: EmbeddingService, query: str, where: str, params: dict,
+                     limit: int) -> list[_Match]:
+    vector, dimension = embedder.embed_query(query)
+    rows = store.semantic_matches(vector, embedder.model, dimension, where, params, limit,
+                                  min_similarity=embedder.cutoff)
+    best: dict[str, _Match] = {}
+    for row in rows:  # one row per clip, nearest first: its best full-clip or segment match
+        segment = row["scope"] == "segment"
+        best[row["clip_id"]] = _Match(
+            clip_id=row["clip_id"], rank=len(best) + 1, score=round(float(row["similarity"]), 4),
+            start_seconds=row["start_seconds"] if segment else None, end_seconds=row["end_seconds"] if segment else None,
+            snippet=row["segment_text"] if segment else None, thumbnail_path=row["keyframe_path"] if segment else None,
+        )
+    return list(best.values())[:limit]
+
+
+def text_ranking(store: CatalogQueries, query: str, where: str, params: dict, limit: int) -> list[_Match]:
+    rows = store.text_matches(query, where, params, limit)
+    segments: dict[str, dict] = {}
+    for seg in store.segment_text_matches(query, [r["clip_id"] for r in rows]):
+        segments.setdefault(seg["clip_id"], seg)  # best-ranked segment of each clip
+    matches = []
+    for rank, row in enumerate(rows, start=1):
+        seg = segments.get(row["clip_id"])
+        matches.append(_Match(
+            clip_id=row["clip_id"], rank=rank, score=round(float(row["rank"]), 4),
+            start_seconds=seg["start_seconds"] if seg else None, end_seconds=seg["end_seconds"] if seg else None,
+            snippet=(seg["snippet"] if seg else row["snippet"]), thumbnail_path=seg["keyframe_path"] if seg else None,
+        ))
+    return matches
+
+
+def search(store: CatalogQueries, embedder: EmbeddingService | None, query: str, filters: ClipFilter | None = None, *,
+           mode: Mode = "hybrid", limit: int = 10) -> SearchResult:
+    where, params = _filter_sql(filters or ClipFilter())
+    result = SearchResult(query=query, mode=mode, model=embedder.model if embedder else None,
+                          cutoff=embedder.cutoff if embedder else None)
+    lists: dict[str, list[_Match]] = {}
+    if mode in ("hybrid", "semantic") and embedder is not None:
+        lists["semantic"] = semantic_ranking(store, embedder, query, where, params, limit * 3)
+    if mode in ("hybrid", "text"):
+        lists["text"] = text_ranking(store, query, where, params, limit * 3)
+    fused: dict[str, float] = {}
+    for matches in lists.values():
+        for match in matches:
+            fused[match.clip_id] = fused.get(match.clip_id, 0.0) + 1.0 / (RRF_K + match.rank)
+    if len(lists) == 1:  # one list: its own score is more telling than 1/(k + rank)
+        fused = {m.clip_id: m.score for m in next(iter(lists.values()))}
+    order = sorted(fused, key=lambda c: (-fused[c], c))[:limit]
+    facts = store.hit_facts(order)
+    for clip_id in order:
+        by = {name: next(m for m in matches if m.clip_id == clip_id)
+              for name, matches in lists.items() if any(m.clip_id == clip_id for m in matches)}
+        timed = next((m for m in (by.get("text"), by.get("semantic")) if m and m.start_seconds is not None), None)
+        snippet = next((m.snippet for m in (by.get("text"), by.get("semantic")) if m and m.snippet), None)
+        row = facts[clip_id]
+        result.hits.append(SearchHit(
+            clip_id=clip_id, path=row["path"], file_name=row["file_name"], score=round(fused[clip_id], 5),
+            matched_by=sorted(by), start_seconds=timed.start_seconds if timed else None,
+            end_seconds=timed.end_seconds if timed else None, snippet=snippet,
+            thumbnail_path=(timed.thumbnail_path if timed and timed.thumbnail_path else row["poster_path"]),
+            **{k: row[k] for k in ("duration_seconds", "video_codec", "width", "height", "frame_rate", "shot_type",
+                                   "quality_score")},
+        ))
+    return result
+
+
+def similar(store: CatalogQueries, embedder: EmbeddingService, clip_id: str, limit: int = 10) -> list[SearchHit]:
+    """Nearest clips by their full-clip vectors, the clip itself excluded."""
+    vector, dimension = store.clip_vector(clip_id, embedder.model)
+    if vector is None:
+        return []
+    rows = store.semantic_matches(vector, embedder.model, dimension, "n.clip_id <> %(self)s", {"self": clip_id}, limit,
+                                  scope="full_clip")
+    facts = store.hit_facts([r["clip_id"] for r in rows])
+    return [SearchHit(clip_id=r["clip_id"], path=facts[r["clip_id"]]["path"], file_name=facts[r["clip_id"]]["file_name"],
+                      score=round(float(r["similarity"]), 4), matched_by=["semantic"],
+                      thumbnail_path=facts[r["clip_id"]]["poster_path"],
+                      **{k: facts[r["clip_id"]][k] for k in ("duration_seconds", "video_codec", "width", "height",
+                                                             "frame_rate", "shot_type", "quality_score")})
+            for r in rows]

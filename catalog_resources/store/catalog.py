@@ -1,0 +1,527 @@
+"""The catalog in PostgreSQL: migrations, the scan cache, and the one place clip rows are written."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel
+
+from catalog_resources.store.analysis import AnalysisQueries, replace_segments
+from catalog_resources.store.ingest_state import IngestStateQueries
+from catalog_resources.store.search import SearchQueries
+from catalog_resources.models.clips import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, ScannedFile, SourcePath
+from catalog_resources.models.media import FrameAnalysis, ThumbnailSet
+from catalog_resources.models.technical import TechnicalMetadata
+
+# The migrations ship inside the package (catalog_resources/sql links to the top-level sql/, the wheel holds
+# copies), so an installed wheel migrates from what it was built with, never from a source tree nearby.
+SQL_DIR: Traversable = resources.files("catalog_resources") / "sql"
+MIGRATION_NAME = re.compile(r"[0-9]{3}_.+\.sql")
+PROBE_VERSION = 5  # bump when the scanner's classification changes, so cached answers are redone
+MIGRATION_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key: concurrent `migrate` calls apply each file once
+
+
+TECHNICAL_COLUMNS = (
+    "container_format", "container_brand", "duration_seconds", "start_time_seconds", "bitrate", "video_codec",
+    "video_profile", "video_level", "bit_depth", "chroma_subsampling", "pixel_format", "scan_type", "field_order",
+    "width", "height", "display_width", "display_height", "sample_aspect_ratio", "display_aspect_ratio", "rotation",
+    "frame_rate", "avg_frame_rate", "is_vfr", "frame_count", "color_primaries", "transfer_characteristics",
+    "matrix_coefficients", "color_range", "hdr_format", "max_cll", "max_fall", "recorded_at", "timecode",
+    "camera_make", "camera_model", "lens", "focal_length_mm", "iso", "gps_latitude", "gps_longitude",
+    "gps_altitude", "source_workflow",
+)
+
+
+def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
+    """WHERE clause over clip_facts x (sql/004: one narrow row per clip) for the technical filters (AND-ed)."""
+    clauses = ["TRUE"]
+    params: dict[str, Any] = {}
+    if f.codec:
+        clauses.append("x.codec = lower(%(codec)s)")
+        params["codec"] = f.codec
+    if f.resolution:
+        low, high = RESOLUTIONS[f.resolution]
+        clauses.append("x.short_side >= %(res_low)s")
+        params["res_low"] = low
+        if high is not None:
+            clauses.append("x.short_side <= %(res_high)s")
+            params["res_high"] = high
+    if f.min_height is not None:
+        clauses.append("x.height >= %(min_height)s")
+        params["min_height"] = f.min_height
+    if f.fps is not None:  # 30 matches 29.97; 25 does not match 24
+        clauses.append("abs(x.frame_rate - %(fps)s) <= %(fps)s * 0.015")
+        params["fps"] = f.fps
+    if f.min_fps is not None:
+        clauses.append("x.frame_rate >= %(min_fps)s * 0.999")
+        params["min_fps"] = f.min_fps
+    if f.camera:
+        clauses.append("x.camera ILIKE %(camera)s")
+        params["camera"] = f"%{f.camera}%"
+    if f.hdr is not None:
+        clauses.append("x.hdr" if f.hdr else "NOT x.hdr")
+    if f.min_duration is not None:
+        clauses.append("x.duration_seconds >= %(min_duration)s")
+        params["min_duration"] = f.min_duration
+    if f.max_duration is not None:
+        clauses.append("x.duration_seconds <= %(max_duration)s")
+        params["max_duration"] = f.max_duration
+    if f.after is not None:
+        clauses.append("x.recorded_at >= %(after)s")
+        params["after"] = f.after
+    if f.before is not None:
+        clauses.append("x.recorded_at < %(before)s")
+        params["before"] = f.before
+    if f.min_quality is not None:
+        clauses.append("x.quality_score >= %(min_quality)s")
+        params["min_quality"] = f.min_quality
+    if f.exposure_warning is not None:
+        clauses.append("x.exposure_warning = %(exposure_warning)s")
+        params["exposure_warning"] = f.exposure_warning
+    if f.shot_type is not None:
+        clauses.append("x.shot_type = %(shot_type)s")
+        params["shot_type"] = f.shot_type
+    if f.tag:
+        clauses.append("EXISTS (SELECT 1 FROM clip_tags ct JOIN tags tg USING (tag_id)"
+                       " WHERE ct.clip_id = x.clip_id AND tg.name = lower(%(tag)s))")
+        params["tag"] = f.tag
+    if f.collection:
+        clauses.append("EXISTS (SELECT 1 FROM collection_clips cc JOIN collections co USING (collection_id)"
+                       " WHERE cc.clip_id = x.clip_id AND co.name = %(collection)s)")
+        params["collection"] = f.collection
+    return " AND ".join(clauses), params
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The catalog database cannot be reached; the message names the URL's host and the fix."""
+
+
+class Migration(BaseModel):
+    version: int
+    name: str
+    checksum: str
+    applied_at: datetime | None = None
+
+
+class MigrationsMissing(RuntimeError):
+    """No migration files where the package keeps them: a broken install, which must not pass as "up to date"."""
+
+
+def available_migrations(sql_dir: Traversable = SQL_DIR) -> list[tuple[Migration, str]]:
+    """The numbered sql files in order; raises MigrationsMissing when there are none (an install without its
+    data would otherwise migrate nothing and carry on against an empty database)."""
+    try:
+        paths = sorted((p for p in sql_dir.iterdir() if MIGRATION_NAME.fullmatch(p.name)), key=lambda p: p.name)
+    except (FileNotFoundError, NotADirectoryError):
+        paths = []
+    if not paths:
+        raise MigrationsMissing(
+            f"no migrations (NNN_*.sql) found in {sql_dir}: this install of video-catalog is incomplete; reinstall it"
+        )
+    found = []
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        name = path.name.removesuffix(".sql")
+        version = int(name.split("_", 1)[0])
+        found.append((Migration(version=version, name=name, checksum=hashlib.sha256(text.encode()).hexdigest()), text))
+    return found
+
+
+_connections: dict[tuple[str, int, int], tuple[psycopg.Connection, float]] = {}
+IDLE_PING_SECONDS = 5.0  # a connection idle longer is pinged first: the server may have restarted
+
+
+def _open(database_url: str) -> psycopg.Connection:
+    try:
+        return psycopg.connect(database_url, row_factory=dict_row, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnavailable(
+            f"cannot connect to the catalog database ({first}); "
+            "start it with `video-catalog db start` or check VIDEO_CATALOG_DATABASE_URL"
+        ) from exc
+
+
+def _connection(database_url: str) -> psycopg.Connection:
+    """One open connection per URL, process and thread; replaced when closed or broken."""
+    key = (database_url, os.getpid(), threading.get_ident())
+    conn, last_used = _connections.get(key, (None, 0.0))
+    now = time.monotonic()
+    if conn is not None and not (conn.closed or conn.broken) and now - last_used > IDLE_PING_SECONDS:
+        try:
+            conn.execute("SELECT 1")
+            conn.rollback()
+        except psycopg.Error:
+            conn.close()
+    if conn is None or conn.closed or conn.broken:
+        conn = _open(database_url)
+    _connections[key] = (conn, now)
+    return conn
+
+
+class CatalogQueries(AnalysisQueries, SearchQueries, IngestStateQueries):
+    """PostgreSQL + pgvector catalog: every query and write, over `self.database_url`.
+
+    Two classes carry these methods: `CatalogDB` (plain, for the CLI's read commands, which then never
+    import Dagster) and `CatalogStore` (the Dagster resource, in catalog_resource.py).
+    """
+
+    database_url: str
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[psycopg.Connection]:
+        """A transaction on this thread's connection (kept open: a new one costs ~7 ms, a reused one 0.2)."""
+        conn = _connection(self.database_url)
+        with conn.transaction():
+            yield conn
+
+    @contextlib.contextmanager
+    def _dedicated(self) -> Iterator[psycopg.Connection]:
+        """A connection of its own, for work that manages its own transactions (migrations)."""
+        conn = _open(self.database_url)
+        with conn:
+            yield conn
+
+    # ---- migrations -----------------------------------------------------------------------------
+
+    def migrate(self) -> list[Migration]:
+        """Apply the numbered files in sql/ not yet recorded; each in its own transaction."""
+        applied: list[Migration] = []
+        with self._dedicated() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+            try:
+                conn.execute(
+                    """CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
+                )
+                conn.commit()
+                done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
+                for migration, text in available_migrations():
+                    if migration.version in done:
+                        continue
+                    with conn.transaction():
+                        conn.execute(text)
+                        conn.execute(
+                            "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                            (migration.version, migration.name, migration.checksum),
+                        )
+                    applied.append(migration)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
+                conn.commit()
+        return applied
+
+    def applied_migrations(self) -> list[Migration]:
+        with self.connect() as conn:
+            exists = conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()["t"]
+            if exists is None:
+                return []
+            rows = conn.execute("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
+            return [Migration(**row) for row in rows]
+
+    def server_status(self) -> dict[str, Any]:
+        with self.connect() as conn:
+            row = conn.execute(
+                """SELECT current_setting('server_version') AS server_version,
+                          (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector_version,
+                          (SELECT default_version FROM pg_available_extensions WHERE name = 'vector') AS pgvector_available,
+                          pg_database_size(current_database()) AS database_bytes,
+                          current_database() AS database"""
+            ).fetchone()
+        return dict(row)
+
+    # ---- scan cache -------------------------------------------------------------------------------
+
+    def scanned_under(self, roots: Iterable[Path]) -> dict[str, ScannedFile]:
+        """What was last seen under these roots, keyed by path (one indexed range query per root)."""
+        result: dict[str, ScannedFile] = {}
+        with self.connect() as conn:
+            for root in roots:
+                prefix = str(root).rstrip("/") + "/"
+                rows = conn.execute(
+                    "SELECT path, size_bytes, mtime_ns, kind, fingerprint, reason, metadata_only FROM scanned_files "
+                    "WHERE (path = %s OR (path >= %s AND path < %s)) AND probe_version = %s",
+                    (str(root), prefix, prefix[:-1] + "0", PROBE_VERSION),  # '0' sorts right after '/'
+                )
+                for row in rows:
+                    result[row["path"]] = ScannedFile(**row, cached=True)
+        return result
+
+    def record_scanned(self, files: Iterable[ScannedFile]) -> None:
+        rows = [
+            (f.path, f.size_bytes, f.mtime_ns, f.fingerprint, f.kind, f.reason, f.metadata_only, PROBE_VERSION)
+            for f in files
+            if not f.cached
+        ]
+        if not rows:
+            return
+        with self.connect() as conn, conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO scanned_files (path, size_bytes, mtime_ns, fingerprint, kind, reason, metadata_only,
+                     probe_version)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
+                     fingerprint = EXCLUDED.fingerprint, kind = EXCLUDED.kind, reason = EXCLUDED.reason,
+                     metadata_only = EXCLUDED.metadata_only, probe_version = EXCLUDED.probe_version,
+                     last_seen = now()""",
+                rows,
+            )
+
+    def forget_scanned(self, paths: list[str]) -> None:
+        """Paths that vanished from a scanned root: drop them from the cache, mark their sources offline."""
+        if paths:
+            with self.connect() as conn:
+                conn.execute("DELETE FROM scanned_files WHERE path = ANY(%s)", (paths,))
+                conn.execute("UPDATE clip_sources SET online = FALSE WHERE path = ANY(%s)", (paths,))
+
+    def paths_for_fingerprint(self, fingerprint: str) -> list[ScannedFile]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT path, size_bytes, mtime_ns, kind, fingerprint, reason FROM scanned_files "
+                "WHERE fingerprint = %s AND kind = 'video' ORDER BY first_seen, path",
+                (fingerprint,),
+            )
+            return [ScannedFile(**row, cached=True) for row in rows]
+
+    # ---- clips -------------------------------------------------------------------------------------
+
+    def known_clips(self, clip_ids: Iterable[str]) -> dict[str, list[SourcePath]]:
+        ids = sorted(set(clip_ids))
+        result: dict[str, list[SourcePath]] = {clip_id: [] for clip_id in ids}
+        if not ids:
+            return {}
+        with self.connect() as conn:
+            present = {r["clip_id"] for r in conn.execute("SELECT clip_id FROM clips WHERE clip_id = ANY(%s)", (ids,))}
+            for row in conn.execute(
+                "SELECT clip_id, path, size_bytes, mtime, md5, first_seen, last_seen, online "
+                "FROM clip_sources WHERE clip_id = ANY(%s) ORDER BY first_seen, path",
+                (ids,),
+            ):
+                clip_id = row.pop("clip_id")
+                result[clip_id].append(SourcePath(**row))
+        return {clip_id: sources for clip_id, sources in result.items() if clip_id in present}
+
+    def clip_row(self, clip_id: str) -> dict[str, Any] | None:
+        with self.connect() as conn:
+            return conn.execute("SELECT * FROM clips WHERE clip_id = %s", (clip_id,)).fetchone()
+
+    def write_clip_source(self, conn: psycopg.Connection, clip: ClipSource) -> int:
+        """Upsert the clip and replace its sources (one transaction, owned by the caller)."""
+        now = datetime.now(timezone.utc)
+        conn.execute(
+            """INSERT INTO clips (clip_id, file_name, path, size_bytes, md5, fast_hash, fingerprint, container,
+                   duration_seconds, video_codec, width, height, frame_rate, has_audio, status, updated_at)
+               VALUES (%(clip_id)s, %(file_name)s, %(path)s, %(size_bytes)s, %(md5)s, %(fast_hash)s, %(fingerprint)s,
+                   %(container)s, %(duration_seconds)s, %(video_codec)s, %(width)s, %(height)s, %(frame_rate)s,
+                   %(has_audio)s, %(status)s, %(now)s)
+               ON CONFLICT (clip_id) DO UPDATE SET file_name = EXCLUDED.file_name, path = EXCLUDED.path,
+                   size_bytes = EXCLUDED.size_bytes, md5 = EXCLUDED.md5, fast_hash = EXCLUDED.fast_hash,
+                   fingerprint = EXCLUDED.fingerprint, container = EXCLUDED.container,
+                   duration_seconds = EXCLUDED.duration_seconds, video_codec = EXCLUDED.video_codec,
+                   width = EXCLUDED.width, height = EXCLUDED.height, frame_rate = EXCLUDED.frame_rate,
+                   has_audio = EXCLUDED.has_audio, status = EXCLUDED.status, updated_at = EXCLUDED.updated_at""",
+            # a clip whose frames do not decode here says so ('metadata-only: no decoder for R3D1')
+            {**clip.model_dump(exclude={"sources", "collisions"}), "status": clip.metadata_only or "cataloged",
+             "now": now},
+        )
+        conn.execute("DELETE FROM clip_sources WHERE clip_id = %s", (clip.clip_id,))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO clip_sources (clip_id, path, size_bytes, mtime, md5, first_seen, last_seen, online) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (clip.clip_id, s.path, s.size_bytes, s.mtime, s.md5, s.first_seen, s.last_seen, s.online)
+                    for s in clip.sources
+                ],
+            )
+        return 1 + len(clip.sources)
+
+    def write_technical_metadata(self, conn: psycopg.Connection, meta: TechnicalMetadata) -> int:
+        """Replace the clip's technical_metadata, audio_tracks and subtitle_tracks rows."""
+        for table in ("technical_metadata", "audio_tracks", "subtitle_tracks"):
+            conn.execute(f"DELETE FROM {table} WHERE clip_id = %s", (meta.clip_id,))
+        columns = ("clip_id", *TECHNICAL_COLUMNS, "validation_issues", "details")
+        values = [meta.clip_id, *(getattr(meta, c) for c in TECHNICAL_COLUMNS)]
+        values += [Jsonb([i.model_dump() for i in meta.validation_issues]), Jsonb(meta.model_dump(mode="json"))]
+        conn.execute(
+            f"INSERT INTO technical_metadata ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+            values,
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO audio_tracks (clip_id, track_index, codec, channels, channel_layout, sample_rate, bit_depth,"
+                " bitrate, language, duration_seconds, title, is_default) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                [
+                    (meta.clip_id, t.index, t.codec, t.channels, t.channel_layout, t.sample_rate, t.bit_depth,
+                     t.bitrate, t.language, t.duration_seconds, t.title, t.is_default)
+                    for t in meta.audio_tracks
+                ],
+            )
+            cur.executemany(
+                "INSERT INTO subtitle_tracks (clip_id, track_index, codec, language, title, embedded, is_forced, is_default)"
+                " VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                [
+                    (meta.clip_id, t.index, t.codec, t.language, t.title, t.embedded, t.is_forced, t.is_default)
+                    for t in meta.subtitle_tracks
+                ],
+            )
+        return 1 + len(meta.audio_tracks) + len(meta.subtitle_tracks)
+
+    def write_thumbnails(self, conn: psycopg.Connection, thumbs: ThumbnailSet) -> int:
+        conn.execute("DELETE FROM thumbnails WHERE clip_id = %s", (thumbs.clip_id,))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO thumbnails (clip_id, thumbnail_index, frame_number, pts_seconds, paths, width, height,"
+                " score, is_poster) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (thumbs.clip_id, t.index, t.frame_number, t.pts_seconds, Jsonb(t.paths), t.width, t.height,
+                     t.score, t.is_poster)
+                    for t in thumbs.thumbnails
+                ],
+            )
+        return len(thumbs.thumbnails)
+
+    def write_frame_analysis(self, conn: psycopg.Connection, fa: FrameAnalysis) -> int:
+        """frame_analysis row plus the clip's scene_change segments (other segment types are left alone)."""
+        conn.execute("DELETE FROM frame_analysis WHERE clip_id = %s", (fa.clip_id,))
+        conn.execute(
+            "INSERT INTO frame_analysis (clip_id, overexposed_percent, underexposed_percent, exposure_warning,"
+            " exposure_stops, blur_score, noise_score, quality_score, dominant_shot_type, scene_cut_count, details)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (fa.clip_id, fa.overexposed_percent, fa.underexposed_percent, fa.exposure_warning, fa.exposure_stops,
+             fa.blur_score, fa.noise_score, fa.quality_score, fa.shot_type, len(fa.scene_cuts),
+             Jsonb(fa.model_dump(mode="json", exclude={"frames"}) | {"frames": [f.model_dump() for f in fa.frames]})),
+        )
+        replace_segments(conn, fa.clip_id, "scene_change", [s.model_dump() for s in fa.segments])
+        return 1 + len(fa.segments)
+
+    def write_catalog_record(self, conn: psycopg.Connection, record: CatalogRecord) -> int:
+        values = record.model_dump()
+        conn.execute("DELETE FROM catalog_records WHERE clip_id = %s", (record.clip_id,))
+        conn.execute(
+            """INSERT INTO catalog_records (clip_id, file_name, path, paths, duration_seconds, size_bytes, md5, status,
+                   container, video_codec, width, height, frame_rate, camera, hdr_format, recorded_at, document,
+                   shot_type, quality_score, summary, keywords, poster_path)
+               VALUES (%(clip_id)s, %(file_name)s, %(path)s, %(paths)s, %(duration_seconds)s, %(size_bytes)s, %(md5)s,
+                   %(status)s, %(container)s, %(video_codec)s, %(width)s, %(height)s, %(frame_rate)s, %(camera)s,
+                   %(hdr_format)s, %(recorded_at)s, %(document)s, %(shot_type)s, %(quality_score)s, %(summary)s,
+                   %(keywords)s, %(poster_path)s)""",
+            values,
+        )
+        return 1
+
+    def list_clips(self, limit: int | None = None, filters: ClipFilter | None = None, sort: str = "cataloged") -> list[dict[str, Any]]:
+        where, params = _filter_sql(filters or ClipFilter())
+        order = {
+            "cataloged": "c.cataloged_at, c.file_name", "name": "c.file_name", "duration": "duration_seconds DESC NULLS LAST",
+            "size": "c.size_bytes DESC", "recorded": "recorded_at DESC NULLS LAST",
+            "resolution": "height DESC NULLS LAST", "fps": "frame_rate DESC NULLS LAST",
+            "quality": "fa.quality_score DESC NULLS LAST",
+        }[sort]
+        with self.connect() as conn:
+            rows = conn.execute(
+                f"""SELECT c.clip_id, c.path, c.file_name, coalesce(t.duration_seconds, c.duration_seconds) AS duration_seconds,
+                          c.size_bytes, c.md5, coalesce(t.container_format, c.container) AS container,
+                          coalesce(t.video_codec, c.video_codec) AS video_codec, coalesce(t.width, c.width) AS width,
+                          coalesce(t.height, c.height) AS height, coalesce(t.frame_rate, c.frame_rate) AS frame_rate,
+                          c.has_audio, c.status, c.cataloged_at, t.hdr_format, t.recorded_at,
+                          nullif(concat_ws(' ', t.camera_make, t.camera_model), '') AS camera,
+                          fa.quality_score, fa.exposure_warning, fa.dominant_shot_type AS shot_type,
+                          coalesce(r.paths, ARRAY[c.path]) AS paths
+                   FROM clips c
+                   LEFT JOIN catalog_records r USING (clip_id)
+                   LEFT JOIN technical_metadata t USING (clip_id)
+                   LEFT JOIN frame_analysis fa USING (clip_id)
+                   LEFT JOIN clip_facts x USING (clip_id)
+                   WHERE {where}
+                   ORDER BY {order} LIMIT %(limit)s""",
+                {**params, "limit": limit},
+            )
+            return list(rows)
+
+    def resolve_clip(self, ref: str) -> list[str]:
+        """Clip ids matching an id, an id prefix, or a path the clip was seen at."""
+        with self.connect() as conn:
+            exact = conn.execute("SELECT clip_id FROM clips WHERE clip_id = %s", (ref,)).fetchall()
+            if exact:
+                return [r["clip_id"] for r in exact]
+            by_path = conn.execute(
+                "SELECT DISTINCT clip_id FROM clip_sources WHERE path = %s", (os.path.abspath(ref),)
+            ).fetchall()
+            if by_path:
+                return [r["clip_id"] for r in by_path]
+            prefix = ref.replace("\\", "").replace("%", "").replace("_", "")
+            if len(prefix) < 4:
+                return []
+            rows = conn.execute("SELECT clip_id FROM clips WHERE clip_id LIKE %s ORDER BY clip_id LIMIT 10", (prefix + "%",))
+            return [r["clip_id"] for r in rows]
+
+    def clip_detail(self, clip_id: str) -> dict[str, Any] | None:
+        """Everything cataloged about one clip, for `show`."""
+        with self.connect() as conn:
+            clip = conn.execute("SELECT * FROM clips WHERE clip_id = %s", (clip_id,)).fetchone()
+            if clip is None:
+                return None
+            clip["sources"] = conn.execute(
+                "SELECT path, size_bytes, mtime, online, first_seen, last_seen FROM clip_sources WHERE clip_id = %s "
+                "ORDER BY online DESC, first_seen", (clip_id,)
+            ).fetchall()
+            tech = conn.execute("SELECT details FROM technical_metadata WHERE clip_id = %s", (clip_id,)).fetchone()
+            clip["technical_metadata"] = tech["details"] if tech else None
+            analysis = conn.execute("SELECT details FROM frame_analysis WHERE clip_id = %s", (clip_id,)).fetchone()
+            clip["frame_analysis"] = analysis["details"] if analysis else None
+            clip["segments"] = conn.execute(
+                "SELECT segment_index, segment_type, start_seconds, end_seconds, keyframe_path FROM segments "
+                "WHERE clip_id = %s ORDER BY start_seconds, segment_index", (clip_id,)
+            ).fetchall()
+        clip["ai_analysis"] = self.analysis_detail(clip_id)
+        clip["tags"] = self.clip_tags(clip_id)
+        return clip
+
+    def record_inputs(self, clip_id: str) -> dict[str, Any] | None:
+        """What catalog_record reads: the clip row, its online paths, and technical metadata when there."""
+        with self.connect() as conn:
+            clip = conn.execute("SELECT * FROM clips WHERE clip_id = %s", (clip_id,)).fetchone()
+            if clip is None:
+                return None
+            clip["technical"] = conn.execute(
+                "SELECT * FROM technical_metadata WHERE clip_id = %s", (clip_id,)
+            ).fetchone()
+            clip["paths"] = [
+                r["path"]
+                for r in conn.execute(
+                    "SELECT path FROM clip_sources WHERE clip_id = %s ORDER BY online DESC, first_seen, path", (clip_id,)
+                )
+            ]
+            clip["analysis"] = conn.execute(
+                "SELECT a.summary, a.keywords, a.entities, a.scene_classification, a.on_screen_text, t.full_text"
+                " FROM analysis a LEFT JOIN transcripts t USING (clip_id) WHERE a.clip_id = %s", (clip_id,)
+            ).fetchone()
+            clip["frame"] = conn.execute(
+                "SELECT dominant_shot_type, quality_score FROM frame_analysis WHERE clip_id = %s", (clip_id,)
+            ).fetchone()
+            clip["poster_path"] = conn.execute(
+                "SELECT paths FROM thumbnails WHERE clip_id = %s AND is_poster LIMIT 1", (clip_id,)
+            ).fetchone()
+            return clip
+
+
+
+class CatalogDB(CatalogQueries):
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
