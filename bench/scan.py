@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_assets.catalog_app import CatalogApp  # noqa: E402
-from catalog_resources.resources.catalog import CatalogStore  # noqa: E402
+from catalog_resources.resources.catalog import CatalogResource  # noqa: E402
 from catalog_resources.store.endpoint import embedded_server  # noqa: E402
 from catalog_resources.models.clips import ScanReport  # noqa: E402
 from catalog_resources.media.samples import ClipSpec, make_clip  # noqa: E402
@@ -143,7 +143,7 @@ def build_tree(root: Path, files: int) -> dict[str, int]:
 # ---- the scans -------------------------------------------------------------------------------------
 
 
-def timed_scan(root: Path, store: CatalogStore) -> tuple[ScanReport, float]:
+def timed_scan(root: Path, store: CatalogResource) -> tuple[ScanReport, float]:
     started = time.perf_counter()
     report = scan([root], store)
     return report, time.perf_counter() - started

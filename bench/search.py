@@ -36,7 +36,7 @@ from bench.ingest import close_app, open_warm_app  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from catalog_resources.store.catalog import _filter_sql  # noqa: E402
 from catalog_resources.store.endpoint import embedded_server  # noqa: E402
-from catalog_resources.embeddings.local import LocalEmbedder  # noqa: E402
+from catalog_resources.embeddings.local import LocalEncoder  # noqa: E402
 from catalog_resources.embeddings.service import EmbeddingService  # noqa: E402
 from catalog_resources.models.clips import ClipFilter  # noqa: E402
 from catalog_resources.search.ranking import search  # noqa: E402
@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, help="keep the seeded catalog here and reuse it on the next run"
                         " (same --clips); default: a temporary home, deleted at the end")
     args = parser.parse_args()
-    embedder = LocalEmbedder()
+    embedder = LocalEncoder()
     pool_texts = texts(args.pool, random.Random(1))
     started = time.perf_counter()
     pool = embedder.embed_passages(pool_texts)

@@ -14,7 +14,7 @@ from catalog_assets.partitions import clip_asset
 from catalog_resources.models.analysis import ComprehensiveAIAnalysis, ContentAnalysis, ContentWarning
 from catalog_resources.analysis.analyzer import Analyzer
 from catalog_resources.analysis.cloud.common import BlockedAnswerError, MalformedAnswerError, MissingKeyError
-from catalog_resources.analysis.local.analyzer import AnalysisInputs
+from catalog_resources.analysis.local.pipeline import AnalysisInputs
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.resources.media_store import MediaStore
 from catalog_resources.models.technical import TechnicalMetadata

@@ -23,7 +23,7 @@ from catalog_assets.resume import expected_steps, steps_to_finish
 from catalog_assets.steps import pipeline_steps
 from catalog_assets.io_manager import sidecar_path
 from catalog_assets.refresh import RefreshPlan, current_versions, plan_refresh
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.store.dagster_home import prepare_dagster_home
 from catalog_resources.store.endpoint import DatabaseEndpoint, resolve_database
 from catalog_resources.ingest.plan import IngestPlan, plan_ingest
@@ -57,8 +57,8 @@ class CatalogApp:
         return resolve_database(self.settings, start=True)
 
     @cached_property
-    def store(self) -> CatalogStore:
-        store = CatalogStore(database_url=self.endpoint.catalog_url)
+    def store(self) -> CatalogResource:
+        store = CatalogResource(database_url=self.endpoint.catalog_url)
         store.migrate()
         return store
 

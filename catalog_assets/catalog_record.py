@@ -6,11 +6,11 @@ from dagster import AssetExecutionContext, Failure
 
 from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.models.clips import CatalogRecord, ClipFacts
 
 
-def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
+def build_record(clip_id: str, catalog: CatalogResource) -> CatalogRecord:
     row = catalog.record_inputs(clip_id)
     if row is None:
         raise Failure(description=f"clip {clip_id} has no clip_source row yet; materialize clip_source first")
@@ -47,7 +47,7 @@ def build_record(clip_id: str, catalog: CatalogStore) -> CatalogRecord:
     group_name="catalog",
     kinds={"postgres"},
 )
-def catalog_record(context: AssetExecutionContext, catalog: CatalogStore) -> dict[str, CatalogRecord]:
+def catalog_record(context: AssetExecutionContext, catalog: CatalogResource) -> dict[str, CatalogRecord]:
     """Builds the clip's search row (name, paths, duration, size, checksum, status and a text document)
     from the catalog tables. It depends on the other assets without loading them, so a disabled step
     only leaves its fields empty."""

@@ -10,13 +10,13 @@ from catalog_assets.clip_source import clip_source
 from catalog_assets.frame_analysis import frame_analysis
 from catalog_assets.partitions import clips_partitions
 from catalog_assets.technical_metadata import technical_metadata
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 @asset_check(asset=clip_source, partitions_def=clips_partitions, blocking=True)
-def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
+def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """Every clip in the run has a row with a well-formed MD5 and at least one online source path."""
     problems = {}
     with catalog.connect() as conn:
@@ -44,7 +44,7 @@ def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogSt
 
 
 @asset_check(asset=catalog_record, partitions_def=clips_partitions)
-def catalog_record_present(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
+def catalog_record_present(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """The search row exists and agrees with the clip's checksum."""
     problems = {}
     with catalog.connect() as conn:
@@ -65,7 +65,7 @@ def catalog_record_present(context: AssetCheckExecutionContext, catalog: Catalog
 
 
 @asset_check(asset=technical_metadata, partitions_def=clips_partitions)
-def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
+def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """A decodable clip has its essentials: duration, resolution, codec and frame rate."""
     problems = {}
     with catalog.connect() as conn:
@@ -91,7 +91,7 @@ def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: 
 
 
 @asset_check(asset=frame_analysis, partitions_def=clips_partitions)
-def frame_analysis_thresholds(context: AssetCheckExecutionContext, catalog: CatalogStore) -> AssetCheckResult:
+def frame_analysis_thresholds(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """Flags (warns, never fails) clips whose exposure or sharpness crosses the analyzer's thresholds."""
     with catalog.connect() as conn:
         rows = conn.execute(

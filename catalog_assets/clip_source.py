@@ -9,7 +9,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, Failure, MetadataValue
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.media.fingerprint import full_hashes, sampled_fingerprint
 from catalog_resources.models.clips import ClipSource, FingerprintCollision, SourcePath
 from catalog_resources.media.container import first_decodable_frame, measured_duration, plausible_claim, probe_container
@@ -46,7 +46,7 @@ def _changed_message(path: str, clip_id: str) -> str:
             "the next ingest catalogs its new content under its own id")
 
 
-def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
+def verify_clip(clip_id: str, catalog: CatalogResource) -> ClipSource:
     """Build the clip's source model; reuses checksums of paths whose size and mtime did not change."""
     now = datetime.now(timezone.utc)
     previous = {s.path: s for s in catalog.known_clips([clip_id]).get(clip_id, [])}
@@ -151,7 +151,7 @@ def verify_clip(clip_id: str, catalog: CatalogStore) -> ClipSource:
     kinds={"python", "postgres"},
     required=True,
 )
-def clip_source(context: AssetExecutionContext, catalog: CatalogStore) -> dict[str, ClipSource]:
+def clip_source(context: AssetExecutionContext, catalog: CatalogResource) -> dict[str, ClipSource]:
     """Confirms each original is a decodable video (PyAV decodes its first frame; when none decodes here the
     clip is cataloged metadata-only, with the reason), measures its duration from packets rather than trusting
     the header, computes the full MD5 (dedup key) and xxh3-128, and records every path the clip was seen at.

@@ -8,12 +8,12 @@ from catalog_assets.graph import CHECKS, build_assets, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
 from catalog_assets.partitions import clips_partitions
 from catalog_resources.analysis.analyzer import Analyzer
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.resources.embedder import Embedder
 from catalog_resources.store.endpoint import resolve_database
 from catalog_resources.media.exiftool import ExifToolProbe
 from catalog_resources.media.ffmpeg import FFmpegRunner
-from catalog_resources.media.frame_analyzer import FrameAnalyzer
+from catalog_resources.media.frame_inspector import FrameInspector
 from catalog_resources.resources.media_store import MediaStore
 from catalog_resources.media.mediainfo import MediaInfoProbe
 from catalog_resources.media.pyav import PyAVProbe
@@ -39,7 +39,7 @@ def build_analyzer(settings: CatalogSettings) -> Analyzer:
 def build_definitions(settings: CatalogSettings) -> Definitions:
     """Definitions bound to one catalog home (tests build one per temporary home)."""
     endpoint = resolve_database(settings, start=False)
-    catalog = CatalogStore(database_url=endpoint.catalog_url)
+    catalog = CatalogResource(database_url=endpoint.catalog_url)
     analyzer = build_analyzer(settings)
     embedder = Embedder(backend=settings.embedding_backend, model=settings.embedding_model,
                         min_similarity=settings.search_min_similarity, base_url=settings.embedding_base_url,
@@ -59,7 +59,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "ffmpeg": FFmpegRunner(cache_dir=str(settings.home / "cache")),
             "media": MediaStore(media_dir=str(settings.media_dir)),
             "thumbnailer": Thumbnailer(image_format=settings.thumbnail_format, count=settings.thumbnail_count),
-            "frame_analyzer": FrameAnalyzer(),
+            "frame_inspector": FrameInspector(),
             "analyzer": analyzer,
             "embedder": embedder,
         },

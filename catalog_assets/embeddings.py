@@ -10,7 +10,7 @@ import time
 from dagster import AssetExecutionContext, AssetsDefinition, Failure, MetadataValue
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.resources.embedder import Embedder
 from catalog_resources.models.search import EmbeddingSet
 
@@ -20,7 +20,7 @@ UNBOUND_VERSION = "unbound"
 def build_embeddings(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
     @clip_asset(deps=["technical_metadata", "frame_analysis", "ai_analysis"], code_version=code_version,
                 group_name="search", kinds={"pgvector"})
-    def embeddings(context: AssetExecutionContext, catalog: CatalogStore, embedder: Embedder) -> dict[str, EmbeddingSet]:
+    def embeddings(context: AssetExecutionContext, catalog: CatalogResource, embedder: Embedder) -> dict[str, EmbeddingSet]:
         """One vector for the whole clip (summary, keywords, entities, scene labels, on-screen text, technical
         facts, transcript; truncated with the model's own tokenizer) and one per transcript line or scene
         with words, so search can answer with a time range. Local multilingual-e5-small by default."""

@@ -6,7 +6,7 @@ from dagster import AssetExecutionContext
 
 from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
-from catalog_resources.media.frame_analyzer import FrameAnalyzer
+from catalog_resources.media.frame_inspector import FrameInspector
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
 
@@ -17,7 +17,7 @@ def frame_analysis(
     technical_metadata: dict[str, TechnicalMetadata],
     proxy: dict[str, DerivedMedia],
     thumbnails: dict[str, ThumbnailSet],
-    frame_analyzer: FrameAnalyzer,
+    frame_inspector: FrameInspector,
 ) -> dict[str, FrameAnalysis]:
     """Over the thumbnails' frames: over/under-exposed %, histogram, stops off when clearly off, blur
     (Laplacian variance at 640 px), noise (Immerkaer), blockiness, edge density and entropy, a 0-100
@@ -26,7 +26,7 @@ def frame_analysis(
     started = time.monotonic()
     results: dict[str, FrameAnalysis] = {}
     for clip_id, meta in technical_metadata.items():
-        results[clip_id] = frame_analyzer.analyze(
+        results[clip_id] = frame_inspector.analyze(
             clip_id, proxy.get(clip_id), thumbnails.get(clip_id), duration=meta.duration_seconds,
             start=meta.start_time_seconds, focal_35mm=meta.focal_length_35mm,
         )

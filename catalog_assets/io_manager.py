@@ -17,13 +17,13 @@ from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputCo
 from pydantic import BaseModel
 
 from catalog_resources.models.analysis import ComprehensiveAIAnalysis
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models.clips import CatalogRecord, ClipSource
 from catalog_resources.models.search import EmbeddingSet
 from catalog_resources.models.technical import TechnicalMetadata
 
-Writer = Callable[[CatalogStore, psycopg.Connection, BaseModel], int] | None  # None: sidecar only
+Writer = Callable[[CatalogResource, psycopg.Connection, BaseModel], int] | None  # None: sidecar only
 
 # asset name -> (model class, writer). A new asset registers its tables here.
 ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
@@ -56,7 +56,7 @@ def write_sidecar(path: Path, model: BaseModel) -> None:
 
 
 class CatalogIOManager(ConfigurableIOManager):
-    catalog: ResourceDependency[CatalogStore]
+    catalog: ResourceDependency[CatalogResource]
     media_dir: str
 
     def handle_output(self, context: OutputContext, obj: Mapping[str, BaseModel]) -> None:

@@ -15,7 +15,7 @@ from dagster import Definitions
 from pydantic import BaseModel
 
 from catalog_assets.io_manager import sidecar_path
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 
 
 class StalePair(BaseModel):
@@ -52,7 +52,7 @@ def current_versions(defs: Definitions) -> tuple[dict[str, str], dict[str, list[
 
 
 def plan_refresh(
-    defs: Definitions, store: CatalogStore, media_dir: Path, *, stale: bool = True,
+    defs: Definitions, store: CatalogResource, media_dir: Path, *, stale: bool = True,
     missing_steps: list[str] | None = None, clip_ids: list[str] | None = None,
 ) -> RefreshPlan:
     """The pairs to redo: code version changed (stale), their downstream, and steps never made (missing)."""

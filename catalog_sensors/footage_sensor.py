@@ -21,7 +21,7 @@ from dagster import (
     sensor,
 )
 
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.ingest.plan import plan_ingest
 from catalog_resources.store.ingest_state import METADATA_ONLY_STEPS
 from catalog_resources.ingest.scanner import scan
@@ -43,7 +43,7 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
         default_status=DefaultSensorStatus.RUNNING if folders else DefaultSensorStatus.STOPPED,
         description="Watches VIDEO_CATALOG_WATCH folders; catalogs new clips once their files have settled.",
     )
-    def footage_sensor(context: SensorEvaluationContext, catalog: CatalogStore):
+    def footage_sensor(context: SensorEvaluationContext, catalog: CatalogResource):
         if not folders:
             return SkipReason("no folders to watch: set VIDEO_CATALOG_WATCH=/path/one:/path/two")
         state = json.loads(context.cursor) if context.cursor else {}

@@ -35,7 +35,7 @@ def templates(pg_server, tmp_path_factory) -> tuple[str, str]:
     """Migrated catalog and initialised Dagster storage, made once, cloned per test."""
     from dagster import DagsterInstance
 
-    from catalog_resources.resources.catalog import CatalogStore
+    from catalog_resources.resources.catalog import CatalogResource
     from catalog_resources.store.dagster_home import prepare_dagster_home
     from catalog_resources.store.endpoint import resolve_database
 
@@ -43,7 +43,7 @@ def templates(pg_server, tmp_path_factory) -> tuple[str, str]:
         for name in ("tpl_catalog", "tpl_dagster"):
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
-    CatalogStore(database_url=pg_server.url("tpl_catalog")).migrate()
+    CatalogResource(database_url=pg_server.url("tpl_catalog")).migrate()
     home = tmp_path_factory.mktemp("tpl-home")
     settings = CatalogSettings(
         home=home, database_url=pg_server.url("tpl_catalog"), dagster_database_url=pg_server.url("tpl_dagster")

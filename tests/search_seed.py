@@ -8,7 +8,7 @@ import re
 
 from catalog_assets.catalog_record import build_record
 from catalog_resources.models import analysis as am
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.embeddings.service import EmbeddingService
 
 SENTENCE_SECONDS = 4.0
@@ -31,7 +31,7 @@ def analysis_for(doc: dict) -> am.ComprehensiveAIAnalysis:
     )
 
 
-def seed(store: CatalogStore, embedder: EmbeddingService, docs: list[dict], *, embed: bool = True) -> None:
+def seed(store: CatalogResource, embedder: EmbeddingService, docs: list[dict], *, embed: bool = True) -> None:
     with store.connect() as conn, conn.transaction():
         for doc in docs:
             tech, clip_id = doc["technical"], doc["clip_id"]

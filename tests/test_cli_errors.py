@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from catalog_cli.errors import describe
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.embeddings.service import EmbeddingService
 from tests.media import copy
 from tests.search_seed import seed
@@ -54,7 +54,7 @@ def no_database(tmp_path) -> dict[str, str]:
 
 @pytest.fixture
 def seeded(catalog_env):
-    seed(CatalogStore(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"]), EmbeddingService(), [DOC], embed=False)
+    seed(CatalogResource(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"]), EmbeddingService(), [DOC], embed=False)
     return catalog_env
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.embeddings.service import EmbeddingService
 from tests.media import copy
 from tests.search_seed import seed
@@ -57,7 +57,7 @@ def column(table: str, index: int) -> str:
 
 @pytest.fixture
 def hostile_catalog(catalog_env):
-    store = CatalogStore(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"])
+    store = CatalogResource(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"])
     seed(store, EmbeddingService(), [HOSTILE_DOC], embed=False)
     return store
 

@@ -23,7 +23,7 @@ from catalog_resources.embeddings.local import (
     MINILM,
     EmbedderError,
     EmbeddingModelInfo,
-    LocalEmbedder,
+    LocalEncoder,
     count_openai_tokens,
     seed_tiktoken_cache,
     tiktoken_cache_name,
@@ -40,17 +40,17 @@ LONG_TEXT = " ".join(f"The camera pans across shelf number {i} of the archive." 
 
 
 @pytest.fixture(scope="module", params=[E5_SMALL, MINILM])
-def embedder(request) -> LocalEmbedder:
-    model = LocalEmbedder(request.param)
+def embedder(request) -> LocalEncoder:
+    model = LocalEncoder(request.param)
     model.load()
     return model
 
 
 def test_default_model_and_info():
-    default = LocalEmbedder()
+    default = LocalEncoder()
     assert default.model == DEFAULT_MODEL == E5_SMALL
     assert default.info == EmbeddingModelInfo(name=E5_SMALL, dimension=384, max_tokens=512)
-    assert LocalEmbedder(MINILM).info == EmbeddingModelInfo(name=MINILM, dimension=384, max_tokens=256)
+    assert LocalEncoder(MINILM).info == EmbeddingModelInfo(name=MINILM, dimension=384, max_tokens=256)
 
 
 def test_vectors_are_normalised_float32_of_the_model_dimension(embedder):
@@ -124,7 +124,7 @@ def test_truncation_without_spaces():
 
 
 def test_cross_lingual_e5_finds_the_german_passage():
-    e5 = LocalEmbedder(E5_SMALL)
+    e5 = LocalEncoder(E5_SMALL)
     passages = [
         "Der Spätfrost im April hat fast die Hälfte der Trauben vernichtet. Wir haben nachts Feuer zwischen "
         "den Reihen gemacht, aber es war zu kalt.",
@@ -139,7 +139,7 @@ def test_cross_lingual_e5_finds_the_german_passage():
 
 
 def test_model_is_loaded_once_per_process():
-    a, b = LocalEmbedder(E5_SMALL), LocalEmbedder(E5_SMALL)
+    a, b = LocalEncoder(E5_SMALL), LocalEncoder(E5_SMALL)
     seen = []
     threads = [threading.Thread(target=lambda e=e: seen.append(emb._backend(e.model))) for e in (a, b, a, b)]
     for thread in threads:
@@ -151,12 +151,12 @@ def test_model_is_loaded_once_per_process():
 
 def test_unknown_or_missing_model_raises_embedder_error(monkeypatch):
     with pytest.raises(EmbedderError, match="unknown embedding model 'no-such-model'"):
-        LocalEmbedder("no-such-model")
+        LocalEncoder("no-such-model")
     missing = emb._ModelSpec(info=EmbeddingModelInfo(name="ghost", dimension=8, max_tokens=8),
                              modules=("no_such_module_for_video_catalog",), pip="ghost-embedder")
     monkeypatch.setitem(emb.MODELS, "ghost", missing)
     with pytest.raises(EmbedderError, match="pip install ghost-embedder"):
-        LocalEmbedder("ghost")
+        LocalEncoder("ghost")
 
 
 # ------------------------------------------------------------------------------------------------ tiktoken

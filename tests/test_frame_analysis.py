@@ -10,7 +10,7 @@ from skimage import data
 
 from catalog_resources.media.ffmpeg import FFmpegRunner
 from catalog_resources.media.faces import detect_faces, dominant_shot_type, shot_type
-from catalog_resources.media.frame_analyzer import FrameAnalyzer, focal_category
+from catalog_resources.media.frame_inspector import FrameInspector, focal_category
 from catalog_resources.models.media import ProxySettings
 from catalog_resources.media.thumbnails import Thumbnailer
 
@@ -73,7 +73,7 @@ def face_frame(face_fraction: float, size: tuple[int, int] = (1280, 720)) -> Ima
 @pytest.fixture(scope="module")
 def analysed(clips, tmp_path_factory):
     out = tmp_path_factory.mktemp("analysed")
-    runner, thumbnailer, analyzer = FFmpegRunner(encoder="libx264"), Thumbnailer(count=8), FrameAnalyzer()
+    runner, thumbnailer, analyzer = FFmpegRunner(encoder="libx264"), Thumbnailer(count=8), FrameInspector()
     results = {}
     for name, path in clips.items():
         import av

@@ -25,7 +25,7 @@ from catalog_resources.analysis.cloud.gemini import (
     AUDIO_TOKENS_PER_SECOND,
     OUTPUT_ALLOWANCE_TOKENS,
     VIDEO_TOKENS_PER_SECOND,
-    GeminiAnalyzer,
+    GeminiClient,
     estimate_token_split,
     estimate_tokens,
     resolve_gemini_key,
@@ -56,11 +56,11 @@ def server(monkeypatch):
         yield fake
 
 
-def analyzer(server: FakeGemini, **kwargs) -> GeminiAnalyzer:
+def analyzer(server: FakeGemini, **kwargs) -> GeminiClient:
     options = dict(api_key="test-key", base_url=server.url, initial_delay=0.01, max_delay=0.05,
                    poll_interval=0.01, poll_timeout=5.0, timeout_seconds=10.0)
     options.update(kwargs)
-    return GeminiAnalyzer(**options)
+    return GeminiClient(**options)
 
 
 def request(video: Path, clip_id: str = "clip-0001", duration: float = 2.0) -> CloudRequest:
@@ -242,7 +242,7 @@ def test_missing_key_fails_before_any_request(server, video, monkeypatch):
     monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
 
     with pytest.raises(MissingKeyError) as caught:
-        GeminiAnalyzer(base_url=server.url).analyze(request(video))
+        GeminiClient(base_url=server.url).analyze(request(video))
 
     assert "GEMINI_API_KEY" in str(caught.value) and "GOOGLE_API_KEY" in str(caught.value)
     assert server.requests == []

@@ -12,7 +12,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 transformers = pytest.importorskip("transformers", reason="the image model path needs transformers (test extra)")
 
 from catalog_resources.analysis.local.image_labels import FOCAL_PROMPTS, SCENE_LABELS, ImageLabeler, ImageModelError  # noqa: E402
-from catalog_resources.analysis.local.analyzer import AnalysisInputs, LocalAnalyzer  # noqa: E402
+from catalog_resources.analysis.local.pipeline import AnalysisInputs, LocalPipeline  # noqa: E402
 
 
 def byte_level_alphabet() -> list[str]:
@@ -80,7 +80,7 @@ def test_labels_from_a_saved_model_loaded_offline(tiny_clip, frames):
 
 
 def test_labels_reach_the_analysis(tiny_clip, frames, tmp_path):
-    analyzer = LocalAnalyzer(tmp_path, ocr_frames=0, image_model_path=tiny_clip, image_min_probability=0.0)
+    analyzer = LocalPipeline(tmp_path, ocr_frames=0, image_model_path=tiny_clip, image_min_probability=0.0)
     inputs = AnalysisInputs(clip_id="c", duration=3.0, frames=[(float(i), str(p)) for i, p in enumerate(frames)])
     result = analyzer.analyze(inputs, code_version="test")
     assert set(result.summary.scene_classification) & set(SCENE_LABELS)

@@ -21,11 +21,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.store.endpoint import resolve_database
 from catalog_resources.media.exiftool import ExifToolProbe
 from catalog_resources.media.ffmpeg import FFmpegRunner
-from catalog_resources.media.frame_analyzer import FrameAnalyzer
+from catalog_resources.media.frame_inspector import FrameInspector
 from catalog_resources.models.media import ProxySettings
 from catalog_resources.media.mediainfo import MediaInfoProbe
 from catalog_resources.models.clips import ClipFilter
@@ -172,7 +172,7 @@ def test_technical_metadata_of_a_metadata_only_file(probed):
 
 
 def test_scan_records_the_metadata_only_reason(catalog_env, lying, tmp_path):
-    store = CatalogStore(database_url=resolve_database(catalog_env).catalog_url)
+    store = CatalogResource(database_url=resolve_database(catalog_env).catalog_url)
     folder = tmp_path / "cards"
     folder.mkdir()
     for name in ("no_decoder.mov", "no_frame.mov", "one_frame.mp4"):
@@ -307,7 +307,7 @@ def test_tiny_and_strip_clips_come_through_the_pixel_steps(lying, tmp_path, name
     assert derived.analysis_height % 2 == 0 and 2 <= derived.analysis_height <= 1024
     thumbs = Thumbnailer(count=3).extract(name, lying[name], tmp_path / "t")
     assert thumbs.thumbnails and all(t.width >= 2 and t.height >= 2 for t in thumbs.thumbnails)
-    analysis = FrameAnalyzer().analyze(name, derived, thumbs, duration=1.0, start=0.0, focal_35mm=None)
+    analysis = FrameInspector().analyze(name, derived, thumbs, duration=1.0, start=0.0, focal_35mm=None)
     assert analysis.analysis_frames == 5 and analysis.quality_score is not None
 
 
@@ -394,7 +394,7 @@ def test_lying_durations_are_cataloged_measured(catalog_env, lying, tmp_path):
     cut = found["front_index_cut.mp4"]
     assert cut[0] < 1.5 and cut[1] < 1.5 and cut[2] < 35
     assert any(i["code"] == "truncated" and "claims 4.0 s" in i["message"] for i in cut[3])
-    store = CatalogStore(database_url=resolve_database(catalog_env).catalog_url)
+    store = CatalogResource(database_url=resolve_database(catalog_env).catalog_url)
     assert store.list_clips(filters=ClipFilter(min_duration=3600)) == []
     assert len(store.list_clips(filters=ClipFilter(min_duration=3))) == 2
 

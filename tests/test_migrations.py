@@ -1,6 +1,6 @@
 import psycopg
 
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.store.catalog import available_migrations
 
 TABLES = {
@@ -14,7 +14,7 @@ def test_migrations_apply_once_and_twice_is_a_no_op(pg_server):
     with psycopg.connect(pg_server.url("postgres"), autocommit=True) as conn:
         conn.execute('DROP DATABASE IF EXISTS "mig_twice" WITH (FORCE)')
         conn.execute('CREATE DATABASE "mig_twice"')
-    store = CatalogStore(database_url=pg_server.url("mig_twice"))
+    store = CatalogResource(database_url=pg_server.url("mig_twice"))
     first = store.migrate()
     second = store.migrate()
     assert [m.version for m in first] == [m.version for m, _ in available_migrations()]
@@ -60,7 +60,7 @@ def test_clip_facts_follow_every_write_and_are_backfilled(pg_server):
         conn.execute('DROP DATABASE IF EXISTS "mig_facts" WITH (FORCE)')
         conn.execute('CREATE DATABASE "mig_facts"')
     url = pg_server.url("mig_facts")
-    store = CatalogStore(database_url=url)
+    store = CatalogResource(database_url=url)
     before = [m for m, _ in available_migrations() if m.version < 4]
     with psycopg.connect(url, autocommit=True) as conn:  # a catalog from before sql/004, with one clip in it
         for migration, sql in available_migrations():

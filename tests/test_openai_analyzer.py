@@ -22,7 +22,7 @@ from catalog_resources.analysis.cloud.common import (
     answer_schema,
     to_analysis,
 )
-from catalog_resources.analysis.cloud.openai import OpenAIAnalyzer, is_local_url, pick_frames, resolve_openai_key
+from catalog_resources.analysis.cloud.openai import OpenAIClient, is_local_url, pick_frames, resolve_openai_key
 from tests.openai_server import DEFAULT_ANSWER, FakeOpenAIServer, Reply
 
 PROMPT = "You are cataloguing a video clip. Answer with JSON that follows the given schema."
@@ -58,9 +58,9 @@ def request_(tmp_path) -> CloudRequest:
                         transcript=TRANSCRIPT, technical_context=TECH)
 
 
-def analyzer(srv: FakeOpenAIServer, **kwargs) -> OpenAIAnalyzer:
+def analyzer(srv: FakeOpenAIServer, **kwargs) -> OpenAIClient:
     kwargs.setdefault("api_key", "sk-test")
-    return OpenAIAnalyzer(model="test-vision-model", base_url=srv.base_url, **kwargs)
+    return OpenAIClient(model="test-vision-model", base_url=srv.base_url, **kwargs)
 
 
 def parts(body: dict) -> list[dict]:
@@ -246,7 +246,7 @@ def test_refusal_is_blocked(server, request_):
 
 
 def test_missing_key_for_remote_server_fails_before_any_request(request_):
-    a = OpenAIAnalyzer(model="gpt-test", base_url="https://api.example.invalid/v1")
+    a = OpenAIClient(model="gpt-test", base_url="https://api.example.invalid/v1")
     with pytest.raises(MissingKeyError) as err:
         a.check_key()
     assert "OPENAI_API_KEY" in str(err.value) and "VIDEO_CATALOG_OPENAI_API_KEY" in str(err.value)
@@ -255,16 +255,16 @@ def test_missing_key_for_remote_server_fails_before_any_request(request_):
         a.analyze(request_)  # a request would fail on DNS with an AnalyzerError instead
     assert time.monotonic() - started < 1.0
     with pytest.raises(MissingKeyError):
-        OpenAIAnalyzer(model="gpt-test").check_key()  # default base URL is OpenAI's
+        OpenAIClient(model="gpt-test").check_key()  # default base URL is OpenAI's
 
 
 def test_local_server_needs_no_key(server, request_):
-    a = OpenAIAnalyzer(model="llava", base_url=server.base_url)
+    a = OpenAIClient(model="llava", base_url=server.base_url)
     a.check_key()
     a.analyze(request_)
     assert server.requests[0].headers["authorization"] == "Bearer not-needed"
     # localhost by name works too
-    OpenAIAnalyzer(model="llava", base_url=f"http://localhost:{server.port}/v1").analyze(request_)
+    OpenAIClient(model="llava", base_url=f"http://localhost:{server.port}/v1").analyze(request_)
     assert len(server.requests) == 2
 
 
@@ -282,7 +282,7 @@ def test_key_resolution(monkeypatch):
 
 def test_env_key_is_sent(server, request_, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
-    OpenAIAnalyzer(model="m", base_url=server.base_url).analyze(request_)
+    OpenAIClient(model="m", base_url=server.base_url).analyze(request_)
     assert server.requests[0].headers["authorization"] == "Bearer sk-from-env"
 
 
@@ -304,7 +304,7 @@ def test_connection_refused_is_an_analyzer_error(request_):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    a = OpenAIAnalyzer(model="m", base_url=f"http://127.0.0.1:{port}/v1", max_attempts=1)
+    a = OpenAIClient(model="m", base_url=f"http://127.0.0.1:{port}/v1", max_attempts=1)
     with pytest.raises(AnalyzerError, match=rf"clip-0042: cannot reach http://127.0.0.1:{port}/v1"):
         a.analyze(request_)
 

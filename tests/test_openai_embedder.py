@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.embeddings.local import EmbedderError, count_openai_tokens
 from catalog_resources.embeddings.service import EmbeddingService
-from catalog_resources.embeddings.openai import OpenAIEmbedder
+from catalog_resources.embeddings.openai import OpenAIEncoder
 from catalog_resources.search.ranking import search
 from tests.relevance_set import CLIPS
 from tests.search_seed import seed
@@ -74,7 +74,7 @@ class EmbeddingsServer:
 
 def test_batches_truncates_normalises_and_retries():
     with EmbeddingsServer(fail_first=1) as server:
-        embedder = OpenAIEmbedder("BAAI/bge-m3", base_url=server.url, max_attempts=3)
+        embedder = OpenAIEncoder("BAAI/bge-m3", base_url=server.url, max_attempts=3)
         long_text = "footage " * 10_000
         vectors = embedder.embed_passages([long_text] + [f"clip number {i}" for i in range(69)])
     assert vectors.shape == (70, DIM) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -87,12 +87,12 @@ def test_batches_truncates_normalises_and_retries():
 def test_missing_key_for_a_remote_endpoint(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(EmbedderError, match="OPENAI_API_KEY"):
-        OpenAIEmbedder("text-embedding-3-small", base_url="https://api.example.invalid/v1")
+        OpenAIEncoder("text-embedding-3-small", base_url="https://api.example.invalid/v1")
 
 
 @pytest.mark.slow
 def test_a_catalog_embedded_through_the_endpoint_is_searchable(module_catalog_env):
-    store = CatalogStore(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"])
+    store = CatalogResource(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"])
     with EmbeddingsServer() as server:
         service = EmbeddingService(model="BAAI/bge-m3", backend="openai", base_url=server.url, min_similarity=0.1)
         seed(store, service, CLIPS[:8])

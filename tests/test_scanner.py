@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.ingest.plan import plan_ingest
 from catalog_resources.ingest.scanner import scan
 from catalog_resources.store.endpoint import resolve_database
@@ -18,8 +18,8 @@ from tests.media import copy
 
 
 @pytest.fixture
-def store(catalog_env) -> CatalogStore:
-    return CatalogStore(database_url=resolve_database(catalog_env).catalog_url)
+def store(catalog_env) -> CatalogResource:
+    return CatalogResource(database_url=resolve_database(catalog_env).catalog_url)
 
 
 def by_path(report):
@@ -203,11 +203,11 @@ def test_paths_named_directly_that_cannot_be_scanned_are_failures(store, tmp_pat
 SCAN_AS_PLAIN_USER = """
 import sys
 from pathlib import Path
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.store.endpoint import resolve_database
 from catalog_resources.ingest.scanner import scan
 from catalog_resources.settings import CatalogSettings
-store = CatalogStore(database_url=resolve_database(CatalogSettings()).catalog_url)
+store = CatalogResource(database_url=resolve_database(CatalogSettings()).catalog_url)
 print(scan([Path(sys.argv[1])], store).model_dump_json())
 """
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from catalog_resources.resources.catalog import CatalogStore
+from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.store.catalog import _filter_sql
 from catalog_resources.embeddings.service import EmbeddingService
 from catalog_resources.models.clips import ClipFilter
@@ -26,7 +26,7 @@ TWIN = {**CLIPS[0], "clip_id": "int-ceo-solar-twin"}  # the same text under anot
 
 @pytest.fixture(scope="module")
 def catalog(module_catalog_env):
-    store, embedder = CatalogStore(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"]), EmbeddingService()
+    store, embedder = CatalogResource(database_url=os.environ["VIDEO_CATALOG_DATABASE_URL"]), EmbeddingService()
     seed(store, embedder, [*CLIPS, TWIN])
     return store, embedder
 

@@ -22,7 +22,7 @@ from catalog_cli.render.text import echo, literal
 
 def _embedder():
     """The query embedder, checked now: an unknown model or a missing key is one line before any search runs."""
-    from catalog_resources.embeddings.local import EmbedderError, LocalEmbedder
+    from catalog_resources.embeddings.local import EmbedderError, LocalEncoder
     from catalog_resources.embeddings.service import EmbeddingService
 
     settings = cli_settings()
@@ -31,7 +31,7 @@ def _embedder():
                                api_key=settings.embedding_api_key)
     try:
         if settings.embedding_backend == "local":
-            LocalEmbedder(settings.embedding_model)  # an unknown or uninstalled model fails here, naming its package
+            LocalEncoder(settings.embedding_model)  # an unknown or uninstalled model fails here, naming its package
         else:
             service.model_backend()  # a missing key fails here
     except EmbedderError as exc:

@@ -30,7 +30,7 @@ from catalog_resources.analysis.cloud.common import (
     save_raw_answer,
     to_analysis,
 )
-from catalog_resources.analysis.local.analyzer import MODEL_NAME as LOCAL_MODEL, AnalysisInputs, LocalAnalyzer
+from catalog_resources.analysis.local.pipeline import MODEL_NAME as LOCAL_MODEL, AnalysisInputs, LocalPipeline
 
 PACKAGED_PROMPT = "analysis.md"
 
@@ -137,15 +137,15 @@ class Analyzer(ConfigurableResource):
 
     def _cloud(self):
         if self.backend == "gemini":
-            from catalog_resources.analysis.cloud.gemini import GeminiAnalyzer
+            from catalog_resources.analysis.cloud.gemini import GeminiClient
 
-            return GeminiAnalyzer(api_key=self.gemini_api_key, model=self.gemini_model, base_url=self.gemini_base_url,
+            return GeminiClient(api_key=self.gemini_api_key, model=self.gemini_model, base_url=self.gemini_base_url,
                                   window_seconds=self.window_seconds, max_attempts=self.max_attempts)
-        from catalog_resources.analysis.cloud.openai import OpenAIAnalyzer
+        from catalog_resources.analysis.cloud.openai import OpenAIClient
 
         if not self.openai_model:
             raise MissingKeyError("the openai analyzer needs a model: set VIDEO_CATALOG_OPENAI_MODEL (e.g. gpt-4o-mini)")
-        return OpenAIAnalyzer(model=self.openai_model, base_url=self.openai_base_url, api_key=self.openai_api_key,
+        return OpenAIClient(model=self.openai_model, base_url=self.openai_base_url, api_key=self.openai_api_key,
                               max_attempts=self.max_attempts)
 
     def check_ready(self) -> None:
@@ -184,7 +184,7 @@ class Analyzer(ConfigurableResource):
 
     def analyze(self, inputs: AnalysisInputs) -> ComprehensiveAIAnalysis:
         if not self.is_cloud:
-            local = LocalAnalyzer(Path(self.models_dir), language=self.language, ocr_frames=self.ocr_frames,
+            local = LocalPipeline(Path(self.models_dir), language=self.language, ocr_frames=self.ocr_frames,
                                   threads=self.threads,
                                   image_model_path=Path(self.image_model_path) if self.image_model_path else None)
             return local.analyze(inputs, code_version=self.code_version())
@@ -194,7 +194,7 @@ class Analyzer(ConfigurableResource):
         started = time.monotonic()
         transcript = None
         if self.backend == "openai" and inputs.audio_path:  # an image model cannot hear: give it our transcript
-            transcript = LocalAnalyzer(Path(self.models_dir), language=self.language).transcribe(inputs.audio_path)
+            transcript = LocalPipeline(Path(self.models_dir), language=self.language).transcribe(inputs.audio_path)
         request = CloudRequest(
             clip_id=inputs.clip_id, prompt=render_prompt(prompt_text(self.prompt_file), inputs.technical_context),
             proxy_path=inputs.proxy_path, duration=inputs.duration, technical_context=inputs.technical_context,

@@ -250,7 +250,7 @@ def _backend(model: str) -> _Backend:
         return backend
 
 
-class LocalEmbedder:
+class LocalEncoder:
     """Embeds clip texts and search queries with a local model; vectors are float32 and L2-normalised, so a dot
     product is the cosine similarity pgvector's ``<=>`` ranks by.
 

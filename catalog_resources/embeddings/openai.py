@@ -1,6 +1,6 @@
 """Embeddings from any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, TEI, ...), e.g. BAAI/bge-m3 at 1024 dims.
 
-Same interface as LocalEmbedder (embed_passages / embed_query / count_tokens), so the embedding service does
+Same interface as LocalEncoder (embed_passages / embed_query / count_tokens), so the embedding service does
 not care which one it holds. Texts are cut to 3,500 cl100k tokens first (the spec's rule for the API
 backend), counted with tiktoken from an offline-seeded cache. The client's own retries (429/5xx, honouring
 Retry-After) apply.
@@ -15,7 +15,7 @@ from catalog_resources.embeddings.local import EmbedderError, count_openai_token
 BATCH = 64  # inputs per request: well inside every server's limit, few round trips
 
 
-class OpenAIEmbedder:
+class OpenAIEncoder:
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, max_attempts: int = 5,
                  timeout_seconds: float = 120.0) -> None:
         from catalog_resources.analysis.cloud.common import MissingKeyError

@@ -35,14 +35,14 @@ class EmbeddingService:
         return self.min_similarity if self.min_similarity is not None else MIN_SIMILARITY.get(self.model, 0.5)
 
     def model_backend(self):
-        """The model behind this service: LocalEmbedder or OpenAIEmbedder (the same interface)."""
+        """The model behind this service: LocalEncoder or OpenAIEncoder (the same interface)."""
         if self.backend == "openai":
-            from catalog_resources.embeddings.openai import OpenAIEmbedder
+            from catalog_resources.embeddings.openai import OpenAIEncoder
 
-            return OpenAIEmbedder(self.model, base_url=self.base_url, api_key=self.api_key)
-        from catalog_resources.embeddings.local import LocalEmbedder
+            return OpenAIEncoder(self.model, base_url=self.base_url, api_key=self.api_key)
+        from catalog_resources.embeddings.local import LocalEncoder
 
-        return LocalEmbedder(self.model)
+        return LocalEncoder(self.model)
 
     def embed_clip(self, clip_id: str, row: dict[str, Any]) -> EmbeddingSet:
         started = time.monotonic()

@@ -5,7 +5,7 @@ from dagster import ConfigurableResource
 from catalog_resources.store.catalog import CatalogQueries
 
 
-class CatalogStore(ConfigurableResource, CatalogQueries):
+class CatalogResource(ConfigurableResource, CatalogQueries):
     """PostgreSQL + pgvector catalog, for assets, checks, the IO manager and the sensor."""
 
     database_url: str

@@ -177,7 +177,7 @@ class CatalogQueries(AnalysisQueries, SearchQueries, IngestStateQueries):
     """PostgreSQL + pgvector catalog: every query and write, over `self.database_url`.
 
     Two classes carry these methods: `CatalogDB` (plain, for the CLI's read commands, which then never
-    import Dagster) and `CatalogStore` (the Dagster resource, in catalog_resource.py).
+    import Dagster) and `CatalogResource` (the Dagster resource, in catalog_resource.py).
     """
 
     database_url: str

@@ -152,7 +152,7 @@ def _one_line(text: Any) -> str:
     return " ".join(str(text).split())
 
 
-class GeminiAnalyzer:
+class GeminiClient:
     """Analyse one clip per call with a Gemini model; returns the parsed answer and its token usage."""
 
     backend = "gemini"

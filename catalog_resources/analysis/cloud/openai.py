@@ -147,7 +147,7 @@ def _is_schema_rejection(exc: openai.APIStatusError) -> bool:
     return "response_format" in text or "json_schema" in text or "response format" in text
 
 
-class OpenAIAnalyzer:
+class OpenAIClient:
     """Analyses one clip per chat completion on an OpenAI-compatible server.
 
     The client is built on first use so constructing the analyzer (in a resource, at definition

@@ -38,7 +38,7 @@ def _round(value: float) -> float:
     return round(float(value), 3)
 
 
-class LocalAnalyzer:
+class LocalPipeline:
     def __init__(self, models_dir: Path, language: str | None = None, ocr_frames: int = 4, threads: int = 2,
                  image_model_path: Path | None = None, image_min_probability: float = 0.2) -> None:
         self.models_dir = Path(models_dir)

@@ -25,7 +25,7 @@ def focal_category(focal_35mm: float | None) -> str | None:
     return "wide" if focal_35mm < 35 else ("normal" if focal_35mm <= 70 else "telephoto")
 
 
-class FrameAnalyzer(ConfigurableResource):
+class FrameInspector(ConfigurableResource):
     over_warning_percent: float = Field(default=5.0)
     under_warning_percent: float = Field(default=25.0)
     blurry_below: float = Field(default=60.0, description="Laplacian variance at 640 px under which a clip is blurry.")
