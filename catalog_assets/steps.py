@@ -9,12 +9,13 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationError
 
 from catalog_assets.graph import ASSETS
+from catalog_resources.errors import UsageError
 
 ENABLED_KEY = "video_catalog/default_enabled"
 REQUIRED_KEY = "video_catalog/required"
 
 
-class StepSelectionError(ValueError):
+class StepSelectionError(UsageError):
     """An unknown step name, a required step disabled, or an unreadable config file."""
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-# The exit codes of every command, here only: 0 done, 1 some work failed (or nothing found), 2 usage or environment.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from catalog_resources.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CatalogError
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliFault", "Fault", "describe"]
 RESUME = "then re-run the same command: it resumes where it stopped"
 # Exceptions whose message is already one line for the user (module, class): checked by name, so a command
 # that never imported Dagster (catalog_assets) does not import it here.
@@ -34,12 +35,12 @@ _OWN_MESSAGES = (
 )
 
 
-class CliFault(Exception):
+class CliFault(CatalogError):
     """A usage or environment problem the CLI found itself; the message is the whole line."""
 
     def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
         super().__init__(message)
-        self.code = code
+        self.exit_code = code  # type: ignore[misc]  # per instance: the CLI decides 1 or 2 where it raises
 
 
 class Fault(BaseModel):
@@ -148,8 +149,8 @@ def _os_fault(exc: BaseException) -> Fault | None:
 def describe(exc: BaseException) -> Fault | None:
     """The one line for a known problem anywhere in the exception's chain, or None for a defect in the code."""
     for current in _chain(exc):
-        if isinstance(current, CliFault):
-            return Fault(message=str(current), code=current.code, log=False)
+        if isinstance(current, CatalogError):
+            return Fault(message=str(current), code=current.exit_code, log=False)
         if any(_is(current, module, name) for module, name in _OWN_MESSAGES):
             return Fault(message=str(current), log=False)
     for current in _chain(exc):

@@ -214,3 +214,25 @@ def test_disk_full_from_the_system_is_recognised_in_a_chain():
         except RuntimeError as wrapped:
             fault = describe(wrapped)
     assert fault is not None and fault.message.startswith("disk full: No space left on device; free space there")
+
+
+def test_the_catalog_error_family_maps_to_exit_codes_in_one_place():
+    """Any CatalogError anywhere in a chain is the line to print, with its own exit code; other exceptions are
+    defects (None) unless they are a known database or OS fault."""
+    from catalog_cli.errors import CliFault
+    from catalog_resources.errors import EXIT_FAILED, EXIT_USAGE, MediaError, SetupError, UsageError
+
+    try:
+        try:
+            raise SetupError("ffprobe is missing: install ffmpeg (apt install ffmpeg)")
+        except SetupError as inner:
+            raise RuntimeError("step technical_metadata failed") from inner
+    except RuntimeError as wrapped:
+        fault = describe(wrapped)
+    assert fault is not None and (fault.message, fault.code) == (
+        "ffprobe is missing: install ffmpeg (apt install ffmpeg)", EXIT_USAGE)
+    assert describe(UsageError("unknown step 'x'")).code == EXIT_USAGE
+    assert describe(MediaError("clip.mov: not a video")).message == "clip.mov: not a video"
+    assert describe(CliFault("no clips matched", code=EXIT_FAILED)).code == EXIT_FAILED
+    assert describe(KeyError("a defect")) is None
+    assert isinstance(UsageError("x"), ValueError)  # older `except ValueError` callers still catch it
