@@ -1,7 +1,7 @@
 import psycopg
 
 from catalog_resources.resources.catalog import CatalogResource
-from catalog_resources.store.catalog import available_migrations
+from catalog_resources.store.migrations import available_migrations
 
 TABLES = {
     "clips", "clip_sources", "technical_metadata", "audio_tracks", "subtitle_tracks", "thumbnails", "frame_analysis",

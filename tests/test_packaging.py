@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from catalog_resources.store.catalog import MigrationsMissing, available_migrations
+from catalog_resources.store.migrations import MigrationsMissing, available_migrations
 from catalog_resources.media.samples import ClipSpec, make_clip
 
 REPO = Path(__file__).resolve().parent.parent
@@ -139,7 +139,7 @@ def test_wheel_installs_into_a_fresh_venv_and_catalogs_a_clip(catalog_env, pg_se
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c",
          "import json, catalog_resources, catalog_cli.main as m; "
-         "from catalog_resources.store.catalog import SQL_DIR; from catalog_resources.store.dagster_home import INSTANCE_TEMPLATE; "
+         "from catalog_resources.store.migrations import SQL_DIR; from catalog_resources.store.dagster_home import INSTANCE_TEMPLATE; "
          "print(json.dumps([catalog_resources.__file__, m.__file__, str(SQL_DIR), str(INSTANCE_TEMPLATE)]))"],
         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120,
     )

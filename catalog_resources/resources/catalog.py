@@ -6,6 +6,6 @@ from catalog_resources.store.catalog import CatalogQueries
 
 
 class CatalogResource(ConfigurableResource, CatalogQueries):
-    """PostgreSQL + pgvector catalog, for assets, checks, the IO manager and the sensor."""
+    """The Dagster resource: CatalogQueries for assets, checks, the IO manager and the sensor."""
 
     database_url: str

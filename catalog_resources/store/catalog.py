@@ -1,38 +1,30 @@
-"""The catalog in PostgreSQL: migrations, the scan cache, and the one place clip rows are written."""
+"""The catalog in PostgreSQL: the clip rows (clips, sources, technical metadata, thumbnails, frame analysis,
+catalog records) and CatalogQueries, which gathers every table family's queries into one class.
+
+Each other table family has its own store module, mixed in here: migrations, scan_cache, analysis, search,
+ingest_state, checks. The connection they all share comes from store/connection.py.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import re
-import threading
-import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from importlib import resources
-from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel
 
 from catalog_resources.store.analysis import AnalysisQueries, replace_segments
+from catalog_resources.store.connection import _connection, _open
 from catalog_resources.store.ingest_state import IngestStateQueries
+from catalog_resources.store.migrations import MigrationQueries
+from catalog_resources.store.scan_cache import ScanCacheQueries
 from catalog_resources.store.search import SearchQueries
-from catalog_resources.models.clips import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, ScannedFile, SourcePath
+from catalog_resources.models.clips import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, SourcePath
 from catalog_resources.models.media import FrameAnalysis, ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
-
-# The migrations ship inside the package (catalog_resources/sql links to the top-level sql/, the wheel holds
-# copies), so an installed wheel migrates from what it was built with, never from a source tree nearby.
-SQL_DIR: Traversable = resources.files("catalog_resources") / "sql"
-MIGRATION_NAME = re.compile(r"[0-9]{3}_.+\.sql")
-PROBE_VERSION = 5  # bump when the scanner's classification changes, so cached answers are redone
-MIGRATION_LOCK_ID = 7_300_001  # pg_advisory_xact_lock key: concurrent `migrate` calls apply each file once
 
 
 TECHNICAL_COLUMNS = (
@@ -106,78 +98,11 @@ def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
     return " AND ".join(clauses), params
 
 
-class DatabaseUnavailable(RuntimeError):
-    """The catalog database cannot be reached; the message names the URL's host and the fix."""
+class CatalogQueries(MigrationQueries, ScanCacheQueries, AnalysisQueries, SearchQueries, IngestStateQueries):
+    """The SQL: every query and write of the catalog, as a mixin over `self.database_url`.
 
-
-class Migration(BaseModel):
-    version: int
-    name: str
-    checksum: str
-    applied_at: datetime | None = None
-
-
-class MigrationsMissing(RuntimeError):
-    """No migration files where the package keeps them: a broken install, which must not pass as "up to date"."""
-
-
-def available_migrations(sql_dir: Traversable = SQL_DIR) -> list[tuple[Migration, str]]:
-    """The numbered sql files in order; raises MigrationsMissing when there are none (an install without its
-    data would otherwise migrate nothing and carry on against an empty database)."""
-    try:
-        paths = sorted((p for p in sql_dir.iterdir() if MIGRATION_NAME.fullmatch(p.name)), key=lambda p: p.name)
-    except (FileNotFoundError, NotADirectoryError):
-        paths = []
-    if not paths:
-        raise MigrationsMissing(
-            f"no migrations (NNN_*.sql) found in {sql_dir}: this install of video-catalog is incomplete; reinstall it"
-        )
-    found = []
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        name = path.name.removesuffix(".sql")
-        version = int(name.split("_", 1)[0])
-        found.append((Migration(version=version, name=name, checksum=hashlib.sha256(text.encode()).hexdigest()), text))
-    return found
-
-
-_connections: dict[tuple[str, int, int], tuple[psycopg.Connection, float]] = {}
-IDLE_PING_SECONDS = 5.0  # a connection idle longer is pinged first: the server may have restarted
-
-
-def _open(database_url: str) -> psycopg.Connection:
-    try:
-        return psycopg.connect(database_url, row_factory=dict_row, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(
-            f"cannot connect to the catalog database ({first}); "
-            "start it with `video-catalog db start` or check VIDEO_CATALOG_DATABASE_URL"
-        ) from exc
-
-
-def _connection(database_url: str) -> psycopg.Connection:
-    """One open connection per URL, process and thread; replaced when closed or broken."""
-    key = (database_url, os.getpid(), threading.get_ident())
-    conn, last_used = _connections.get(key, (None, 0.0))
-    now = time.monotonic()
-    if conn is not None and not (conn.closed or conn.broken) and now - last_used > IDLE_PING_SECONDS:
-        try:
-            conn.execute("SELECT 1")
-            conn.rollback()
-        except psycopg.Error:
-            conn.close()
-    if conn is None or conn.closed or conn.broken:
-        conn = _open(database_url)
-    _connections[key] = (conn, now)
-    return conn
-
-
-class CatalogQueries(AnalysisQueries, SearchQueries, IngestStateQueries):
-    """PostgreSQL + pgvector catalog: every query and write, over `self.database_url`.
-
-    Two classes carry these methods: `CatalogDB` (plain, for the CLI's read commands, which then never
-    import Dagster) and `CatalogResource` (the Dagster resource, in catalog_resource.py).
+    Two classes carry these methods: `CatalogDB` (plain, for the CLI, which then never imports Dagster) and
+    `CatalogResource` (the Dagster resource, catalog_resources/resources/catalog.py).
     """
 
     database_url: str
@@ -195,108 +120,6 @@ class CatalogQueries(AnalysisQueries, SearchQueries, IngestStateQueries):
         conn = _open(self.database_url)
         with conn:
             yield conn
-
-    # ---- migrations -----------------------------------------------------------------------------
-
-    def migrate(self) -> list[Migration]:
-        """Apply the numbered files in sql/ not yet recorded; each in its own transaction."""
-        applied: list[Migration] = []
-        with self._dedicated() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
-            try:
-                conn.execute(
-                    """CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
-                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
-                )
-                conn.commit()
-                done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
-                for migration, text in available_migrations():
-                    if migration.version in done:
-                        continue
-                    with conn.transaction():
-                        conn.execute(text)
-                        conn.execute(
-                            "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                            (migration.version, migration.name, migration.checksum),
-                        )
-                    applied.append(migration)
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
-                conn.commit()
-        return applied
-
-    def applied_migrations(self) -> list[Migration]:
-        with self.connect() as conn:
-            exists = conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()["t"]
-            if exists is None:
-                return []
-            rows = conn.execute("SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version")
-            return [Migration(**row) for row in rows]
-
-    def server_status(self) -> dict[str, Any]:
-        with self.connect() as conn:
-            row = conn.execute(
-                """SELECT current_setting('server_version') AS server_version,
-                          (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector_version,
-                          (SELECT default_version FROM pg_available_extensions WHERE name = 'vector') AS pgvector_available,
-                          pg_database_size(current_database()) AS database_bytes,
-                          current_database() AS database"""
-            ).fetchone()
-        return dict(row)
-
-    # ---- scan cache -------------------------------------------------------------------------------
-
-    def scanned_under(self, roots: Iterable[Path]) -> dict[str, ScannedFile]:
-        """What was last seen under these roots, keyed by path (one indexed range query per root)."""
-        result: dict[str, ScannedFile] = {}
-        with self.connect() as conn:
-            for root in roots:
-                prefix = str(root).rstrip("/") + "/"
-                rows = conn.execute(
-                    "SELECT path, size_bytes, mtime_ns, kind, fingerprint, reason, metadata_only FROM scanned_files "
-                    "WHERE (path = %s OR (path >= %s AND path < %s)) AND probe_version = %s",
-                    (str(root), prefix, prefix[:-1] + "0", PROBE_VERSION),  # '0' sorts right after '/'
-                )
-                for row in rows:
-                    result[row["path"]] = ScannedFile(**row, cached=True)
-        return result
-
-    def record_scanned(self, files: Iterable[ScannedFile]) -> None:
-        rows = [
-            (f.path, f.size_bytes, f.mtime_ns, f.fingerprint, f.kind, f.reason, f.metadata_only, PROBE_VERSION)
-            for f in files
-            if not f.cached
-        ]
-        if not rows:
-            return
-        with self.connect() as conn, conn.cursor() as cur:
-            cur.executemany(
-                """INSERT INTO scanned_files (path, size_bytes, mtime_ns, fingerprint, kind, reason, metadata_only,
-                     probe_version)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
-                     fingerprint = EXCLUDED.fingerprint, kind = EXCLUDED.kind, reason = EXCLUDED.reason,
-                     metadata_only = EXCLUDED.metadata_only, probe_version = EXCLUDED.probe_version,
-                     last_seen = now()""",
-                rows,
-            )
-
-    def forget_scanned(self, paths: list[str]) -> None:
-        """Paths that vanished from a scanned root: drop them from the cache, mark their sources offline."""
-        if paths:
-            with self.connect() as conn:
-                conn.execute("DELETE FROM scanned_files WHERE path = ANY(%s)", (paths,))
-                conn.execute("UPDATE clip_sources SET online = FALSE WHERE path = ANY(%s)", (paths,))
-
-    def paths_for_fingerprint(self, fingerprint: str) -> list[ScannedFile]:
-        with self.connect() as conn:
-            rows = conn.execute(
-                "SELECT path, size_bytes, mtime_ns, kind, fingerprint, reason FROM scanned_files "
-                "WHERE fingerprint = %s AND kind = 'video' ORDER BY first_seen, path",
-                (fingerprint,),
-            )
-            return [ScannedFile(**row, cached=True) for row in rows]
 
     # ---- clips -------------------------------------------------------------------------------------
 
@@ -521,7 +344,8 @@ class CatalogQueries(AnalysisQueries, SearchQueries, IngestStateQueries):
             return clip
 
 
-
 class CatalogDB(CatalogQueries):
+    """The catalog for the CLI and the app: CatalogQueries over a URL, without Dagster."""
+
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
