@@ -72,3 +72,55 @@ def test_read_only_commands_load_no_dagster_and_no_model_runtime(catalog_env):
     for argv in (["list", "--json"], ["steps", "--help"], ["db", "status", "--json"]):
         heavy = loaded_by(*argv) & set(HEAVY)
         assert heavy == set(), f"`video-catalog {' '.join(argv)}` imported {sorted(heavy)}"
+
+
+# Inside catalog_resources: one concern per package, and Dagster only in resources/ (the thin ConfigurableResource
+# classes). Everything else is plain Python a script, the CLI or a test can use without a Dagster instance.
+SUBPACKAGES = ("models", "media", "ingest", "analysis", "embeddings", "search", "store", "resources")
+# subpackage -> catalog_resources subpackages it must never import
+INNER_FORBIDDEN = {
+    "models": set(SUBPACKAGES) - {"models"},
+    **{name: {"resources"} for name in SUBPACKAGES if name not in ("models", "resources")},
+}
+DAGSTER_FREE = [p for p in (ROOT / "catalog_resources").rglob("*.py") if "resources" not in p.relative_to(ROOT).parts[1:-1]]
+
+
+def _inner(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if parts[0] == "catalog_resources" and len(parts) > 1 else None
+
+
+@pytest.mark.parametrize("subpackage", sorted(INNER_FORBIDDEN))
+def test_catalog_resources_packages_import_only_downward(subpackage):
+    broken = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted((ROOT / "catalog_resources" / subpackage).rglob("*.py"))
+        for line, module in imports_of(path)
+        if _inner(module) in INNER_FORBIDDEN[subpackage]
+    ]
+    assert broken == []
+
+
+def test_only_the_resource_classes_import_dagster():
+    broken = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted(DAGSTER_FREE)
+        for line, module in imports_of(path)
+        if module.split(".")[0] == "dagster"
+    ]
+    assert DAGSTER_FREE and broken == []
+
+
+LONG_REASON = "Over 400 lines because"
+
+
+def test_no_module_is_long_without_a_reason_at_its_top():
+    """A module over ~400 lines says why in its docstring, or it is split by concern."""
+    long = [
+        f"{path.relative_to(ROOT)} ({count} lines)"
+        for package in FORBIDDEN.keys() | {"catalog_cli"}
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (count := len(path.read_text().splitlines())) > 420
+        and LONG_REASON not in (ast.get_docstring(ast.parse(path.read_text())) or "")
+    ]
+    assert long == []
