@@ -25,7 +25,7 @@ RESUME = "then re-run the same command: it resumes where it stopped"
 # Exceptions whose message is already one line for the user (module, class): checked by name, so a command
 # that never imported Dagster (catalog_assets) does not import it here.
 _OWN_MESSAGES = (
-    ("catalog_resources.store.catalog", "DatabaseUnavailable"),
+    ("catalog_resources.store.connection", "DatabaseUnavailable"),
     ("catalog_resources.store.embedded_server", "EmbeddedServerError"),
     ("catalog_resources.analysis.analyzer", "PromptFileError"),
     ("catalog_resources.analysis.cloud.common", "CostLimitExceeded"),
