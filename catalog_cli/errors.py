@@ -26,7 +26,7 @@ RESUME = "then re-run the same command: it resumes where it stopped"
 # that never imported Dagster (catalog_assets) does not import it here.
 _OWN_MESSAGES = (
     ("catalog_resources.store.connection", "DatabaseUnavailable"),
-    ("catalog_resources.store.embedded_server", "EmbeddedServerError"),
+    ("catalog_resources.store.embedded_host", "EmbeddedServerError"),
     ("catalog_resources.analysis.analyzer", "PromptFileError"),
     ("catalog_resources.analysis.cloud.common", "CostLimitExceeded"),
     ("catalog_resources.analysis.cloud.common", "MissingKeyError"),

@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from catalog_resources.store.embedded_server import EmbeddedPostgres, read_cluster_id
+from catalog_resources.store.embedded_host import read_cluster_id
+from catalog_resources.store.embedded_server import EmbeddedPostgres
 from catalog_resources.settings import CatalogSettings
 
 REPO = Path(__file__).resolve().parent.parent

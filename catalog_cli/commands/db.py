@@ -61,7 +61,7 @@ def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Server and pgvector versions, data size, applied migrations; as root also the clusters under the runtime
     root whose home is gone (`video-catalog db prune` removes them)."""
     from catalog_resources.store.endpoint import embedded_server
-    from catalog_resources.store.embedded_server import list_clusters
+    from catalog_resources.store.embedded_clusters import list_clusters
 
     settings = cli_settings()
     info: dict[str, Any] = {"embedded": not settings.database_url}
@@ -102,7 +102,7 @@ def db_prune(
       video-catalog db prune --dry-run
       video-catalog db prune --json
     """
-    from catalog_resources.store.embedded_server import prune_orphan_clusters
+    from catalog_resources.store.embedded_clusters import prune_orphan_clusters
 
     settings = cli_settings()
     pruned = prune_orphan_clusters(settings.pg_runtime_root, dry_run=dry_run)

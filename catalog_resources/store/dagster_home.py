@@ -10,6 +10,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from catalog_resources.files import write_atomic
 from catalog_resources.store.endpoint import DatabaseEndpoint
 from catalog_resources.settings import CatalogSettings, open_private_home
 
@@ -34,9 +35,7 @@ def prepare_dagster_home(settings: CatalogSettings, endpoint: DatabaseEndpoint) 
     if not user_home or not target.exists():
         template = INSTANCE_TEMPLATE.read_text()
         if not target.exists() or target.read_text() != template:
-            tmp = target.with_suffix(".yaml.tmp")
-            tmp.write_text(template)
-            os.replace(tmp, target)
+            write_atomic(target, template)  # 0600: open_private_home set the umask to 077 above
     os.environ["DAGSTER_HOME"] = _exported["DAGSTER_HOME"] = str(home)
     os.environ[DAGSTER_URL_ENV] = endpoint.dagster_url
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
