@@ -11,10 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from catalog_resources.store.catalog import CatalogQueries, _filter_sql
+from catalog_resources.store.catalog import CatalogQueries
 from catalog_resources.embeddings.service import EmbeddingService
 from catalog_resources.models.clips import ClipFilter
 from catalog_resources.models.search import SearchHit
+from catalog_resources.search.filters import filter_sql
 
 Mode = Literal["hybrid", "semantic", "text"]
 RRF_K = 60  # the usual constant: rank 1 scores 1/61, rank 10 1/70; robust to the two lists' score scales
@@ -72,7 +73,7 @@ def text_ranking(store: CatalogQueries, query: str, where: str, params: dict, li
 
 def search(store: CatalogQueries, embedder: EmbeddingService | None, query: str, filters: ClipFilter | None = None, *,
            mode: Mode = "hybrid", limit: int = 10) -> SearchResult:
-    where, params = _filter_sql(filters or ClipFilter())
+    where, params = filter_sql(filters)
     result = SearchResult(query=query, mode=mode, model=embedder.model if embedder else None,
                           cutoff=embedder.cutoff if embedder else None)
     lists: dict[str, list[_Match]] = {}

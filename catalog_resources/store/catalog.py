@@ -17,12 +17,14 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from catalog_resources.store.analysis import AnalysisQueries, replace_segments
+from catalog_resources.store.checks import CheckQueries
 from catalog_resources.store.connection import _connection, _open
 from catalog_resources.store.ingest_state import IngestStateQueries
 from catalog_resources.store.migrations import MigrationQueries
 from catalog_resources.store.scan_cache import ScanCacheQueries
 from catalog_resources.store.search import SearchQueries
-from catalog_resources.models.clips import RESOLUTIONS, CatalogRecord, ClipFilter, ClipSource, SourcePath
+from catalog_resources.models.clips import CatalogRecord, ClipFilter, ClipSource, SourcePath
+from catalog_resources.search.filters import filter_sql, filter_sql as _filter_sql  # noqa: F401  (the old name; tests import it)
 from catalog_resources.models.media import FrameAnalysis, ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
 
@@ -38,67 +40,9 @@ TECHNICAL_COLUMNS = (
 )
 
 
-def _filter_sql(f: ClipFilter) -> tuple[str, dict[str, Any]]:
-    """WHERE clause over clip_facts x (sql/004: one narrow row per clip) for the technical filters (AND-ed)."""
-    clauses = ["TRUE"]
-    params: dict[str, Any] = {}
-    if f.codec:
-        clauses.append("x.codec = lower(%(codec)s)")
-        params["codec"] = f.codec
-    if f.resolution:
-        low, high = RESOLUTIONS[f.resolution]
-        clauses.append("x.short_side >= %(res_low)s")
-        params["res_low"] = low
-        if high is not None:
-            clauses.append("x.short_side <= %(res_high)s")
-            params["res_high"] = high
-    if f.min_height is not None:
-        clauses.append("x.height >= %(min_height)s")
-        params["min_height"] = f.min_height
-    if f.fps is not None:  # 30 matches 29.97; 25 does not match 24
-        clauses.append("abs(x.frame_rate - %(fps)s) <= %(fps)s * 0.015")
-        params["fps"] = f.fps
-    if f.min_fps is not None:
-        clauses.append("x.frame_rate >= %(min_fps)s * 0.999")
-        params["min_fps"] = f.min_fps
-    if f.camera:
-        clauses.append("x.camera ILIKE %(camera)s")
-        params["camera"] = f"%{f.camera}%"
-    if f.hdr is not None:
-        clauses.append("x.hdr" if f.hdr else "NOT x.hdr")
-    if f.min_duration is not None:
-        clauses.append("x.duration_seconds >= %(min_duration)s")
-        params["min_duration"] = f.min_duration
-    if f.max_duration is not None:
-        clauses.append("x.duration_seconds <= %(max_duration)s")
-        params["max_duration"] = f.max_duration
-    if f.after is not None:
-        clauses.append("x.recorded_at >= %(after)s")
-        params["after"] = f.after
-    if f.before is not None:
-        clauses.append("x.recorded_at < %(before)s")
-        params["before"] = f.before
-    if f.min_quality is not None:
-        clauses.append("x.quality_score >= %(min_quality)s")
-        params["min_quality"] = f.min_quality
-    if f.exposure_warning is not None:
-        clauses.append("x.exposure_warning = %(exposure_warning)s")
-        params["exposure_warning"] = f.exposure_warning
-    if f.shot_type is not None:
-        clauses.append("x.shot_type = %(shot_type)s")
-        params["shot_type"] = f.shot_type
-    if f.tag:
-        clauses.append("EXISTS (SELECT 1 FROM clip_tags ct JOIN tags tg USING (tag_id)"
-                       " WHERE ct.clip_id = x.clip_id AND tg.name = lower(%(tag)s))")
-        params["tag"] = f.tag
-    if f.collection:
-        clauses.append("EXISTS (SELECT 1 FROM collection_clips cc JOIN collections co USING (collection_id)"
-                       " WHERE cc.clip_id = x.clip_id AND co.name = %(collection)s)")
-        params["collection"] = f.collection
-    return " AND ".join(clauses), params
-
-
-class CatalogQueries(MigrationQueries, ScanCacheQueries, AnalysisQueries, SearchQueries, IngestStateQueries):
+class CatalogQueries(
+    MigrationQueries, ScanCacheQueries, AnalysisQueries, SearchQueries, IngestStateQueries, CheckQueries
+):
     """The SQL: every query and write of the catalog, as a mixin over `self.database_url`.
 
     Two classes carry these methods: `CatalogDB` (plain, for the CLI, which then never imports Dagster) and
@@ -249,7 +193,7 @@ class CatalogQueries(MigrationQueries, ScanCacheQueries, AnalysisQueries, Search
         return 1
 
     def list_clips(self, limit: int | None = None, filters: ClipFilter | None = None, sort: str = "cataloged") -> list[dict[str, Any]]:
-        where, params = _filter_sql(filters or ClipFilter())
+        where, params = filter_sql(filters)
         order = {
             "cataloged": "c.cataloged_at, c.file_name", "name": "c.file_name", "duration": "duration_seconds DESC NULLS LAST",
             "size": "c.size_bytes DESC", "recorded": "recorded_at DESC NULLS LAST",

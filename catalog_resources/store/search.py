@@ -1,6 +1,6 @@
 """SQL for embeddings and search: a mixin of CatalogQueries (which provides `connect`).
 
-Filters are the same SQL as `list` (`_filter_sql` over clip_facts x),
+Filters are the same SQL as `list` (`search.filters.filter_sql` over clip_facts x),
 so a search filter and a list filter can never mean different things.
 """
 
