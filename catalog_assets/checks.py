@@ -1,4 +1,7 @@
-"""Asset checks: each product is verified against the catalog after it is written."""
+"""Asset checks: each product is verified against the catalog after it is written.
+
+The checks judge; the facts they judge come from the store (catalog_resources/store/checks.py), so no SQL here.
+"""
 
 
 import re
@@ -19,15 +22,7 @@ MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """Every clip in the run has a row with a well-formed MD5 and at least one online source path."""
     problems = {}
-    with catalog.connect() as conn:
-        rows = {
-            r["clip_id"]: r
-            for r in conn.execute(
-                "SELECT c.clip_id, c.md5, bool_or(s.online) AS online FROM clips c "
-                "LEFT JOIN clip_sources s USING (clip_id) WHERE c.clip_id = ANY(%s) GROUP BY c.clip_id, c.md5",
-                (list(context.partition_keys),),
-            )
-        }
+    rows = catalog.clip_source_facts(context.partition_keys)
     for clip_id in context.partition_keys:
         row = rows.get(clip_id)
         if row is None:
@@ -47,15 +42,7 @@ def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogRe
 def catalog_record_present(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """The search row exists and agrees with the clip's checksum."""
     problems = {}
-    with catalog.connect() as conn:
-        rows = {
-            r["clip_id"]: r
-            for r in conn.execute(
-                "SELECT r.clip_id, r.md5 = c.md5 AS same FROM catalog_records r JOIN clips c USING (clip_id) "
-                "WHERE r.clip_id = ANY(%s)",
-                (list(context.partition_keys),),
-            )
-        }
+    rows = catalog.catalog_record_agreement(context.partition_keys)
     for clip_id in context.partition_keys:
         if clip_id not in rows:
             problems[clip_id] = "missing catalog_records row"
@@ -68,15 +55,7 @@ def catalog_record_present(context: AssetCheckExecutionContext, catalog: Catalog
 def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """A decodable clip has its essentials: duration, resolution, codec and frame rate."""
     problems = {}
-    with catalog.connect() as conn:
-        rows = {
-            r["clip_id"]: r
-            for r in conn.execute(
-                "SELECT clip_id, duration_seconds, width, height, video_codec, frame_rate, validation_issues "
-                "FROM technical_metadata WHERE clip_id = ANY(%s)",
-                (list(context.partition_keys),),
-            )
-        }
+    rows = catalog.technical_essentials(context.partition_keys)
     for clip_id in context.partition_keys:
         row = rows.get(clip_id)
         if row is None:
@@ -93,12 +72,7 @@ def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: 
 @asset_check(asset=frame_analysis, partitions_def=clips_partitions)
 def frame_analysis_thresholds(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """Flags (warns, never fails) clips whose exposure or sharpness crosses the analyzer's thresholds."""
-    with catalog.connect() as conn:
-        rows = conn.execute(
-            "SELECT clip_id, exposure_warning, exposure_stops, (details->>'is_blurry')::boolean AS blurry "
-            "FROM frame_analysis WHERE clip_id = ANY(%s)",
-            (list(context.partition_keys),),
-        ).fetchall()
+    rows = catalog.frame_quality_flags(context.partition_keys)
     flagged = {
         r["clip_id"]: ", ".join(
             part for part, on in (("exposure", r["exposure_warning"]), ("blur", r["blurry"])) if on
