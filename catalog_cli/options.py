@@ -1,53 +1,62 @@
-"""The technical filter options, shared by `list` and `search` so a flag means the same in both, and their
-checking into one ClipFilter."""
+"""The filter options of `list` and `search`, made once from the filter registry (catalog_resources/search/
+filters.py): the same names, help and checks in both commands, and the same as the query's `key:value` forms.
+
+A command takes them by declaring a `filters: FilterFlags` parameter and `@filter_options`: the decorator puts one
+typer option per registered filter in that parameter's place (so `--help` lists them there) and hands the command
+the values gathered in a FilterFlags, which checks them into a ClipFilter when the command asks.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import wraps
 from typing import Annotated, Any
 
 import typer
 
 from catalog_cli.common import fail
-
-CodecOpt = Annotated[str | None, typer.Option("--codec", help="Video codec, e.g. h264, hevc, prores.")]
-ResolutionOpt = Annotated[str | None, typer.Option("--resolution", help="sd, 720p, 1080p, 1440p, 4k, 8k (by the picture's short side).")]
-MinHeightOpt = Annotated[int | None, typer.Option("--min-height", help="At least this many pixels high.")]
-FpsOpt = Annotated[float | None, typer.Option("--fps", help="Frame rate (30 also matches 29.97).")]
-CameraOpt = Annotated[str | None, typer.Option("--camera", help="Camera make or model contains this text.")]
-HdrOpt = Annotated[bool | None, typer.Option("--hdr/--sdr", help="Only HDR (HDR10, HLG, Dolby Vision) or only SDR clips.")]
-MinDurationOpt = Annotated[float | None, typer.Option("--min-duration", help="Seconds.")]
-MaxDurationOpt = Annotated[float | None, typer.Option("--max-duration", help="Seconds.")]
-AfterOpt = Annotated[str | None, typer.Option("--after", help="Recorded on or after this date (2024-05-17).")]
-BeforeOpt = Annotated[str | None, typer.Option("--before", help="Recorded before this date.")]
-MinQualityOpt = Annotated[float | None, typer.Option("--min-quality", help="Technical quality score at least this (0-100).")]
-ExposureOpt = Annotated[bool | None, typer.Option("--exposure-warning/--exposure-ok", help="Only clips whose exposure is (or is not) flagged.")]
-ShotTypeOpt = Annotated[str | None, typer.Option("--shot-type", help="Framing from face size: extreme-close-up, close-up, medium, wide, no-people.")]
-TagOpt = Annotated[str | None, typer.Option("--tag", help="Has this tag (e.g. an AI keyword).")]
-CollectionOpt = Annotated[str | None, typer.Option("--collection", help="In this collection.")]
+from catalog_resources.models.clips import ClipFilter
+from catalog_resources.search.filters import OPTIONS, Filter, FilterError, build_filter
 
 
-def clip_filter(*, resolution: str | None = None, shot_type: str | None = None, after: str | None = None,
-                before: str | None = None, **values: Any):
-    """The technical filters of `list` and `search`, checked and normalised into one ClipFilter."""
-    from catalog_resources.models.clips import RESOLUTIONS, SHOT_TYPES, ClipFilter
+@dataclass(frozen=True)
+class FilterFlags:
+    """The filter options as given ({field: value}, None when not given)."""
 
-    if resolution is not None and resolution.lower() not in RESOLUTIONS:
-        fail(f"--resolution {resolution!r}: choose one of {', '.join(RESOLUTIONS)}")
-    shot_choices = {s.replace(" ", "-"): s for s in SHOT_TYPES}  # "close-up" or "close up" on the command line
-    shot = shot_choices.get(shot_type.lower().replace(" ", "-").replace("_", "-")) if shot_type else None
-    if shot_type and shot is None:
-        fail(f"--shot-type {shot_type!r}: choose one of {', '.join(shot_choices)}")
-    return ClipFilter(resolution=resolution.lower() if resolution else None, shot_type=shot,
-                      after=_date(after, "--after"), before=_date(before, "--before"), **values)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def clip_filter(self, inline: Mapping[str, Any] | None = None) -> ClipFilter:
+        """The flags checked into one ClipFilter, with `inline` filters (from the query) where no flag was given:
+        a flag wins. A bad value ends the command with the filter's one-line error."""
+        given = {name: value for name, value in self.values.items() if value is not None}
+        try:
+            return build_filter({**(inline or {}), **given})
+        except FilterError as exc:
+            fail(str(exc))
+            raise
 
 
-def _date(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"{option} {value!r}: expected a date like 2024-05-17 or 2024-05-17T10:30")
-        raise
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+def _parameter(f: Filter) -> inspect.Parameter:
+    option = typer.Option(f.option, help=f.help)
+    return inspect.Parameter(f.field, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                             annotation=Annotated[f.kind.python_type | None, option])
+
+
+def filter_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The command with one option per registered filter in place of its `filters` parameter."""
+    signature = inspect.signature(command, eval_str=True)
+    if "filters" not in signature.parameters:
+        raise TypeError(f"{command.__name__} has no `filters: FilterFlags` parameter to put the filter options in")
+    parameters = [p for name, param in signature.parameters.items()
+                  for p in ([_parameter(f) for f in OPTIONS] if name == "filters" else [param])]
+
+    @wraps(command)
+    def with_filters(*args: Any, **kwargs: Any) -> Any:
+        flags = FilterFlags({f.field: kwargs.pop(f.field, None) for f in OPTIONS})
+        return command(*args, filters=flags, **kwargs)
+
+    with_filters.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_filters.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_filters

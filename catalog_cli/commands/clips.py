@@ -14,9 +14,7 @@ import typer
 
 from catalog_cli.common import catalog_db, cli_settings, fail, handles_errors, one_clip
 from catalog_cli.errors import EXIT_FAILED, write_output
-from catalog_cli.options import (AfterOpt, BeforeOpt, CameraOpt, CodecOpt, CollectionOpt, ExposureOpt, FpsOpt, HdrOpt,
-                                 MaxDurationOpt, MinDurationOpt, MinHeightOpt, MinQualityOpt, ResolutionOpt, ShotTypeOpt,
-                                 TagOpt, clip_filter)
+from catalog_cli.options import FilterFlags, filter_options
 from catalog_cli.render import err, out
 from catalog_cli.render.export import LIST_KEYS, export_rows
 from catalog_cli.render.tables import clips_table
@@ -24,22 +22,9 @@ from catalog_cli.render.text import for_stdout, literal, visible
 
 
 @handles_errors
+@filter_options
 def list_clips(
-    codec: CodecOpt = None,
-    resolution: ResolutionOpt = None,
-    min_height: MinHeightOpt = None,
-    fps: FpsOpt = None,
-    camera: CameraOpt = None,
-    hdr: HdrOpt = None,
-    min_duration: MinDurationOpt = None,
-    max_duration: MaxDurationOpt = None,
-    after: AfterOpt = None,
-    before: BeforeOpt = None,
-    min_quality: MinQualityOpt = None,
-    exposure_warning: ExposureOpt = None,
-    shot_type: ShotTypeOpt = None,
-    tag: TagOpt = None,
-    collection: CollectionOpt = None,
+    filters: FilterFlags = FilterFlags(),  # --codec, --resolution, ... --collection: one option per filter (catalog_cli/options.py)
     sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution, fps or quality.")] = "cataloged",
     limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
@@ -58,17 +43,15 @@ def list_clips(
       video-catalog list --codec prores --export csv -o prores.csv
     """
     from catalog_resources.models.clips import SORT_KEYS
+    from catalog_resources.search.filters import is_filtered
 
     if sort not in SORT_KEYS:
         fail(f"--sort {sort!r}: choose one of {', '.join(SORT_KEYS)}")
-    filters = clip_filter(codec=codec, resolution=resolution, min_height=min_height, fps=fps, camera=camera, hdr=hdr,
-                           min_duration=min_duration, max_duration=max_duration, after=after, before=before,
-                           min_quality=min_quality, exposure_warning=exposure_warning, shot_type=shot_type, tag=tag,
-                           collection=collection)
+    chosen = filters.clip_filter()
     if export not in (None, "json", "csv"):
         fail(f"--export {export!r}: choose json or csv")
     db = catalog_db()[1]
-    rows = db.list_clips(limit, filters, sort)
+    rows = db.list_clips(limit, chosen, sort)
     states = db.clip_states([row["clip_id"] for row in rows]) if rows else {}
     for row in rows:  # complete, in progress, failed (which step, why), incomplete, stale or metadata-only
         row["status"] = states[row["clip_id"]].label if row["clip_id"] in states else row["status"]
@@ -80,8 +63,7 @@ def list_clips(
         export_rows(records, export or "json", output, (*LIST_KEYS, "cataloged_at", "recorded_at"))
         return
     if not rows:
-        filtered = any(v is not None for v in filters.model_dump().values())
-        out.print("No clips match these filters." if filtered else
+        out.print("No clips match these filters." if is_filtered(chosen) else
                   "The catalog is empty. Add footage with: video-catalog ingest /path/to/footage")
         return
     out.print(clips_table(rows))

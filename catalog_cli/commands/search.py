@@ -11,9 +11,7 @@ import typer
 
 from catalog_cli.common import catalog_db, cli_settings, fail, handles_errors, one_clip
 from catalog_cli.errors import EXIT_FAILED, EXIT_OK
-from catalog_cli.options import (AfterOpt, BeforeOpt, CameraOpt, CodecOpt, CollectionOpt, ExposureOpt, FpsOpt, HdrOpt,
-                                 MaxDurationOpt, MinDurationOpt, MinHeightOpt, MinQualityOpt, ResolutionOpt, ShotTypeOpt,
-                                 TagOpt, clip_filter)
+from catalog_cli.options import FilterFlags, filter_options
 from catalog_cli.render import err
 from catalog_cli.render.export import EXPORT_KEYS, export_rows
 from catalog_cli.render.tables import print_hits
@@ -40,25 +38,12 @@ def _embedder():
 
 
 @handles_errors
+@filter_options
 def search(
     query: Annotated[str, typer.Argument(help="What you are looking for, in words; inline filters like codec:prores fps:>30 shot:close-up work too.")],
     mode: Annotated[str, typer.Option(help="hybrid (default), semantic or text.")] = "hybrid",
     limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
-    codec: CodecOpt = None,
-    resolution: ResolutionOpt = None,
-    min_height: MinHeightOpt = None,
-    fps: FpsOpt = None,
-    camera: CameraOpt = None,
-    hdr: HdrOpt = None,
-    min_duration: MinDurationOpt = None,
-    max_duration: MaxDurationOpt = None,
-    after: AfterOpt = None,
-    before: BeforeOpt = None,
-    min_quality: MinQualityOpt = None,
-    exposure_warning: ExposureOpt = None,
-    shot_type: ShotTypeOpt = None,
-    tag: TagOpt = None,
-    collection: CollectionOpt = None,
+    filters: FilterFlags = FilterFlags(),  # --codec, --resolution, ... --collection, as in `list`
     as_json: Annotated[bool, typer.Option("--json", help="Same as --export json.")] = False,
     export: Annotated[str | None, typer.Option(help="json or csv: machine-readable results.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the export to this file.")] = None,
@@ -76,6 +61,7 @@ def search(
     Exit codes: 0 hits found, 1 no good matches, 2 usage or environment error.
     """
     from catalog_resources.search.ranking import search as run_search
+    from catalog_resources.search.filters import is_filtered
     from catalog_resources.search.query import parse_inline_filters
 
     if mode not in ("hybrid", "semantic", "text"):
@@ -84,11 +70,7 @@ def search(
     if fmt not in (None, "json", "csv"):
         fail(f"--export {export!r}: choose json or csv")
     text, inline = parse_inline_filters(query)
-    flags = dict(codec=codec, resolution=resolution, min_height=min_height, fps=fps, camera=camera, hdr=hdr,
-                 min_duration=min_duration, max_duration=max_duration, after=after, before=before,
-                 min_quality=min_quality, exposure_warning=exposure_warning, shot_type=shot_type, tag=tag,
-                 collection=collection)
-    filters = clip_filter(**{**flags, **{k: v for k, v in inline.items() if flags.get(k) is None}})
+    chosen = filters.clip_filter(inline)  # a flag wins over the same filter written in the query
     if not text.strip():
         fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
     store = catalog_db()[1]
@@ -97,12 +79,12 @@ def search(
         if mode == "semantic":
             fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
         embedder = None  # hybrid falls back to words alone until clips are embedded
-    result = run_search(store, embedder, text, filters, mode=mode, limit=limit)
+    result = run_search(store, embedder, text, chosen, mode=mode, limit=limit)
     if fmt:
         export_rows([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)
     elif not result.hits:
-        err.print(literal(f"No good matches for {echo(text)}") + (" with these filters." if any(
-            v is not None for v in filters.model_dump().values()) else "."), highlight=False)
+        err.print(literal(f"No good matches for {echo(text)}") + (" with these filters." if is_filtered(chosen) else "."),
+                  highlight=False)
     else:
         print_hits(result.hits, f"{len(result.hits)} clips for {echo(text)} ({result.mode})",
                     frozenset(re.findall(r"\w+", text.lower())))
