@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import close_app, open_warm_app  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from catalog_resources.store.catalog import _filter_sql  # noqa: E402
+from catalog_resources.search.filters import filter_sql  # noqa: E402
 from catalog_resources.store.endpoint import embedded_server  # noqa: E402
 from catalog_resources.embeddings.local import LocalEncoder  # noqa: E402
 from catalog_resources.embeddings.service import EmbeddingService  # noqa: E402
@@ -152,8 +152,8 @@ def main() -> None:
         else:
             build = load(store, args.clips, args.segments, pool, pool_texts, embedder.model)
         filters = ClipFilter(codec="h264", min_height=1080)
-        where, params = _filter_sql(filters)
-        narrow_where, narrow_params = _filter_sql(ClipFilter(codec="prores", min_height=2160, fps=50))  # ~1 clip in 48
+        where, params = filter_sql(filters)
+        narrow_where, narrow_params = filter_sql(ClipFilter(codec="prores", min_height=2160, fps=50))  # ~1 clip in 48
         timings: dict[str, list[float]] = {"semantic_sql": [], "text_sql": [], "hybrid_sql": [], "semantic_sql_unfiltered": [],
                                            "semantic_sql_narrow_filter": []}
         service = EmbeddingService(min_similarity=0.0)
