@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
+# No public equivalent in dagster 1.13: execute_in_process takes no partition range, only these run tags.
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pydantic import BaseModel
 

@@ -7,8 +7,6 @@ JSON sidecar `<home>/media/<clip id>/<asset>.json`, which is also what downstrea
 
 
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import psycopg
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
 from pydantic import BaseModel
 
+from catalog_resources.files import write_atomic
 from catalog_resources.models.analysis import ComprehensiveAIAnalysis
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
@@ -43,16 +42,9 @@ def sidecar_path(media_dir: str | Path, clip_id: str, asset_name: str) -> Path:
 
 
 def write_sidecar(path: Path, model: BaseModel) -> None:
-    """Atomic write: a reader never sees half a file, a crash never leaves one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(model.model_dump_json(indent=2))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Atomic write: a reader never sees half a file, a crash never leaves one. Private (0600) by the process
+    umask of 077 that resolve_database sets in every process that loads the definitions."""
+    write_atomic(path, model.model_dump_json(indent=2))
 
 
 class CatalogIOManager(ConfigurableIOManager):
