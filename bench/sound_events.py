@@ -22,14 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_resources.media.samples import require_ffmpeg  # noqa: E402
-from catalog_resources.analysis.local.sound_events import (  # noqa: E402
-    SoundEventDetector,
-    log_mel,
-    pad_waveform,
-    patches,
-    read_audio,
-    yamnet_model_path,
-)
+from catalog_resources.analysis.local.audio import read_pcm16k  # noqa: E402
+from catalog_resources.analysis.local.sound_events import SoundEventDetector, yamnet_model_path  # noqa: E402
+from catalog_resources.analysis.local.sound_events.features import log_mel, pad_waveform, patches  # noqa: E402
 from tests import sound_media as sm  # noqa: E402
 
 
@@ -65,7 +60,7 @@ def main() -> None:
         report = None
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            wave = read_audio(clip)
+            wave = read_pcm16k(clip, tolerant=False)  # what the detector decodes
             t1 = time.perf_counter()
             batch = patches(log_mel(pad_waveform(wave)))
             t2 = time.perf_counter()

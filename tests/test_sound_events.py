@@ -18,20 +18,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from catalog_resources.analysis.local.audio import SAMPLE_RATE
 from catalog_resources.analysis.local.sound_events import (
     CATEGORIES,
-    MEL_BINS,
-    PATCH_FRAMES,
-    SAMPLE_RATE,
     SoundEventDetector,
     SoundEventError,
     SoundEventReport,
+    silent_spans,
+    yamnet_model_path,
+)
+from catalog_resources.analysis.local.sound_events.features import (
+    MEL_BINS,
+    PATCH_FRAMES,
     log_mel,
     mel_matrix,
     pad_waveform,
     patches,
-    silent_spans,
-    yamnet_model_path,
 )
 from tests import sound_media as sm
 
