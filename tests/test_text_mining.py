@@ -6,13 +6,13 @@ import pytest
 
 from catalog_resources.analysis.local import text_mining as tm
 from catalog_resources.analysis.local.text_mining import (
-    Entities,
     TextMiningError,
     extract_entities,
     extract_keywords,
     extractive_summary,
     split_sentences,
 )
+from catalog_resources.models.analysis import Entities
 
 PARAGRAPH = (
     "The city council approved a new solar energy plan on Monday. The solar energy plan will install solar "
@@ -54,7 +54,6 @@ def test_entities_of_nothing() -> None:
 
 def test_missing_spacy_model_names_the_pip_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tm, "SPACY_MODELS", (("no_such_model_xyz", "no-such-model-xyz"), ("nor_this", "nor-this")))
-    monkeypatch.setattr(tm, "_NLP", {})
     with pytest.raises(TextMiningError, match="pip install no-such-model-xyz"):
         extract_entities(["Angela Merkel"])
 

@@ -118,6 +118,8 @@ class VisualAnalysis(Sourced):
 
 
 class Entities(Sourced):
+    """Named entities; the local text mining (analysis/local/text_mining.py) fills this too, de-duplicated."""
+
     people: list[str] = Field(default_factory=list)
     organizations: list[str] = Field(default_factory=list)
     locations: list[str] = Field(default_factory=list)

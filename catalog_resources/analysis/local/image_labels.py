@@ -2,16 +2,19 @@
 
 No such model ships inside a PyPI package, so this is off unless VIDEO_CATALOG_IMAGE_MODEL_PATH names
 a folder saved with `save_pretrained` (model + processor). It loads with `local_files_only=True`, never
-from a hub, once per process. transformers and torch are imported only when a path is configured.
+from a hub, once per process (catalog_resources.model_cache). transformers and torch are imported only when a
+path is configured.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 from pydantic import BaseModel, Field
+
+from catalog_resources.errors import SetupError
+from catalog_resources.model_cache import cached
 
 SCENE_LABELS = (
     "indoor", "outdoor", "city street", "nature", "office", "studio", "stage", "beach", "water", "sky",
@@ -22,11 +25,9 @@ FOCAL_PROMPTS = {
     "normal": "a photo taken with a normal lens",
     "telephoto": "a photo taken with a telephoto lens",
 }
-_CACHE: dict[str, tuple[object, object]] = {}
-_LOCK = threading.Lock()
 
 
-class ImageModelError(RuntimeError):
+class ImageModelError(SetupError, RuntimeError):
     """The configured image model cannot be loaded; the message names the folder and the fix."""
 
 
@@ -40,27 +41,28 @@ class ImageLabels(BaseModel):
 
 
 def _load(path: Path) -> tuple[object, object]:
-    key = str(path.resolve())
-    with _LOCK:
-        if key not in _CACHE:
-            if not (path / "config.json").exists():
-                raise ImageModelError(
-                    f"image model folder {path} has no config.json; save a model there with save_pretrained"
-                    " or unset VIDEO_CATALOG_IMAGE_MODEL_PATH"
-                )
-            try:
-                from transformers import AutoModel, AutoProcessor
-            except ImportError as exc:
-                raise ImageModelError(
-                    f"image model {path} needs transformers and torch: pip install torch==2.13.0 transformers"
-                ) from exc
-            try:
-                model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
-                processor = AutoProcessor.from_pretrained(str(path), local_files_only=True)
-            except (OSError, ValueError) as exc:
-                raise ImageModelError(f"image model {path}: {exc}".splitlines()[0]) from exc
-            _CACHE[key] = (model, processor)
-        return _CACHE[key]
+    """(model, processor) of the folder, loaded on first use and then shared by the process."""
+
+    def build() -> tuple[object, object]:
+        if not (path / "config.json").exists():
+            raise ImageModelError(
+                f"image model folder {path} has no config.json; save a model there with save_pretrained"
+                " or unset VIDEO_CATALOG_IMAGE_MODEL_PATH"
+            )
+        try:
+            from transformers import AutoModel, AutoProcessor
+        except ImportError as exc:
+            raise ImageModelError(
+                f"image model {path} needs transformers and torch: pip install torch==2.13.0 transformers"
+            ) from exc
+        try:
+            model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+            processor = AutoProcessor.from_pretrained(str(path), local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ImageModelError(f"image model {path}: {exc}".splitlines()[0]) from exc
+        return model, processor
+
+    return cached(("image-model", str(path.resolve())), build)
 
 
 class ImageLabeler:

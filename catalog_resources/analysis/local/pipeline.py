@@ -198,7 +198,7 @@ class LocalPipeline:
             started = time.monotonic()
             found = extract_entities(texts)
             result.timings["entities"] = round(time.monotonic() - started, 3)
-            content.entities = am.Entities(source=f"local/{ner_model_name()}", **found.model_dump())
+            content.entities = found.model_copy(update={"source": f"local/{ner_model_name()}"})
         return content
 
     def _summary(self, transcript: str, screen: list[str], result: am.ComprehensiveAIAnalysis) -> am.AnalysisSummary:

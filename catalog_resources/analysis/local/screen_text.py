@@ -24,6 +24,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
+from catalog_resources.errors import SetupError
+from catalog_resources.model_cache import cached
+
 log = logging.getLogger(__name__)
 
 MAX_LONG_SIDE = 1280
@@ -39,7 +42,7 @@ REC_MODEL = "PP-OCRv6_rec_small.onnx"
 MODEL_NAME = "PP-OCRv6 small det+rec"
 
 
-class ScreenTextError(RuntimeError):
+class ScreenTextError(SetupError, RuntimeError):
     """RapidOCR or the models inside its wheel are missing."""
 
 
@@ -60,10 +63,8 @@ class ScreenTextReport(BaseModel):
     model: str = ""
 
 
-# --- engine: one per process (per thread count), loaded on first use --------------------------------
+# --- engine: one per process (per thread count, in catalog_resources.model_cache), loaded on first use ----
 
-_ENGINES: dict[int, Any] = {}
-_ENGINE_LOCK = threading.Lock()  # guards building engines
 _RUN_LOCK = threading.Lock()  # one OCR at a time: the engine already uses `threads` cores
 
 
@@ -127,13 +128,7 @@ def build_engine(threads: int) -> Any:
 
 def get_engine(threads: int) -> Any:
     """The process-wide engine for this thread count, built on first call."""
-    engine = _ENGINES.get(threads)
-    if engine is None:
-        with _ENGINE_LOCK:
-            engine = _ENGINES.get(threads)
-            if engine is None:
-                engine = _ENGINES[threads] = build_engine(threads)
-    return engine
+    return cached(("rapidocr", threads), lambda: build_engine(threads))
 
 
 # --- reading -------------------------------------------------------------------------------------------

