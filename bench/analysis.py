@@ -24,12 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_assets.ai_analysis import _inputs  # noqa: E402
-from catalog_resources.media.ffmpeg import FFmpegRunner  # noqa: E402
-from catalog_resources.media.frame_inspector import FrameInspector  # noqa: E402
 from catalog_resources.analysis.local.pipeline import LocalPipeline  # noqa: E402
 from catalog_resources.models.media import ProxySettings  # noqa: E402
 from catalog_resources.settings import CatalogSettings  # noqa: E402
-from catalog_resources.media.thumbnails import Thumbnailer  # noqa: E402
+from catalog_resources.resources.media import FFmpegRunner, FrameInspector, Thumbnailer  # noqa: E402
 
 PARAGRAPH = (
     "Good morning and welcome to the quarterly review. Our team in Berlin finished the solar roof project "

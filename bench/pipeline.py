@@ -26,15 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from catalog_resources.media.exiftool import ExifToolProbe  # noqa: E402
-from catalog_resources.media.ffmpeg import FFmpegRunner  # noqa: E402
-from catalog_resources.media.frame_inspector import FrameInspector  # noqa: E402
 from catalog_resources.models.media import ProxySettings  # noqa: E402
-from catalog_resources.media.mediainfo import MediaInfoProbe  # noqa: E402
-from catalog_resources.media.pyav import PyAVProbe  # noqa: E402
 from catalog_resources.media.reconcile import reconcile  # noqa: E402
 from catalog_resources.media.samples import ClipSpec, make_clip, require_ffmpeg  # noqa: E402
-from catalog_resources.media.thumbnails import Thumbnailer  # noqa: E402
+from catalog_resources.resources.media import FFmpegRunner, FrameInspector, Thumbnailer  # noqa: E402
+from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe  # noqa: E402
 
 
 def cpu_seconds() -> float:

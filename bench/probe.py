@@ -24,10 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stats import percentile  # noqa: E402
-from catalog_resources.media.exiftool import ExifToolProbe  # noqa: E402
-from catalog_resources.media.mediainfo import MediaInfoProbe  # noqa: E402
-from catalog_resources.media.pyav import PyAVProbe  # noqa: E402
 from catalog_resources.media.reconcile import reconcile  # noqa: E402
+from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe  # noqa: E402
 from catalog_resources.media.samples import ClipSpec, make_clip  # noqa: E402
 from tests.tech_media import make_tech_fixtures  # noqa: E402
 

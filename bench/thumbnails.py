@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_resources.media.samples import ClipSpec, make_clip, require_ffmpeg  # noqa: E402
-from catalog_resources.media.thumbnails import Thumbnailer  # noqa: E402
+from catalog_resources.resources.media import Thumbnailer  # noqa: E402
 
 
 def cpu_seconds() -> float:

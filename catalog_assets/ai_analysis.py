@@ -16,7 +16,7 @@ from catalog_resources.analysis.analyzer import Analyzer
 from catalog_resources.analysis.cloud.common import BlockedAnswerError, MalformedAnswerError, MissingKeyError
 from catalog_resources.analysis.local.pipeline import AnalysisInputs
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
-from catalog_resources.resources.media_store import MediaStore
+from catalog_resources.resources.media import MediaStore
 from catalog_resources.models.technical import TechnicalMetadata
 
 UNBOUND_VERSION = "unbound"  # the graph listing for `steps`; Definitions bind the configured analyzer's version

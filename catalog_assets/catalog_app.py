@@ -29,22 +29,12 @@ from catalog_resources.store.endpoint import DatabaseEndpoint, resolve_database
 from catalog_resources.ingest.plan import IngestPlan, plan_ingest
 from catalog_resources.store.ingest_state import METADATA_ONLY_PREFIX, Claim, ClipFailure
 from catalog_resources.media.cleanup import sweep_clip_dir
+from catalog_resources.media.pyav import header_seconds
 from catalog_resources.models.clips import ClipSource, IngestItem, IngestSummary, ScannedFile, ScanReport
 from catalog_resources.ingest.scanner import scan
 from catalog_resources.settings import CatalogSettings
 
 REFRESH_STEPS = ("clip_source", "catalog_record")
-
-
-def footage_seconds(path: Path) -> float:
-    """Container duration from the header (milliseconds per file); 0 when it cannot be read."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            return float(container.duration or 0) / 1_000_000
-    except (av.error.FFmpegError, OSError):
-        return 0.0
 
 
 class CatalogApp:
@@ -102,7 +92,7 @@ class CatalogApp:
         plan = plan_ingest(report, self.store, limit=limit)
         summary = plan.summary
         if analyzer is not None and analyzer.is_cloud:
-            estimate = analyzer.estimate([footage_seconds(Path(plan.path_of[c])) for c in plan.new_clips])
+            estimate = analyzer.estimate([header_seconds(Path(plan.path_of[c])) for c in plan.new_clips])
             summary.analysis_estimate = estimate.model_dump(exclude={"priced"})
             if on_estimate:
                 on_estimate(summary.analysis_estimate | {"model": analyzer.model, "priced": estimate.priced})

@@ -12,7 +12,10 @@ from catalog_assets.partitions import clip_asset
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.media.fingerprint import full_hashes, sampled_fingerprint
 from catalog_resources.models.clips import ClipSource, FingerprintCollision, SourcePath
-from catalog_resources.media.container import first_decodable_frame, measured_duration, plausible_claim, probe_container
+from catalog_resources.media.container import probe_container
+from catalog_resources.media.decode_check import first_decodable_frame
+from catalog_resources.media.extent import plausible_claim
+from catalog_resources.media.pyav import measured_duration
 
 
 def _mtime(st: os.stat_result) -> datetime:

@@ -11,13 +11,8 @@ from catalog_resources.analysis.analyzer import Analyzer
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.resources.embedder import Embedder
 from catalog_resources.store.endpoint import resolve_database
-from catalog_resources.media.exiftool import ExifToolProbe
-from catalog_resources.media.ffmpeg import FFmpegRunner
-from catalog_resources.media.frame_inspector import FrameInspector
-from catalog_resources.resources.media_store import MediaStore
-from catalog_resources.media.mediainfo import MediaInfoProbe
-from catalog_resources.media.pyav import PyAVProbe
-from catalog_resources.media.thumbnails import Thumbnailer
+from catalog_resources.resources.media import FFmpegRunner, FrameInspector, MediaStore, Thumbnailer
+from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe
 from catalog_resources.settings import CatalogSettings, load_settings
 from catalog_sensors.footage_sensor import build_footage_sensor
 

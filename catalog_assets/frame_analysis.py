@@ -6,9 +6,9 @@ from dagster import AssetExecutionContext
 
 from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
-from catalog_resources.media.frame_inspector import FrameInspector
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
+from catalog_resources.resources.media import FrameInspector
 
 
 @clip_asset(code_version="2", group_name="analysis", kinds={"python"})

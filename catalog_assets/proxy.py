@@ -7,12 +7,11 @@ from dagster import AssetExecutionContext, Config, MetadataValue, RetryPolicy
 from pydantic import Field
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.media.ffmpeg import FFmpegRunner
-from catalog_resources.models.media import DerivedMedia, ProxySettings
-from catalog_resources.resources.media_store import MediaStore
 from catalog_resources.models.clips import ClipSource
-from catalog_resources.progress_bus import StepProgress, publish
+from catalog_resources.models.media import DerivedMedia, ProxySettings
 from catalog_resources.models.technical import TechnicalMetadata
+from catalog_resources.progress_bus import StepProgress, publish
+from catalog_resources.resources.media import FFmpegRunner, MediaStore
 
 
 class ProxyConfig(Config):

@@ -6,11 +6,9 @@ from pathlib import Path
 from dagster import AssetExecutionContext, MetadataValue
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.media.exiftool import ExifToolProbe
-from catalog_resources.media.mediainfo import MediaInfoProbe
-from catalog_resources.models.clips import ClipSource
-from catalog_resources.media.pyav import PyAVProbe
 from catalog_resources.media.reconcile import reconcile
+from catalog_resources.models.clips import ClipSource
+from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe
 from catalog_resources.models.technical import TechnicalMetadata
 
 

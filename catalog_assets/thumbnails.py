@@ -8,11 +8,10 @@ from pathlib import Path
 from dagster import AssetExecutionContext, MetadataValue
 
 from catalog_assets.partitions import clip_asset
-from catalog_resources.models.media import ThumbnailSet
-from catalog_resources.resources.media_store import MediaStore
 from catalog_resources.models.clips import ClipSource
+from catalog_resources.models.media import ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
-from catalog_resources.media.thumbnails import Thumbnailer
+from catalog_resources.resources.media import MediaStore, Thumbnailer
 
 
 def data_uri_preview(path: str, width: int = 320) -> str:

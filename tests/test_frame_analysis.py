@@ -8,11 +8,10 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from catalog_resources.media.ffmpeg import FFmpegRunner
 from catalog_resources.media.faces import detect_faces, dominant_shot_type, shot_type
-from catalog_resources.media.frame_inspector import FrameInspector, focal_category
+from catalog_resources.media.frame_inspector import focal_category
 from catalog_resources.models.media import ProxySettings
-from catalog_resources.media.thumbnails import Thumbnailer
+from catalog_resources.resources.media import FFmpegRunner, FrameInspector, Thumbnailer
 
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "12"]
 

@@ -23,17 +23,15 @@ import pytest
 
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.store.endpoint import resolve_database
-from catalog_resources.media.exiftool import ExifToolProbe
-from catalog_resources.media.ffmpeg import FFmpegRunner
-from catalog_resources.media.frame_inspector import FrameInspector
 from catalog_resources.models.media import ProxySettings
-from catalog_resources.media.mediainfo import MediaInfoProbe
 from catalog_resources.models.clips import ClipFilter
-from catalog_resources.media.pyav import PyAVProbe
 from catalog_resources.media.reconcile import reconcile
 from catalog_resources.ingest.scanner import classify, scan
-from catalog_resources.media.thumbnails import Thumbnailer
-from catalog_resources.media.container import decode_check, first_decodable_frame, measured_duration, probe_container
+from catalog_resources.media.container import probe_container
+from catalog_resources.media.decode_check import decode_check, first_decodable_frame
+from catalog_resources.media.pyav import measured_duration
+from catalog_resources.resources.media import FFmpegRunner, FrameInspector, Thumbnailer
+from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe
 from tests.tech_media import LYING_TRUTH, RECORDED_AT, make_lying_media
 
 REAL = Path(__file__).parent / "fixtures" / "real"  # camera files from other projects' test suites (SOURCES.md)

@@ -5,7 +5,8 @@ from pathlib import Path
 import av
 import pytest
 
-from catalog_resources.media.ffmpeg import HARDWARE_ENCODERS, FFmpegError, FFmpegRunner
+from catalog_resources.media.ffmpeg import HARDWARE_ENCODERS, FFmpegError
+from catalog_resources.resources.media import FFmpegRunner
 from catalog_resources.models.media import ProxySettings
 
 

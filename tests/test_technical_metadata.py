@@ -4,10 +4,8 @@ from datetime import datetime
 from pathlib import Path
 import pytest
 
-from catalog_resources.media.exiftool import ExifToolProbe
-from catalog_resources.media.mediainfo import MediaInfoProbe
-from catalog_resources.media.pyav import PyAVProbe
 from catalog_resources.media.reconcile import reconcile
+from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe
 from catalog_resources.models.technical import TechnicalMetadata
 from tests.tech_media import TOLERANCES
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from catalog_resources.media.thumbnails import Thumbnailer, frame_scores
+from catalog_resources.media.thumbnails import frame_scores
+from catalog_resources.resources.media import Thumbnailer
 
 
 def ffmpeg(*args: str) -> None:

@@ -16,7 +16,9 @@ from pathlib import Path
 from catalog_resources.store.catalog import CatalogQueries
 from catalog_resources.media.fingerprint import sampled_fingerprint
 from catalog_resources.models.clips import ScannedFile, ScanReport, ScanSkip
-from catalog_resources.media.container import VIDEO_EXTENSIONS, decode_check, probe_container
+from catalog_resources.media.container import probe_container
+from catalog_resources.media.decode_check import decode_check
+from catalog_resources.media.signature import VIDEO_EXTENSIONS
 
 SYSTEM_NAMES = {
     "thumbs.db", "desktop.ini", "ehthumbs.db", "$recycle.bin", "system volume information", "@eadir",

@@ -1,6 +1,6 @@
 """ExifTool (pyexiftool): camera, lens, exposure, GPS, maker notes, QuickTime/XMP dates.
 
-One `-stay_open` exiftool process serves a whole run (setup_for_execution / teardown), not one per
+One `-stay_open` exiftool process serves a whole run (the resource closes it at teardown), not one per
 file: starting Perl and ExifTool costs ~150 ms, a warm query a few ms. The extended scan (`-ee`,
 timed metadata inside the movie data: GoPro GPMF, DJI, camm GPS tracks) runs only when ExifTool
 itself says it may find more there, and only for files within a byte budget.
@@ -13,26 +13,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource, InitResourceContext
-from pydantic import Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
+
+from catalog_resources.errors import SetupError
 
 EXTENDED_HINT = "ExtractEmbedded option may find more tags"
 
 
-class ExifToolMissing(RuntimeError):
-    pass
+class ExifToolMissing(SetupError, RuntimeError):
+    """The exiftool binary is not installed; the message says how to install it."""
 
 
-class ExifToolProbe(ConfigurableResource):
+class ExifToolReader(BaseModel):
+    """One exiftool process for every file read through this object, started on the first file; `close` ends it."""
+
     executable: str = Field(default="exiftool", description="exiftool binary (Debian: libimage-exiftool-perl).")
     extended_scan_max_bytes: int = Field(default=512 * 1024 * 1024, description="Budget for -ee scans.")
     _helper: Any = PrivateAttr(default=None)
-
-    def setup_for_execution(self, context: InitResourceContext) -> None:
-        self._helper = None  # started lazily on the first file
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._helper is not None:

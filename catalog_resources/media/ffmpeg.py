@@ -1,8 +1,9 @@
 """The ffmpeg binary: one decode pass per clip makes the proxy, the speech audio and the analysis stream.
 
 `split` fans the decoded frames out, so the clip is decoded once however many products it yields.
-Outputs are written under temporary names and renamed only when ffmpeg succeeds: a failure leaves
-no half-written file, and its message names the clip and quotes ffmpeg's last stderr lines.
+Outputs are written under temporary names (catalog_resources.files.atomic_path) and moved into place only
+when ffmpeg succeeds: a failure leaves no half-written file, and its message names the clip and quotes
+ffmpeg's last stderr lines.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
-from dagster import ConfigurableResource
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from catalog_resources.errors import MediaError, SetupError
+from catalog_resources.files import atomic_path, write_atomic
 from catalog_resources.models.media import DerivedMedia, ProxySettings
 
 HARDWARE_ENCODERS = {
@@ -31,11 +34,17 @@ TONEMAP = (
 )
 
 
-class FFmpegError(RuntimeError):
+class FFmpegError(MediaError, RuntimeError):
     """ffmpeg failed; the message names the clip and quotes its last stderr lines."""
 
 
-class FFmpegRunner(ConfigurableResource):
+class FFmpegMissing(SetupError, FFmpegError):
+    """The ffmpeg binary is not installed; the message says how to install it."""
+
+
+class FFmpegTranscoder(BaseModel):
+    """Runs the ffmpeg binary: picks a working encoder once, then one decode per clip for all its products."""
+
     binary: str = Field(default="ffmpeg")
     encoder: str = Field(default="auto", description="auto (hardware if a trial encode works, else libx264) or a name.")
     cache_dir: str = Field(default="", description="Where the encoder choice is remembered between runs.")
@@ -43,7 +52,7 @@ class FFmpegRunner(ConfigurableResource):
     def _binary(self) -> str:
         found = shutil.which(self.binary)
         if found is None:
-            raise FFmpegError(f"{self.binary} not found; install it (Debian: apt-get install ffmpeg)")
+            raise FFmpegMissing(f"{self.binary} not found; install it (Debian: apt-get install ffmpeg)")
         return found
 
     def _trial(self, encoder: str) -> bool:
@@ -73,8 +82,7 @@ class FFmpegRunner(ConfigurableResource):
         platform = "darwin" if os.uname().sysname == "Darwin" else "linux"
         chosen = next((e for e in HARDWARE_ENCODERS.get(platform, []) if self._trial(e)), "libx264")
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_text(json.dumps({"ffmpeg": version, "encoder": chosen}))
+            write_atomic(cache, json.dumps({"ffmpeg": version, "encoder": chosen}))
         return chosen
 
     def derive(
@@ -95,7 +103,20 @@ class FFmpegRunner(ConfigurableResource):
         encoder = self.select_encoder()
         out_dir.mkdir(parents=True, exist_ok=True)
         final = {"proxy": out_dir / "proxy.mp4", "audio": out_dir / "audio_16k.wav", "analysis": out_dir / "analysis.nut"}
-        partial = {k: v.with_name(f".partial-{v.name}") for k, v in final.items()}
+        written = [key for key in final if key != "audio" or has_audio]  # the outputs this ffmpeg run writes
+        with ExitStack() as outputs:  # each moved into place when ffmpeg succeeded, removed when it failed
+            partial = {key: outputs.enter_context(atomic_path(final[key])) for key in written}
+            self._run(self._derive_args(source, partial, settings, encoder, has_audio=has_audio,
+                                        hdr_transfer=hdr_transfer, sample_aspect=sample_aspect),
+                      clip_id, source, duration, on_progress)
+        tone = hdr_transfer in HDR_TRANSFERS
+        described = self._describe(clip_id, final, encoder, settings, tone, has_audio, started, duration)
+        described.analysis_time_offset = _input_start(source)
+        return described
+
+    def _derive_args(self, source: Path, partial: dict[str, Path], settings: ProxySettings, encoder: str, *,
+                     has_audio: bool, hdr_transfer: str | None, sample_aspect: str | None) -> list[str]:
+        """The one ffmpeg command: decode once, `split` to the proxy and the analysis stream, audio mapped twice."""
         square = "scale='max(2,trunc(iw*sar/2)*2)':ih,setsar=1," if sample_aspect not in (None, "1:1", "0:1") else ""
         tone = TONEMAP + "," if hdr_transfer in HDR_TRANSFERS else ""
         m = settings.max_dimension
@@ -124,17 +145,7 @@ class FFmpegRunner(ConfigurableResource):
         args += ["-map", "[analysis]", "-fps_mode", "passthrough", "-enc_time_base", "-1", "-c:v", "rawvideo",
                  "-f", "nut", str(partial["analysis"])]
         args += ["-progress", "pipe:1", "-nostats"]
-        try:
-            self._run(args, clip_id, source, duration, on_progress)
-            for key, path in partial.items():
-                if path.exists():
-                    os.replace(path, final[key])
-        finally:
-            for path in partial.values():
-                path.unlink(missing_ok=True)
-        described = self._describe(clip_id, final, encoder, settings, bool(tone), has_audio, started, duration)
-        described.analysis_time_offset = _input_start(source)
-        return described
+        return args
 
     def _run(self, args, clip_id, source, duration, on_progress) -> None:
         process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -202,9 +213,9 @@ def analysis_scale(width: int) -> str:
 
 def _input_start(source: Path) -> float:
     """The input's start time, which ffmpeg subtracts from every output timestamp."""
-    import av
+    from catalog_resources.media.pyav import open_container
 
-    with av.open(str(source), metadata_errors="ignore") as container:
+    with open_container(source) as container:
         return container.start_time / 1_000_000 if container.start_time else 0.0
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import av
 import numpy as np
-from dagster import ConfigurableResource
 from PIL import Image
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from catalog_resources.media import frame_metrics as fm
 from catalog_resources.media.faces import detect_faces, dominant_shot_type, shot_type
@@ -25,7 +24,9 @@ def focal_category(focal_35mm: float | None) -> str | None:
     return "wide" if focal_35mm < 35 else ("normal" if focal_35mm <= 70 else "telephoto")
 
 
-class FrameInspector(ConfigurableResource):
+class FrameMeter(BaseModel):
+    """Measures a clip's frames: image metrics over its thumbnails, scene cuts over its analysis stream."""
+
     over_warning_percent: float = Field(default=5.0)
     under_warning_percent: float = Field(default=25.0)
     blurry_below: float = Field(default=60.0, description="Laplacian variance at 640 px under which a clip is blurry.")

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource
 from pydantic import BaseModel, Field
+
+from catalog_resources.media.field_readers import exif_tag, integer, number
 
 # MediaInfo's General format (lower case, spaces and dashes dropped) of camera-raw video that no decoder
 # here reads, and the name to show for it. These files may carry no Video track MediaInfo can describe.
@@ -101,7 +102,7 @@ def read_video(path: Path) -> MediaInfoVideo | None:
         return None
 
 
-class MediaInfoProbe(ConfigurableResource):
+class MediaInfoReader(BaseModel):
     """One parse per file; `parse_speed` 0.5 is MediaInfo's default balance of speed and completeness."""
 
     parse_speed: float = Field(default=0.5, ge=0, le=1)
@@ -113,3 +114,68 @@ class MediaInfoProbe(ConfigurableResource):
         except (OSError, RuntimeError) as exc:
             return {"tool": "mediainfo", "error": str(exc), "seconds": time.perf_counter() - started}
         return {"tool": "mediainfo", "tracks": tracks, "seconds": time.perf_counter() - started}
+
+
+# ---- files ffmpeg cannot open: MediaInfo's view in PyAV's shape --------------------------------------
+
+
+# MediaInfo's General format -> libavformat's name, so a header ffmpeg cannot open lists like one it can
+MI_CONTAINERS = {"windows media": "asf", "matroska": "matroska", "webm": "webm", "mpeg-4": "mov", "quicktime": "mov",
+                 "avi": "avi", "mxf": "mxf", "flash video": "flv", "bdav": "mpegts", "mpeg-ts": "mpegts",
+                 "mpeg-ps": "mpeg", "dv": "dv", "ogg": "ogg", "r3d": "r3d", "realmedia": "rm"}
+# MediaInfo's Video/Audio format -> libavcodec's codec name (absent: MediaInfo's own name, lower case)
+MI_CODECS = {"avc": "h264", "hevc": "hevc", "jpeg": "mjpeg", "vp8": "vp8", "vp9": "vp9", "av1": "av1",
+             "mpeg-4 visual": "mpeg4", "mpeg video": "mpeg2video", "prores": "prores", "vc-1": "vc1", "wmv3": "wmv3",
+             "wmv2": "wmv2", "wmv1": "wmv1", "wvp2": "vc1image", "wmva": "vc1", "dv": "dvvideo", "ffv1": "ffv1",
+             "vc-3": "dnxhd", "aac": "aac", "ac-3": "ac3", "e-ac-3": "eac3", "opus": "opus", "vorbis": "vorbis",
+             "flac": "flac", "pcm": "pcm", "wma": "wmav2", "mpeg audio": "mp3", "dts": "dts"}
+
+
+def _mi_codec(track: dict[str, Any]) -> str | None:
+    name = str(track.get("format") or "").strip()
+    return MI_CODECS.get(name.lower(), name.lower() or None)
+
+
+def pyav_view_from_mediainfo(mi_tracks: dict[str, list[dict[str, Any]]], exif: dict[str, Any]) -> dict[str, Any] | None:
+    """For a file libavformat cannot open: MediaInfo's (and, for camera raw, ExifTool's) reading of it in the
+    shape PyAVReader.probe returns (`format`, `streams`), so the rest of reconcile treats it like any other clip.
+    None when MediaInfo reads no video in it (see video_from_tracks).
+
+    The video stream's codec is None for camera raw (no decoder here: reported as unsupported_codec); its size
+    and rate then come from ExifTool, which reads R3D headers MediaInfo only names."""
+    found = video_from_tracks(mi_tracks)
+    if found is None:
+        return None
+    general = (mi_tracks.get("general") or [{}])[0]
+    mi_video = (mi_tracks.get("video") or [{}])[0]
+    duration = number(general.get("duration"))
+    fmt = {
+        "name": MI_CONTAINERS.get(found.container.lower(), found.container.lower()),
+        "long_name": found.container,
+        "duration": duration / 1000 if duration else None,
+        "start_time": None,
+        "bit_rate": integer(general.get("overall_bit_rate")),
+        # what libavformat would call creation_time ('2004-10-28 17:23:34 UTC'): ASF and Matroska headers hold it
+        "tags": {"creation_time": date} if (date := general.get("encoded_date") or general.get("tagged_date")) else {},
+    }
+    video_duration = number(mi_video.get("duration"))
+    video = {
+        "index": 0, "type": "video", "format_name": found.camera_raw or found.video_format,
+        "codec": None if found.camera_raw else _mi_codec(mi_video),
+        "codec_long": mi_video.get("description_of_the_codec") or mi_video.get("format_info") or found.camera_raw,
+        "width": found.width or integer(exif_tag(exif, "ImageWidth")),
+        "height": found.height or integer(exif_tag(exif, "ImageHeight")),
+        "r_frame_rate": found.frame_rate or number(exif_tag(exif, "VideoFrameRate", "FrameRate")),
+        "duration": video_duration / 1000 if video_duration else None,
+        "frames": integer(mi_video.get("frame_count")), "tags": {}, "attached_pic": False,
+    }
+    streams = [video]
+    for position, track in enumerate(mi_tracks.get("audio") or [], start=1):
+        audio_duration = number(track.get("duration"))
+        streams.append({
+            "index": position, "type": "audio", "codec": _mi_codec(track), "channels": integer(track.get("channel_s")),
+            "sample_rate": integer(track.get("sampling_rate")), "bit_rate": integer(track.get("bit_rate")),
+            "duration": audio_duration / 1000 if audio_duration else None, "tags": {},
+            "language": None, "default": track.get("default") == "Yes",
+        })
+    return {"format": fmt, "streams": streams}

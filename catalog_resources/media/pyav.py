@@ -1,8 +1,11 @@
-"""PyAV (libav*): container and stream facts, timestamps, and a first-frame decode.
+"""PyAV (libav*): the one way the catalog opens a file to probe it, and what PyAV reads there.
 
-Returns a raw dict shaped like ffprobe's JSON plus what only reading packets tells: variable frame
-rate from the timestamps themselves, keyframe interval, timestamps going backwards, decodability.
-The reconcile step turns the three tools' raw dicts into one model.
+Every probe opens the file through `open_container` (the same options, the same errors): the scan's "is it a
+video" (media.container), the decode check (media.decode_check), the measured duration, the header duration
+the cost estimate uses (`header_seconds`), and `PyAVReader.probe`, which returns a raw dict shaped like
+ffprobe's JSON plus what only reading packets tells: variable frame rate from the timestamps themselves,
+keyframe interval, timestamps going backwards, decodability. The reconcile step turns the three tools' raw
+dicts into one model.
 """
 
 from __future__ import annotations
@@ -13,10 +16,60 @@ from pathlib import Path
 from typing import Any
 
 import av
-from dagster import ConfigurableResource
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from catalog_resources.media.container import claimed_duration, has_seek_index, measure_extent, scan_packets
+from catalog_resources.media.extent import HEAD_PACKETS, measure_extent, scan_packets, trusted_duration
+from catalog_resources.media.signature import has_seek_index, short_container
+
+# What opening a file can raise: libav's errors, the file system's, and bytes PyAV cannot even name.
+OPEN_ERRORS = (av.error.FFmpegError, OSError, UnicodeDecodeError, ValueError)
+AUDIO_CHECK_SECONDS = 3.0
+
+
+def open_container(path: Path) -> av.container.InputContainer:
+    """Open a file for reading with PyAV (use as a context manager). Tags in a broken encoding are skipped
+    rather than failing the open. Raises one of OPEN_ERRORS."""
+    return av.open(str(path), mode="r", metadata_errors="ignore")
+
+
+def main_video(container: av.container.InputContainer) -> av.VideoStream | None:
+    """The first video stream that is footage (not a cover picture), or None."""
+    return next((s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)), None)
+
+
+def claimed_duration(container: av.container.InputContainer, video: av.VideoStream) -> float | None:
+    """What the headers say: the container's duration, else the video stream's (None when both are absent)."""
+    if container.duration:
+        return container.duration / 1_000_000
+    if video.duration and video.time_base:
+        return float(video.duration * video.time_base)
+    return None
+
+
+def header_seconds(path: Path) -> float:
+    """The container's duration from its header (milliseconds per file, nothing measured); 0 when it cannot be
+    read. Good enough for a cost estimate before anything is cataloged."""
+    try:
+        with open_container(path) as container:
+            return float(container.duration or 0) / 1_000_000
+    except OPEN_ERRORS:
+        return 0.0
+
+
+def measured_duration(path: Path) -> tuple[float | None, str | None]:
+    """The duration to believe for a file and the disagreement found, if any (see extent.trusted_duration)."""
+    try:
+        container = open_container(path)
+    except OPEN_ERRORS:
+        return None, None
+    with container:
+        video = main_video(container)
+        if video is None:
+            return None, None
+        claimed = claimed_duration(container, video)
+        head = scan_packets(container, video)
+        return trusted_duration(claimed, measure_extent(container, video, head, path, claimed))
+
 
 # libavutil enum values -> ffprobe's names
 PRIMARIES = {1: "bt709", 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film", 9: "bt2020",
@@ -133,7 +186,7 @@ def _scan_video_packets(container: av.container.InputContainer, stream, max_pack
 
 def _first_frame(path: Path, stream_index: int) -> dict[str, Any]:
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with open_container(path) as container:
             stream = container.streams[stream_index]
             for frame in container.decode(stream):
                 return {
@@ -155,7 +208,7 @@ def _audio_peak(path: Path, stream_index: int, seconds: float) -> float | None:
 
     peak = 0.0
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with open_container(path) as container:
             stream = container.streams[stream_index]
             for frame in container.decode(stream):
                 samples = frame.to_ndarray()
@@ -169,18 +222,18 @@ def _audio_peak(path: Path, stream_index: int, seconds: float) -> float | None:
     return peak
 
 
-class PyAVProbe(ConfigurableResource):
+class PyAVReader(BaseModel):
     """Reads containers with PyAV; never decodes more than the first video frame and a few seconds of audio."""
 
-    max_scan_packets: int = Field(default=300, description="Video packets read for VFR / GOP / frame count (10 s at 30 fps).")
-    audio_check_seconds: float = Field(default=3.0, description="Audio decoded to tell silence.")
+    max_scan_packets: int = Field(default=HEAD_PACKETS, description="Video packets read for VFR / GOP / frame count (10 s at 30 fps).")
+    audio_check_seconds: float = Field(default=AUDIO_CHECK_SECONDS, description="Audio decoded to tell silence.")
 
     def probe(self, path: Path) -> dict[str, Any]:
         started = time.perf_counter()
         raw: dict[str, Any] = {"tool": "pyav", "version": av.__version__}
         try:
-            container = av.open(str(path), metadata_errors="ignore")
-        except (av.error.FFmpegError, OSError, UnicodeDecodeError, ValueError) as exc:
+            container = open_container(path)
+        except OPEN_ERRORS as exc:
             # a header whose packets were cut off, camera raw: reconcile takes MediaInfo's reading instead
             raw["open_error"] = str(exc)
             raw["seconds"] = time.perf_counter() - started
@@ -195,20 +248,15 @@ class PyAVProbe(ConfigurableResource):
                 "tags": dict(container.metadata),
             }
             raw["streams"] = [_stream(s) for s in container.streams]
-            videos = [s for s in container.streams.video if not (int(s.disposition) & av.stream.Disposition.attached_pic)]
-            video_index = videos[0].index if videos else None
-            if videos:
-                raw["video_scan"] = _scan_video_packets(container, videos[0], self.max_scan_packets, path)
+            video = main_video(container)
+            video_index = video.index if video is not None else None
+            if video is not None:
+                raw["video_scan"] = _scan_video_packets(container, video, self.max_scan_packets, path)
         if video_index is not None:
             raw["first_frame"] = _first_frame(path, video_index)
         audio = [s for s in raw["streams"] if s["type"] == "audio"]
         if audio:
             raw["audio_peak"] = _audio_peak(path, audio[0]["index"], self.audio_check_seconds)
-        raw["seek_index"] = has_seek_index(path, _short_container(raw["format"]["name"], path))
+        raw["seek_index"] = has_seek_index(path, short_container(raw["format"]["name"], path))
         raw["seconds"] = time.perf_counter() - started
         return raw
-
-
-def _short_container(format_name: str, path: Path) -> str:
-    first = format_name.split(",")[0]
-    return "webm" if first == "matroska" and path.suffix.lower() == ".webm" else first

@@ -19,190 +19,32 @@ Precedence, per field (the first tool that has a value wins; a disagreement is n
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
-from catalog_resources.models.technical import (
-    AudioTrack,
-    MasteringDisplay,
-    SubtitleTrack,
-    TechnicalMetadata,
-    ValidationIssue,
+from catalog_resources.media.extent import MeasuredExtent, plausible_claim, trusted_duration
+from catalog_resources.media.field_readers import (
+    MI_MATRIX,
+    MI_PRIMARIES,
+    MI_TRANSFER,
+    bit_depth,
+    chroma_subsampling,
+    exif_tag,
+    hdr_format,
+    hms_seconds,
+    integer,
+    iso6709,
+    level_name,
+    mastering_display,
+    number,
+    parse_date,
+    ratio,
+    reduced_ratio,
 )
-from catalog_resources.media.container import MeasuredExtent, plausible_claim, trusted_duration
-
-MI_PRIMARIES = {"BT.709": "bt709", "BT.2020": "bt2020", "BT.601 NTSC": "smpte170m", "BT.601 PAL": "bt470bg",
-                "Display P3": "smpte432", "DCI P3": "smpte431"}
-MI_TRANSFER = {"BT.709": "bt709", "PQ": "smpte2084", "HLG": "arib-std-b67", "BT.601": "smpte170m",
-               "sRGB/sYCC": "iec61966-2-1", "BT.2020 (10-bit)": "bt2020-10", "Linear": "linear"}
-MI_MATRIX = {"BT.709": "bt709", "BT.2020 non-constant": "bt2020nc", "BT.2020 constant": "bt2020c",
-             "BT.601": "smpte170m", "BT.470 System B/G": "bt470bg", "ICtCp": "ictcp"}
-EIGHT_BIT = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray",
-             "yuyv422", "uyvy422", "rgb24", "bgr24", "gbrp", "yuv411p", "yuv410p", "yuv440p", "yuva420p"}
-NO_DATE = "0000:00:00 00:00:00"
-
-
-# ---- small readers ---------------------------------------------------------------------------------
-
-
-def _num(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = re.search(r"-?\d+(?:\.\d+)?", str(value))
-    return float(match.group()) if match else None
-
-
-def _int(value: Any) -> int | None:
-    number = _num(value)
-    return int(round(number)) if number is not None else None
-
-
-def _tag(tags: dict[str, Any], *names: str) -> Any:
-    """First present ExifTool tag among names; a bare name matches it in any group ("Make" ~ "Keys:Make")."""
-    for name in names:
-        if ":" in name:
-            value = tags.get(name)
-            if value not in (None, "", NO_DATE):
-                return value
-            continue
-        for key, value in tags.items():
-            if key.rsplit(":", 1)[-1] == name and value not in (None, "", NO_DATE):
-                return value
-    return None
-
-
-def _parse_date(value: Any, assume_utc: bool = True) -> datetime | None:
-    if value in (None, "", NO_DATE):
-        return None
-    text = str(value).strip()
-    for pattern in (r"^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?",):
-        match = re.match(pattern, text)
-        if not match:
-            continue
-        year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
-        if year == 0:
-            return None
-        zone = match.group(8)
-        if zone in (None, ""):
-            tz = timezone.utc if assume_utc else None
-        elif zone == "Z":
-            tz = timezone.utc
-        else:
-            sign = 1 if zone[0] == "+" else -1
-            digits = zone[1:].replace(":", "")
-            from datetime import timedelta
-
-            tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
-        micro = int(float(match.group(7)) * 1_000_000) if match.group(7) else 0
-        try:
-            return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
-        except ValueError:
-            return None
-    return None
-
-
-def _hms(value: Any) -> float | None:
-    """'00:00:01.000000000' (Matroska's per-track DURATION tag) -> 1.0."""
-    match = re.match(r"^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$", str(value or ""))
-    if not match:
-        return None
-    return int(match.group(1)) * 3600 + int(match.group(2)) * 60 + float(match.group(3))
-
-
-def _iso6709(value: Any) -> tuple[float | None, float | None, float | None]:
-    """'+48.8584+002.2945+035.000/' -> (48.8584, 2.2945, 35.0)."""
-    if not value:
-        return None, None, None
-    parts = re.findall(r"[+-]\d+(?:\.\d+)?", str(value))
-    numbers = [float(p) for p in parts]
-    return (numbers + [None, None, None])[:3]  # type: ignore[return-value]
-
-
-def _ratio(text: str | None) -> tuple[int, int] | None:
-    if not text or ":" not in text:
-        return None
-    a, b = text.split(":", 1)
-    try:
-        num, den = int(a), int(b)
-    except ValueError:
-        return None
-    return (num, den) if num > 0 and den > 0 else None
-
-
-def _reduced(width: int, height: int) -> str:
-    from math import gcd
-
-    g = gcd(width, height) or 1
-    return f"{width // g}:{height // g}"
-
-
-# ---- files ffmpeg cannot open: MediaInfo's view in PyAV's shape --------------------------------------
-
-# MediaInfo's General format -> libavformat's name, so a header ffmpeg cannot open lists like one it can
-MI_CONTAINERS = {"windows media": "asf", "matroska": "matroska", "webm": "webm", "mpeg-4": "mov", "quicktime": "mov",
-                 "avi": "avi", "mxf": "mxf", "flash video": "flv", "bdav": "mpegts", "mpeg-ts": "mpegts",
-                 "mpeg-ps": "mpeg", "dv": "dv", "ogg": "ogg", "r3d": "r3d", "realmedia": "rm"}
-# MediaInfo's Video/Audio format -> libavcodec's codec name (absent: MediaInfo's own name, lower case)
-MI_CODECS = {"avc": "h264", "hevc": "hevc", "jpeg": "mjpeg", "vp8": "vp8", "vp9": "vp9", "av1": "av1",
-             "mpeg-4 visual": "mpeg4", "mpeg video": "mpeg2video", "prores": "prores", "vc-1": "vc1", "wmv3": "wmv3",
-             "wmv2": "wmv2", "wmv1": "wmv1", "wvp2": "vc1image", "wmva": "vc1", "dv": "dvvideo", "ffv1": "ffv1",
-             "vc-3": "dnxhd", "aac": "aac", "ac-3": "ac3", "e-ac-3": "eac3", "opus": "opus", "vorbis": "vorbis",
-             "flac": "flac", "pcm": "pcm", "wma": "wmav2", "mpeg audio": "mp3", "dts": "dts"}
-
-
-def _mi_codec(track: dict[str, Any]) -> str | None:
-    name = str(track.get("format") or "").strip()
-    return MI_CODECS.get(name.lower(), name.lower() or None)
-
-
-def pyav_view_from_mediainfo(mi_tracks: dict[str, list[dict[str, Any]]], exif: dict[str, Any]) -> dict[str, Any] | None:
-    """For a file libavformat cannot open: MediaInfo's (and, for camera raw, ExifTool's) reading of it in the
-    shape PyAVProbe returns (`format`, `streams`), so the rest of reconcile treats it like any other clip.
-    None when MediaInfo reads no video in it (see mediainfo_probe.video_from_tracks).
-
-    The video stream's codec is None for camera raw (no decoder here: reported as unsupported_codec); its size
-    and rate then come from ExifTool, which reads R3D headers MediaInfo only names."""
-    from catalog_resources.media.mediainfo import video_from_tracks
-
-    found = video_from_tracks(mi_tracks)
-    if found is None:
-        return None
-    general = (mi_tracks.get("general") or [{}])[0]
-    mi_video = (mi_tracks.get("video") or [{}])[0]
-    duration = _num(general.get("duration"))
-    fmt = {
-        "name": MI_CONTAINERS.get(found.container.lower(), found.container.lower()),
-        "long_name": found.container,
-        "duration": duration / 1000 if duration else None,
-        "start_time": None,
-        "bit_rate": _int(general.get("overall_bit_rate")),
-        # what libavformat would call creation_time ('2004-10-28 17:23:34 UTC'): ASF and Matroska headers hold it
-        "tags": {"creation_time": date} if (date := general.get("encoded_date") or general.get("tagged_date")) else {},
-    }
-    video_duration = _num(mi_video.get("duration"))
-    video = {
-        "index": 0, "type": "video", "format_name": found.camera_raw or found.video_format,
-        "codec": None if found.camera_raw else _mi_codec(mi_video),
-        "codec_long": mi_video.get("description_of_the_codec") or mi_video.get("format_info") or found.camera_raw,
-        "width": found.width or _int(_tag(exif, "ImageWidth")),
-        "height": found.height or _int(_tag(exif, "ImageHeight")),
-        "r_frame_rate": found.frame_rate or _num(_tag(exif, "VideoFrameRate", "FrameRate")),
-        "duration": video_duration / 1000 if video_duration else None,
-        "frames": _int(mi_video.get("frame_count")), "tags": {}, "attached_pic": False,
-    }
-    streams = [video]
-    for position, track in enumerate(mi_tracks.get("audio") or [], start=1):
-        audio_duration = _num(track.get("duration"))
-        streams.append({
-            "index": position, "type": "audio", "codec": _mi_codec(track), "channels": _int(track.get("channel_s")),
-            "sample_rate": _int(track.get("sampling_rate")), "bit_rate": _int(track.get("bit_rate")),
-            "duration": audio_duration / 1000 if audio_duration else None, "tags": {},
-            "language": None, "default": track.get("default") == "Yes",
-        })
-    return {"format": fmt, "streams": streams}
+from catalog_resources.media.mediainfo import pyav_view_from_mediainfo
+from catalog_resources.media.workflow import fingerprint_workflow
+from catalog_resources.models.technical import AudioTrack, SubtitleTrack, TechnicalMetadata, ValidationIssue
 
 
 # ---- per-area reconcilers ----------------------------------------------------------------------------
@@ -211,8 +53,8 @@ def pyav_view_from_mediainfo(mi_tracks: dict[str, list[dict[str, Any]]], exif: d
 def _container(fmt: dict[str, Any], ext: str, exif: dict[str, Any]) -> tuple[str | None, str | None, list[str]]:
     name = (fmt.get("name") or "").split(",")
     tags = fmt.get("tags") or {}
-    brand = tags.get("major_brand") or _tag(exif, "QuickTime:MajorBrand")
-    compat_raw = tags.get("compatible_brands") or _tag(exif, "QuickTime:CompatibleBrands") or []
+    brand = tags.get("major_brand") or exif_tag(exif, "QuickTime:MajorBrand")
+    compat_raw = tags.get("compatible_brands") or exif_tag(exif, "QuickTime:CompatibleBrands") or []
     if isinstance(compat_raw, str):
         compat = [compat_raw[i : i + 4] for i in range(0, len(compat_raw), 4)]
     else:
@@ -231,116 +73,6 @@ def _container(fmt: dict[str, Any], ext: str, exif: dict[str, Any]) -> tuple[str
     return container, brand, compat
 
 
-def _bit_depth(pix_fmt: str | None) -> int | None:
-    if not pix_fmt:
-        return None
-    match = re.search(r"p(\d{2})(le|be)?$", pix_fmt) or re.search(r"(\d{2})(le|be)$", pix_fmt)
-    if match:
-        return int(match.group(1))
-    if pix_fmt in EIGHT_BIT:
-        return 8
-    if pix_fmt.startswith(("p010", "x2rgb10")):
-        return 10
-    return None
-
-
-def _chroma(pix_fmt: str | None) -> str | None:
-    if not pix_fmt:
-        return None
-    if pix_fmt.startswith(("yuv420", "yuvj420", "nv12", "nv21", "p010", "p016", "yuva420")):
-        return "4:2:0"
-    if pix_fmt.startswith(("yuv422", "yuvj422", "uyvy422", "yuyv422", "v210", "nv16", "y210")):
-        return "4:2:2"
-    if pix_fmt.startswith(("yuv444", "yuvj444", "gbr", "rgb", "bgr", "nv24")):
-        return "4:4:4"
-    if pix_fmt.startswith("yuv411"):
-        return "4:1:1"
-    if pix_fmt.startswith("gray"):
-        return "4:0:0"
-    return None
-
-
-def _level(codec: str | None, level: int | None) -> str | None:
-    if level is None:
-        return None
-    if codec == "h264":
-        return f"{level / 10:g}"
-    if codec == "hevc":
-        return f"{level / 30:g}"
-    return str(level)
-
-
-def _hdr(video_mi: dict[str, Any], transfer: str | None) -> tuple[str | None, str | None]:
-    fmt = str(video_mi.get("hdr_format") or "")
-    compat = str(video_mi.get("hdr_format_compatibility") or "")
-    if "Dolby Vision" in fmt:
-        profile = video_mi.get("hdr_format_profile")
-        return "Dolby Vision", str(profile) if profile else None
-    if "2094" in fmt or "HDR10+" in compat:
-        return "HDR10+", None
-    if transfer == "smpte2084" or "HDR10" in compat:
-        return "HDR10", None
-    if transfer == "arib-std-b67" or "HLG" in compat:
-        return "HLG", None
-    return None, None
-
-
-def _mastering(video_mi: dict[str, Any]) -> MasteringDisplay | None:
-    primaries = video_mi.get("mastering_display_color_primaries") or video_mi.get("masteringdisplay_colorprimaries")
-    luminance = str(video_mi.get("mastering_display_luminance") or video_mi.get("masteringdisplay_luminance") or "")
-    if not primaries and not luminance:
-        return None
-    low = re.search(r"min:\s*([\d.]+)", luminance)
-    high = re.search(r"max:\s*([\d.]+)", luminance)
-    return MasteringDisplay(
-        primaries=str(primaries) if primaries else None,
-        min_luminance=float(low.group(1)) if low else None,
-        max_luminance=float(high.group(1)) if high else None,
-    )
-
-
-def fingerprint_workflow(
-    ext: str, brand: str | None, compat: list[str], texts: dict[str, str]
-) -> tuple[str | None, list[str]]:
-    """Guess the device or software family that wrote the file, with the evidence that decided it.
-
-    `texts` holds named strings (encoder, handler names, make, model, software, writing library).
-    """
-    haystack = " | ".join(f"{k}={v}" for k, v in texts.items() if v)
-    lower = haystack.lower()
-    brands = {(brand or "").strip().lower(), *(c.strip().lower() for c in compat)}
-
-    def found(*needles: str) -> list[str]:
-        return [f"{k}={v}" for k, v in texts.items() if v and any(n in str(v).lower() for n in needles)]
-
-    rules: list[tuple[str, list[str]]] = [
-        ("Adobe Premiere export", found("premiere", "adobe media encoder")),
-        ("DaVinci Resolve export", found("davinci", "resolve")),
-        ("Final Cut Pro export", found("final cut", "apple proapps", "compressor")),
-        ("OBS recording", found("obs ", "obs-output", "obs studio")),
-        ("Screen recording", found("screencapturekit", "screen record", "replaykit")),
-        ("iPhone", found("iphone") or (found("apple") and found("ios"))),
-        ("GoPro", found("gopro", "gpmf")),
-        ("DJI", found("dji")),
-        ("Android phone", found("android", "samsung", "pixel ", "xiaomi", "oneplus")),
-        ("Sony XAVC", found("sony") + ([f"brand={b}"] if (b := next((x for x in brands if "xavc" in x), None)) else [])),
-        ("Canon", found("canon")),
-        ("Panasonic", found("panasonic", "lumix")),
-        ("Blackmagic camera", found("blackmagic")),
-        ("RED camera", [f"extension={ext}"] if ext == "r3d" else found("red digital")),
-        ("Apple device", found("core media", "apple")),
-    ]
-    for name, evidence in rules:
-        if evidence:
-            return name, evidence
-    if ext in ("mts", "m2ts") and "avchd" not in lower:
-        return "AVCHD camcorder", [f"extension={ext}"]
-    lavf = found("lavf", "lavc", "libx264", "libx265", "ffmpeg")
-    if lavf:
-        return "ffmpeg (libavformat)", lavf
-    if brands & {"qt"}:
-        return "QuickTime", ["brand=qt"]
-    return None, []
 
 
 # ---- the whole thing ----------------------------------------------------------------------------------
@@ -364,7 +96,7 @@ def reconcile(
         name: round(float(raw.get("seconds", 0.0)) * 1000, 2)
         for name, raw in (("pyav", pyav), ("mediainfo", mediainfo), ("exiftool", exiftool))
     }
-    meta.file_modified_at = _parse_date(_tag(exif, "System:FileModifyDate"))
+    meta.file_modified_at = parse_date(exif_tag(exif, "System:FileModifyDate"))
 
     if "open_error" in pyav:
         view = pyav_view_from_mediainfo(mi_tracks, exif)
@@ -389,7 +121,7 @@ def reconcile(
     meta.container_format, meta.container_brand, meta.compatible_brands = _container(fmt, ext, exif)
     meta.duration_seconds = fmt.get("duration")
     meta.bitrate = fmt.get("bit_rate")
-    meta.encoder = tags.get("encoder") or _tag(exif, "Encoder")
+    meta.encoder = tags.get("encoder") or exif_tag(exif, "Encoder")
 
     videos = [s for s in streams if s["type"] == "video" and not s.get("attached_pic")]
     video = videos[0] if videos else None
@@ -403,11 +135,11 @@ def reconcile(
     stream_tags = [s.get("tags") or {} for s in streams]
     tc = tags.get("timecode") or next((t.get("timecode") for t in stream_tags if t.get("timecode")), None)
     mi_tc = next((o.get("time_code_of_first_frame") for o in mi_other if o.get("time_code_of_first_frame")), None)
-    exif_tc = _tag(exif, "TimeCode", "StartTimecode")
+    exif_tc = exif_tag(exif, "TimeCode", "StartTimecode")
     meta.timecode = tc or mi_tc or (str(exif_tc) if exif_tc is not None else None)
     if meta.timecode:
         sources["timecode"] = "pyav tag" if tc else ("mediainfo" if mi_tc else "exiftool")
-    meta.reel_name = next((t.get("reel_name") for t in stream_tags if t.get("reel_name")), None) or _tag(exif, "ReelName")
+    meta.reel_name = next((t.get("reel_name") for t in stream_tags if t.get("reel_name")), None) or exif_tag(exif, "ReelName")
 
     meta.audio_tracks = _audio_tracks(streams, mi_audio)
     meta.subtitle_tracks = [
@@ -446,20 +178,20 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     meta.video_codec = video.get("codec")
     meta.video_codec_long = video.get("codec_long")
     meta.video_profile = video.get("profile")
-    meta.video_level = _level(meta.video_codec, video.get("level"))
+    meta.video_level = level_name(meta.video_codec, video.get("level"))
     meta.pixel_format = video.get("pix_fmt")
     # no decoder here (metadata-only clips): MediaInfo still reads the size from the sample description
-    meta.width = video.get("width") or _int(mi_video.get("width"))
-    meta.height = video.get("height") or _int(mi_video.get("height"))
+    meta.width = video.get("width") or integer(mi_video.get("width"))
+    meta.height = video.get("height") or integer(mi_video.get("height"))
 
-    meta.bit_depth = _bit_depth(meta.pixel_format)
-    mi_depth = _int(mi_video.get("bit_depth"))
+    meta.bit_depth = bit_depth(meta.pixel_format)
+    mi_depth = integer(mi_video.get("bit_depth"))
     if meta.bit_depth is None:
         meta.bit_depth = mi_depth
         sources["bit_depth"] = "mediainfo"
     elif mi_depth is not None and mi_depth != meta.bit_depth:
         sources["bit_depth"] = f"pyav pixel format {meta.pixel_format}; mediainfo says {mi_depth}"
-    meta.chroma_subsampling = _chroma(meta.pixel_format) or mi_video.get("chroma_subsampling")
+    meta.chroma_subsampling = chroma_subsampling(meta.pixel_format) or mi_video.get("chroma_subsampling")
 
     order = video.get("field_order")
     mi_scan = str(mi_video.get("scan_type") or "")
@@ -476,12 +208,12 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
         meta.scan_type = "progressive" if order == "progressive" or mi_scan == "Progressive" or not mi_scan else None
 
     meta.rotation = (-int(first.get("rotation") or 0)) % 360
-    sar = _ratio(video.get("sample_aspect_ratio")) or (1, 1)
+    sar = ratio(video.get("sample_aspect_ratio")) or (1, 1)
     meta.sample_aspect_ratio = f"{sar[0]}:{sar[1]}"
     if meta.width and meta.height:
         display_w = int(round(meta.width * sar[0] / sar[1]))
         display_h = meta.height
-        meta.display_aspect_ratio = video.get("display_aspect_ratio") or _reduced(display_w, display_h)
+        meta.display_aspect_ratio = video.get("display_aspect_ratio") or reduced_ratio(display_w, display_h)
         if meta.rotation in (90, 270):
             display_w, display_h = display_h, display_w
         meta.display_width, meta.display_height = display_w, display_h
@@ -489,11 +221,11 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     meta.avg_frame_rate = video.get("avg_frame_rate")
     meta.is_vfr = scan.get("is_vfr")
     # A VFR stream has no nominal rate (libavformat's guess is often the time base): report the average.
-    nominal = video.get("r_frame_rate") or _num(mi_video.get("frame_rate"))
+    nominal = video.get("r_frame_rate") or number(mi_video.get("frame_rate"))
     meta.frame_rate = meta.avg_frame_rate if meta.is_vfr and meta.avg_frame_rate else nominal
     mi_mode = mi_video.get("frame_rate_mode")
     sources["is_vfr"] = f"packet timestamps ({scan.get('packets', 0)} packets); mediainfo frame_rate_mode={mi_mode}"
-    meta.frame_count = scan.get("frame_count") or video.get("frames") or _int(mi_video.get("frame_count"))
+    meta.frame_count = scan.get("frame_count") or video.get("frames") or integer(mi_video.get("frame_count"))
     sources["frame_count"] = "counted packets" if scan.get("frame_count") else "container header / mediainfo"
     meta.start_time_seconds = video.get("start_time")
     if meta.start_time_seconds is None:
@@ -501,7 +233,7 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     if meta.duration_seconds is None:
         meta.duration_seconds = video.get("duration")
     measured_lie = _measured_over_claimed(meta, scan, sources, issues, path)
-    meta.video_bitrate = video.get("bit_rate") or _int(mi_video.get("bit_rate"))
+    meta.video_bitrate = video.get("bit_rate") or integer(mi_video.get("bit_rate"))
     if meta.video_bitrate and meta.width and meta.height and meta.frame_rate:
         meta.bits_per_pixel = round(meta.video_bitrate / (meta.width * meta.height * meta.frame_rate), 4)
     meta.keyframe_interval_seconds = scan.get("keyframe_interval_seconds")
@@ -513,10 +245,10 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     meta.matrix_coefficients = video.get("color_space") or MI_MATRIX.get(str(mi_video.get("matrix_coefficients")))
     mi_range = {"Limited": "tv", "Full": "pc"}.get(str(mi_video.get("color_range")))
     meta.color_range = video.get("color_range") or mi_range
-    meta.hdr_format, meta.dolby_vision_profile = _hdr(mi_video, meta.transfer_characteristics)
-    meta.mastering_display = _mastering(mi_video)
-    meta.max_cll = _int(mi_video.get("maximum_content_light_level") or mi_video.get("maxcll"))
-    meta.max_fall = _int(mi_video.get("maximum_frameaverage_light_level") or mi_video.get("maxfall"))
+    meta.hdr_format, meta.dolby_vision_profile = hdr_format(mi_video, meta.transfer_characteristics)
+    meta.mastering_display = mastering_display(mi_video)
+    meta.max_cll = integer(mi_video.get("maximum_content_light_level") or mi_video.get("maxcll"))
+    meta.max_fall = integer(mi_video.get("maximum_frameaverage_light_level") or mi_video.get("maxfall"))
 
     if meta.video_codec is None:
         name = mi_video.get("format") or mi_video.get("codec_id") or video.get("format_name") or "unknown"
@@ -532,9 +264,9 @@ def _video_fields(meta, video, pyav, mi_video, sources, issues, path) -> None:
     if scan.get("timestamps_backwards"):
         issues.append(ValidationIssue(code="timestamps_backwards", severity="warning",
                                       message=f"{path.name}: video decode timestamps go backwards"))
-    stream_duration = video.get("duration") or _hms((video.get("tags") or {}).get("DURATION"))
-    if stream_duration is None and _num(mi_video.get("duration")) is not None:
-        stream_duration = _num(mi_video.get("duration")) / 1000  # MediaInfo gives milliseconds
+    stream_duration = video.get("duration") or hms_seconds((video.get("tags") or {}).get("DURATION"))
+    if stream_duration is None and number(mi_video.get("duration")) is not None:
+        stream_duration = number(mi_video.get("duration")) / 1000  # MediaInfo gives milliseconds
     if meta.duration_seconds and stream_duration and not measured_lie:
         gap = abs(meta.duration_seconds - stream_duration)
         if gap > max(0.5, 0.05 * meta.duration_seconds):
@@ -588,7 +320,7 @@ def _audio_tracks(streams, mi_audio) -> list[AudioTrack]:
         language = s.get("language") or tags.get("language")
         tracks.append(AudioTrack(
             index=s["index"], codec=s.get("codec"), channels=s.get("channels"), channel_layout=s.get("channel_layout"),
-            sample_rate=s.get("sample_rate"), bit_depth=_int(mi.get("bit_depth")), bitrate=s.get("bit_rate") or _int(mi.get("bit_rate")),
+            sample_rate=s.get("sample_rate"), bit_depth=integer(mi.get("bit_depth")), bitrate=s.get("bit_rate") or integer(mi.get("bit_rate")),
             language=None if language in (None, "und") else language, duration_seconds=s.get("duration"),
             title=tags.get("title"), is_default=s.get("default", False),
         ))
@@ -607,36 +339,36 @@ def _audio_issues(meta, pyav, issues, path) -> None:
 
 
 def _camera_fields(meta, exif, tags, sources) -> None:
-    meta.camera_make = _tag(exif, "Keys:Make", "UserData:Make", "IFD0:Make", "Make") or tags.get("com.apple.quicktime.make") or tags.get("make")
-    meta.camera_model = _tag(exif, "Keys:Model", "UserData:Model", "IFD0:Model", "Model") or tags.get("com.apple.quicktime.model") or tags.get("model")
-    meta.camera_serial = _tag(exif, "SerialNumber", "InternalSerialNumber", "BodySerialNumber", "CameraSerialNumber")
-    meta.lens = _tag(exif, "LensModel", "LensType", "Lens", "LensInfo")
-    meta.focal_length_mm = _num(_tag(exif, "FocalLength"))
-    meta.focal_length_35mm = _num(_tag(exif, "FocalLengthIn35mmFormat", "FocalLength35efl"))
-    meta.iso = _int(_tag(exif, "ISO", "ISOSpeed"))
-    exposure = _num(_tag(exif, "ExposureTime", "ShutterSpeed"))
+    meta.camera_make = exif_tag(exif, "Keys:Make", "UserData:Make", "IFD0:Make", "Make") or tags.get("com.apple.quicktime.make") or tags.get("make")
+    meta.camera_model = exif_tag(exif, "Keys:Model", "UserData:Model", "IFD0:Model", "Model") or tags.get("com.apple.quicktime.model") or tags.get("model")
+    meta.camera_serial = exif_tag(exif, "SerialNumber", "InternalSerialNumber", "BodySerialNumber", "CameraSerialNumber")
+    meta.lens = exif_tag(exif, "LensModel", "LensType", "Lens", "LensInfo")
+    meta.focal_length_mm = number(exif_tag(exif, "FocalLength"))
+    meta.focal_length_35mm = number(exif_tag(exif, "FocalLengthIn35mmFormat", "FocalLength35efl"))
+    meta.iso = integer(exif_tag(exif, "ISO", "ISOSpeed"))
+    exposure = number(exif_tag(exif, "ExposureTime", "ShutterSpeed"))
     if exposure:
         meta.shutter_speed = f"1/{round(1 / exposure)}" if exposure < 1 else f"{exposure:g}s"
-    meta.aperture = _num(_tag(exif, "FNumber", "Aperture", "ApertureValue"))
-    white_balance = _tag(exif, "WhiteBalance")
+    meta.aperture = number(exif_tag(exif, "FNumber", "Aperture", "ApertureValue"))
+    white_balance = exif_tag(exif, "WhiteBalance")
     meta.white_balance = str(white_balance) if white_balance is not None else None
     for key in ("camera_serial", "lens"):
         value = getattr(meta, key)
         if value is not None:
             setattr(meta, key, str(value))
-    lat, lon, alt = _num(_tag(exif, "Composite:GPSLatitude")), _num(_tag(exif, "Composite:GPSLongitude")), _num(_tag(exif, "Composite:GPSAltitude"))
+    lat, lon, alt = number(exif_tag(exif, "Composite:GPSLatitude")), number(exif_tag(exif, "Composite:GPSLongitude")), number(exif_tag(exif, "Composite:GPSAltitude"))
     if lat is None:
-        coords = _tag(exif, "GPSCoordinates")
+        coords = exif_tag(exif, "GPSCoordinates")
         if coords is not None:
             numbers = [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", str(coords))]
             lat, lon, alt = (numbers + [None, None, None])[:3]
             sources["gps"] = "exiftool GPSCoordinates"
     if lat is None:
-        lat, lon, alt = _iso6709(tags.get("location") or tags.get("com.apple.quicktime.location.ISO6709"))
+        lat, lon, alt = iso6709(tags.get("location") or tags.get("com.apple.quicktime.location.ISO6709"))
         if lat is not None:
             sources["gps"] = "container location tag (ISO 6709)"
     meta.gps_latitude, meta.gps_longitude, meta.gps_altitude = lat, lon, alt
-    software = _tag(exif, "Keys:Software", "UserData:Software", "Software", "CreatorTool") or tags.get("com.apple.quicktime.software")
+    software = exif_tag(exif, "Keys:Software", "UserData:Software", "Software", "CreatorTool") or tags.get("com.apple.quicktime.software")
     meta.software = str(software) if software is not None else None
     for key in ("camera_make", "camera_model"):
         value = getattr(meta, key)
@@ -646,14 +378,14 @@ def _camera_fields(meta, exif, tags, sources) -> None:
 
 def _recorded_at(meta, exif, tags, sources) -> None:
     candidates = [
-        ("exiftool Keys:CreationDate", _tag(exif, "Keys:CreationDate"), False),
-        ("exiftool DateTimeOriginal", _tag(exif, "DateTimeOriginal"), False),
+        ("exiftool Keys:CreationDate", exif_tag(exif, "Keys:CreationDate"), False),
+        ("exiftool DateTimeOriginal", exif_tag(exif, "DateTimeOriginal"), False),
         ("container creation_time", tags.get("creation_time"), True),
-        ("exiftool QuickTime:CreateDate (UTC)", _tag(exif, "QuickTime:CreateDate"), True),
-        ("exiftool XMP CreateDate", _tag(exif, "XMP-xmp:CreateDate"), False),
+        ("exiftool QuickTime:CreateDate (UTC)", exif_tag(exif, "QuickTime:CreateDate"), True),
+        ("exiftool XMP CreateDate", exif_tag(exif, "XMP-xmp:CreateDate"), False),
     ]
     for label, value, utc in candidates:
-        parsed = _parse_date(value, assume_utc=utc)
+        parsed = parse_date(value, assume_utc=utc)
         if parsed is not None:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=timezone.utc)

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from catalog_resources.files import atomic_path
+from catalog_resources.media.ffmpeg import FFmpegMissing
+
 
 class ClipSpec(BaseModel):
     name: str
@@ -41,7 +44,7 @@ DEMO_SET = [
 def require_ffmpeg() -> str:
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        raise RuntimeError("ffmpeg not found on PATH; install it (Debian: apt-get install ffmpeg) or run `make install`")
+        raise FFmpegMissing("ffmpeg not found on PATH; install it (Debian: apt-get install ffmpeg) or run `make install`")
     return ffmpeg
 
 
@@ -68,14 +71,13 @@ def make_clip(path: Path, spec: ClipSpec) -> Path:
         cmd += ["-preset", "ultrafast"]
     if spec.audio:
         cmd += ["-c:a", "aac" if path.suffix.lower() != ".mkv" else "libopus", "-b:a", "96k", "-shortest"]
-    tmp = path.with_name(f".partial-{path.name}")
-    cmd += [*spec.extra, "--", str(tmp)] if "-f" in spec.extra else [*spec.extra, "-f", _muxer(path), "--", str(tmp)]
+    cmd += [*spec.extra] if "-f" in spec.extra else [*spec.extra, "-f", _muxer(path)]
     try:
-        subprocess.run(cmd, check=True)
+        with atomic_path(path) as tmp:
+            subprocess.run([*cmd, "--", str(tmp)], check=True)
     finally:
         if spoken:
             spoken.unlink(missing_ok=True)
-    tmp.replace(path)
     return path
 
 

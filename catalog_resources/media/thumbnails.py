@@ -9,19 +9,19 @@ applied, anamorphic pixels made square, HDR (PQ, HLG) tone-mapped to SDR BT.709.
 
 from __future__ import annotations
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import av
 import numpy as np
-from dagster import ConfigurableResource
 from PIL import Image, ImageDraw, ImageFont
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from catalog_resources.models.media import Thumbnail, ThumbnailSet
+from catalog_resources.files import atomic_path
+from catalog_resources.media.pyav import open_container
 from catalog_resources.media.tone_map import tone_map
+from catalog_resources.models.media import Thumbnail, ThumbnailSet
 
 HDR_TRANSFERS = {"smpte2084", "arib-std-b67"}
 
@@ -62,7 +62,9 @@ def _timecode(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{int((seconds - whole) * 100):02d}"
 
 
-class Thumbnailer(ConfigurableResource):
+class ThumbnailMaker(BaseModel):
+    """Picks, scores and writes a clip's thumbnails and contact sheet; the settings are the fields."""
+
     count: int = Field(default=30, ge=1, le=200, description="Candidate frames per clip.")
     sizes: list[int] = Field(default=[320, 1280], description="Long-side pixel sizes written per kept frame.")
     image_format: str = Field(default="jpeg", pattern="^(webp|jpeg)$",
@@ -130,7 +132,7 @@ class Thumbnailer(ConfigurableResource):
     ) -> list[Candidate]:
         """(pts, RGB, scores, signature) of the keyframe at or before each evenly spaced time, in two threads (libavcodec and swscale release
         the GIL), each with its own demuxer over half of the times; a frame is kept once."""
-        with av.open(str(source), metadata_errors="ignore") as container:
+        with open_container(source) as container:
             stream = container.streams.video[0]
             size = self._display_size(stream.codec_context.width, stream.codec_context.height, sample_aspect)
             tb = stream.time_base
@@ -160,7 +162,7 @@ class Thumbnailer(ConfigurableResource):
         if not targets:
             return decoded, found
         seen: set[int] = set()  # pts of the keyframe packets already decoded
-        with av.open(str(source), metadata_errors="ignore") as container:
+        with open_container(source) as container:
             stream = container.streams.video[0]
             stream.thread_type = "SLICE"  # frame threading would decode several frames to return one
             tb = stream.time_base
@@ -230,7 +232,7 @@ class Thumbnailer(ConfigurableResource):
                 found.append(self._candidate(float(frame.time), frame, transfer, size))
                 taken = frame.time
 
-        with av.open(str(source), metadata_errors="ignore") as container:
+        with open_container(source) as container:
             stream = container.streams.video[0]
             try:
                 for frame in container.decode(stream):
@@ -275,12 +277,11 @@ class Thumbnailer(ConfigurableResource):
     # ---- writing ------------------------------------------------------------------------------------
 
     def _save(self, image: Image.Image, path: Path) -> None:
-        tmp = path.with_name(f".partial-{path.name}")
-        if self.image_format == "webp":
-            image.save(tmp, format="WEBP", quality=self.quality, method=1)  # 1: 2.8x faster than the default 4, +10% bytes
-        else:
-            image.save(tmp, format="JPEG", quality=self.quality)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            if self.image_format == "webp":
+                image.save(tmp, format="WEBP", quality=self.quality, method=1)  # 1: 2.8x faster than the default 4, +10% bytes
+            else:
+                image.save(tmp, format="JPEG", quality=self.quality)
 
     def _write(self, result: ThumbnailSet, kept: list, out_dir: Path) -> None:
         ext = "webp" if self.image_format == "webp" else "jpg"
