@@ -29,7 +29,7 @@ from bench.ingest import close_app, open_warm_app  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from catalog_assets.catalog_app import CatalogApp  # noqa: E402
 from catalog_assets.refresh import current_versions  # noqa: E402
-from catalog_resources.analysis.analyzer import packaged_prompt_path  # noqa: E402
+from catalog_resources.analysis.prompt import packaged_prompt_path  # noqa: E402
 
 
 def seed(app: CatalogApp, clips: int) -> list[str]:

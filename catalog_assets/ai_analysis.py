@@ -12,7 +12,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, Backoff, Failure, J
 from catalog_assets.metadata import json_metadata
 from catalog_assets.partitions import clip_asset
 from catalog_resources.models.analysis import ComprehensiveAIAnalysis, ContentAnalysis, ContentWarning
-from catalog_resources.analysis.analyzer import Analyzer
+from catalog_resources.resources.analyzers import Analyzer
 from catalog_resources.analysis.cloud.common import BlockedAnswerError, MalformedAnswerError, MissingKeyError
 from catalog_resources.analysis.local.pipeline import AnalysisInputs
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet

@@ -7,9 +7,9 @@ from dagster import Definitions
 from catalog_assets.graph import CHECKS, build_assets, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
 from catalog_assets.partitions import clips_partitions
-from catalog_resources.analysis.analyzer import Analyzer
 from catalog_resources.resources.catalog import CatalogResource
-from catalog_resources.resources.embedder import Embedder
+from catalog_resources.resources.analyzers import Analyzer, GeminiAnalyzer, LocalAnalyzer, OpenAIAnalyzer
+from catalog_resources.resources.embedders import Embedder, LocalEmbedder, OpenAIEmbedder
 from catalog_resources.store.endpoint import resolve_database
 from catalog_resources.resources.media import FFmpegRunner, FrameInspector, MediaStore, Thumbnailer
 from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe
@@ -18,17 +18,29 @@ from catalog_sensors.footage_sensor import build_footage_sensor
 
 
 def build_analyzer(settings: CatalogSettings) -> Analyzer:
-    return Analyzer(
-        backend=settings.analyzer, models_dir=str(settings.models_dir), language=settings.analysis_language,
-        ocr_frames=settings.analysis_ocr_frames,
+    """The analyzer resource for VIDEO_CATALOG_ANALYZER, holding the settings that backend reads."""
+    versioned = dict(  # what every code version covers (catalog_resources/analysis/prompt.py)
         prompt_file=str(settings.analysis_prompt_file) if settings.analysis_prompt_file else None,
+        language=settings.analysis_language, ocr_frames=settings.analysis_ocr_frames,
         image_model_path=str(settings.image_model_path) if settings.image_model_path else None,
-        media_dir=str(settings.media_dir), gemini_model=settings.gemini_model, gemini_base_url=settings.gemini_base_url,
-        gemini_api_key=settings.gemini_api_key, openai_model=settings.openai_model,
-        openai_base_url=settings.openai_base_url, openai_api_key=settings.openai_api_key,
-        window_seconds=settings.analysis_window_seconds, requests_per_minute=settings.analysis_requests_per_minute,
-        max_attempts=settings.analysis_max_attempts, prices_json=settings.analysis_prices,
     )
+    if settings.analyzer == "local":
+        return LocalAnalyzer(models_dir=str(settings.models_dir), **versioned)
+    cloud = dict(versioned, media_dir=str(settings.media_dir), requests_per_minute=settings.analysis_requests_per_minute,
+                 max_attempts=settings.analysis_max_attempts, prices_json=settings.analysis_prices)
+    if settings.analyzer == "gemini":
+        return GeminiAnalyzer(model=settings.gemini_model, base_url=settings.gemini_base_url,
+                              api_key=settings.gemini_api_key, window_seconds=settings.analysis_window_seconds, **cloud)
+    return OpenAIAnalyzer(model=settings.openai_model, base_url=settings.openai_base_url,
+                          api_key=settings.openai_api_key, models_dir=str(settings.models_dir), **cloud)
+
+
+def build_embedder(settings: CatalogSettings) -> Embedder:
+    """The embedder resource for VIDEO_CATALOG_EMBEDDING_BACKEND."""
+    if settings.embedding_backend == "openai":
+        return OpenAIEmbedder(model=settings.embedding_model, min_similarity=settings.search_min_similarity,
+                              base_url=settings.embedding_base_url, api_key=settings.embedding_api_key)
+    return LocalEmbedder(model=settings.embedding_model, min_similarity=settings.search_min_similarity)
 
 
 def build_definitions(settings: CatalogSettings) -> Definitions:
@@ -36,12 +48,10 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
     endpoint = resolve_database(settings, start=False)
     catalog = CatalogResource(database_url=endpoint.catalog_url)
     analyzer = build_analyzer(settings)
-    embedder = Embedder(backend=settings.embedding_backend, model=settings.embedding_model,
-                        min_similarity=settings.search_min_similarity, base_url=settings.embedding_base_url,
-                        api_key=settings.embedding_api_key)
+    embedder = build_embedder(settings)
     return Definitions(
         assets=build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None,
-                            embeddings_version=embedder.service().code_version()),
+                            embeddings_version=embedder.code_version()),
         asset_checks=CHECKS,
         jobs=[ingest_job],
         sensors=[build_footage_sensor(settings, ingest_job, clips_partitions)],

@@ -11,7 +11,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, Failure, MetadataVa
 
 from catalog_assets.partitions import clip_asset
 from catalog_resources.resources.catalog import CatalogResource
-from catalog_resources.resources.embedder import Embedder
+from catalog_resources.resources.embedders import Embedder
 from catalog_resources.models.search import EmbeddingSet
 
 UNBOUND_VERSION = "unbound"
@@ -31,7 +31,7 @@ def build_embeddings(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
             if row is None:
                 raise Failure(description=f"clip {clip_id} has no clip_source row yet; materialize clip_source first")
             try:
-                results[clip_id] = embedder.service().embed_clip(clip_id, row)
+                results[clip_id] = embedder.embed_clip(clip_id, row)
             except RuntimeError as exc:  # a model that is not installed names its package
                 raise Failure(description=f"embeddings of clip {clip_id}: {exc}", allow_retries=False) from exc
         first = next(iter(results.values()))

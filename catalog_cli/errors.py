@@ -27,7 +27,7 @@ RESUME = "then re-run the same command: it resumes where it stopped"
 _OWN_MESSAGES = (
     ("catalog_resources.store.connection", "DatabaseUnavailable"),
     ("catalog_resources.store.embedded_host", "EmbeddedServerError"),
-    ("catalog_resources.analysis.analyzer", "PromptFileError"),
+    ("catalog_resources.analysis.prompt", "PromptFileError"),
     ("catalog_resources.analysis.cloud.common", "CostLimitExceeded"),
     ("catalog_resources.analysis.cloud.common", "MissingKeyError"),
     ("catalog_assets.steps", "StepSelectionError"),

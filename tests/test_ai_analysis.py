@@ -146,7 +146,7 @@ def test_show_and_transcript_export(analysed, tmp_path):
 
 
 def test_prompt_change_marks_exactly_ai_analysis_and_downstream_stale(analysed, tmp_path, monkeypatch):
-    from catalog_resources.analysis.analyzer import packaged_prompt_path
+    from catalog_resources.analysis.prompt import packaged_prompt_path
 
     def plan() -> list[tuple[str, str]]:
         result = cli("refresh", "--stale", "--dry-run", "--json")

@@ -79,7 +79,7 @@ def ai_version(tmp_path, **settings) -> str:
 
 
 def test_ai_analysis_code_version_follows_prompt_model_settings_only(tmp_path):
-    from catalog_resources.analysis.analyzer import packaged_prompt_path
+    from catalog_resources.analysis.prompt import packaged_prompt_path
 
     base = ai_version(tmp_path)
     assert base.startswith("local/whisper-base") and base == ai_version(tmp_path)
@@ -93,3 +93,49 @@ def test_ai_analysis_code_version_follows_prompt_model_settings_only(tmp_path):
     assert ai_version(tmp_path, analysis_ocr_frames=2) != base
     with pytest.raises(FileNotFoundError, match="VIDEO_CATALOG_ANALYSIS_PROMPT_FILE"):
         ai_version(tmp_path, analysis_prompt_file=tmp_path / "missing.md")
+
+
+def test_build_analyzer_and_embedder_pick_one_resource_class_per_backend(tmp_path):
+    """Each backend is its own resource class, and each keeps today's code version, written out here so a change
+    to the recipe (which would mark every catalog stale) fails this test."""
+    import hashlib
+
+    from catalog_assets.definitions import build_analyzer, build_embedder
+    from catalog_resources.analysis.local.pipeline import MODEL_NAME
+    from catalog_resources.analysis.prompt import packaged_prompt_path
+    from catalog_resources.models.analysis import ANALYSIS_SCHEMA_VERSION, ComprehensiveAIAnalysis
+    from catalog_resources.resources.analyzers import GeminiAnalyzer, LocalAnalyzer, OpenAIAnalyzer
+    from catalog_resources.resources.embedders import LocalEmbedder, OpenAIEmbedder
+
+    def sha12(*parts: str) -> str:
+        return hashlib.sha256(b"".join(p.encode() + b"\0" for p in parts)).hexdigest()[:12]
+
+    schema = json.dumps(ComprehensiveAIAnalysis.model_json_schema(), sort_keys=True)
+    prompt = sha12(packaged_prompt_path().read_text(), schema, str(ANALYSIS_SCHEMA_VERSION))
+
+    def expected(backend: str, model: str, language=None, ocr_frames=4, image_model=None) -> str:
+        answer = json.dumps({"image_model": image_model, "language": language, "ocr_frames": ocr_frames})
+        return f"{backend}/{model}:{sha12(prompt, answer)}"
+
+    def settings(**values) -> CatalogSettings:
+        return CatalogSettings(home=tmp_path, database_url="postgresql://u@/db?host=/nowhere", **values)
+
+    local = build_analyzer(settings(analysis_language="de"))
+    assert type(local) is LocalAnalyzer and not local.is_cloud
+    assert local.code_version() == expected("local", MODEL_NAME, language="de")
+    gemini = build_analyzer(settings(analyzer="gemini", gemini_model="gemini-2.5-pro", analysis_ocr_frames=2))
+    assert type(gemini) is GeminiAnalyzer and gemini.is_cloud and gemini.model == "gemini-2.5-pro"
+    assert gemini.code_version() == expected("gemini", "gemini-2.5-pro", ocr_frames=2)
+    openai = build_analyzer(settings(analyzer="openai", openai_model="gpt-4o-mini", image_model_path=tmp_path / "siglip"))
+    assert type(openai) is OpenAIAnalyzer and openai.is_cloud
+    assert openai.code_version() == expected("openai", "gpt-4o-mini", image_model="siglip")
+    assert build_analyzer(settings(analyzer="openai")).code_version() == expected("openai", "unset")
+    assert set(GeminiAnalyzer.model_fields) - set(OpenAIAnalyzer.model_fields) == {"window_seconds"}
+    assert "models_dir" not in GeminiAnalyzer.model_fields and "threads" not in OpenAIAnalyzer.model_fields
+
+    embedder = build_embedder(settings())
+    assert type(embedder) is LocalEmbedder and embedder.code_version() == "local/multilingual-e5-small:texts-v1"
+    remote = build_embedder(settings(embedding_backend="openai", embedding_model="BAAI/bge-m3",
+                                     embedding_base_url="http://localhost:8080/v1"))
+    assert type(remote) is OpenAIEmbedder and remote.code_version() == "openai/BAAI/bge-m3:texts-v1"
+    assert remote.service().base_url == "http://localhost:8080/v1" and "base_url" not in LocalEmbedder.model_fields

@@ -21,14 +21,13 @@ from catalog_resources.analysis.cloud.common import (
     MissingKeyError,
     answer_schema,
 )
-from catalog_resources.analysis.cloud.gemini import (
+from catalog_resources.analysis.cloud.gemini import GeminiClient, resolve_gemini_key
+from catalog_resources.analysis.cloud.gemini_tokens import (
     AUDIO_TOKENS_PER_SECOND,
     OUTPUT_ALLOWANCE_TOKENS,
     VIDEO_TOKENS_PER_SECOND,
-    GeminiClient,
     estimate_token_split,
     estimate_tokens,
-    resolve_gemini_key,
 )
 from tests.gemini_server import FakeGemini, answer_body, blocked_body, json_field
 

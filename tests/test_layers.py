@@ -69,7 +69,7 @@ def loaded_by(*argv: str) -> set[str]:
 
 
 def test_read_only_commands_load_no_dagster_and_no_model_runtime(catalog_env):
-    for argv in (["list", "--json"], ["steps", "--help"], ["db", "status", "--json"]):
+    for argv in (["list", "--json"], ["steps", "--help"], ["db", "status", "--json"], ["prompt", "path"], ["prompt", "show"]):
         heavy = loaded_by(*argv) & set(HEAVY)
         assert heavy == set(), f"`video-catalog {' '.join(argv)}` imported {sorted(heavy)}"
 

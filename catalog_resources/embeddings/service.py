@@ -1,7 +1,8 @@
 """Which model embeds clips and queries, and the code version that follows it.
 
 Plain Python (no Dagster), so `search` and `similar` start without importing Dagster; the Dagster
-resource `Embedder` (embedding_resource.py) carries the same settings and hands out this service.
+resources `LocalEmbedder` / `OpenAIEmbedder` (resources/embedders.py) carry the same settings and hand out
+this service.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ TEXT_RECIPE_VERSION = 1  # bump when embedding_texts changes what a clip is embe
 MIN_SIMILARITY = {"multilingual-e5-small": 0.82, "all-MiniLM-L6-v2": 0.35}
 
 
+def embeddings_code_version(backend: str, model: str) -> str:
+    """The embeddings asset's code version: the model and the recipe of the texts it embeds."""
+    return f"{backend}/{model}:texts-v{TEXT_RECIPE_VERSION}"
+
+
 class EmbeddingService:
     def __init__(self, model: str = "multilingual-e5-small", backend: Literal["local", "openai"] = "local",
                  min_similarity: float | None = None, base_url: str | None = None, api_key: str | None = None) -> None:
@@ -28,7 +34,7 @@ class EmbeddingService:
         self.api_key = api_key
 
     def code_version(self) -> str:
-        return f"{self.backend}/{self.model}:texts-v{TEXT_RECIPE_VERSION}"
+        return embeddings_code_version(self.backend, self.model)
 
     @property
     def cutoff(self) -> float:

@@ -14,15 +14,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from catalog_resources.errors import AnalysisError, SetupError, UsageError
 from catalog_resources.models import analysis as am
 
 
-class AnalyzerError(RuntimeError):
+class AnalyzerError(AnalysisError, RuntimeError):
     """An analysis backend failed; the message names the clip or file and the fix."""
 
 
-class MissingKeyError(AnalyzerError):
-    """No API key configured: raised before any work starts."""
+class MissingKeyError(SetupError, AnalyzerError):
+    """No API key (or model) configured: raised before any work starts."""
 
 
 class MalformedAnswerError(AnalyzerError):
@@ -41,7 +42,7 @@ class BlockedAnswerError(AnalyzerError):
         self.reason = reason
 
 
-class CostLimitExceeded(RuntimeError):
+class CostLimitExceeded(UsageError, RuntimeError):
     """The estimated cloud analysis cost of a batch is above --max-cost; nothing was run."""
 
 
