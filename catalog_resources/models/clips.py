@@ -160,7 +160,8 @@ SORT_KEYS = ("cataloged", "name", "duration", "size", "recorded", "resolution", 
 
 
 class ClipFilter(BaseModel):
-    """Technical filters shared by `list` (and later `search`), applied in SQL."""
+    """The filters of `list` and `search` (AND-ed, applied in SQL). Each field's SQL, option, query syntax and
+    checks are declared once in catalog_resources/search/filters.py, which has one entry per field."""
 
     codec: str | None = None
     resolution: Literal["sd", "720p", "1080p", "1440p", "4k", "8k"] | None = None
