@@ -112,3 +112,10 @@ def test_error_family_keeps_the_old_bases():
         assert issubclass(cls, AnalysisError) and issubclass(cls, RuntimeError)
     assert {c.exit_code for c in (PromptFileError, MissingKeyError, CostLimitExceeded, AnalyzerError)} == {2}
     assert str(MalformedAnswerError("clip a: not JSON", "raw")) == "clip a: not JSON"
+
+
+def test_packaged_prompt_and_schema_hash_is_pinned():
+    """Every catalog's ai_analysis is stale when this hash changes: the packaged prompt, the analysis schema (its
+    field descriptions and class docstrings too: they are in the JSON schema) or its version. If you changed one
+    of them on purpose, put the new hash here; if you only meant to document a class, use a comment instead."""
+    assert prompt_hash(None) == "4218947b8c7a"

@@ -118,8 +118,8 @@ class VisualAnalysis(Sourced):
 
 
 class Entities(Sourced):
-    """Named entities; the local text mining (analysis/local/text_mining.py) fills this too, de-duplicated."""
-
+    # Named entities; the local text mining (analysis/local/text_mining.py) fills this too, de-duplicated.
+    # A comment, not a docstring: a docstring is part of the JSON schema, which ai_analysis' code version hashes.
     people: list[str] = Field(default_factory=list)
     organizations: list[str] = Field(default_factory=list)
     locations: list[str] = Field(default_factory=list)
