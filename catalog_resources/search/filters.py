@@ -35,9 +35,9 @@ class FilterError(UsageError):
     """A filter given a value it cannot take. The message is the one line a user reads: the filter as they wrote
     it, the value, and what it takes."""
 
-    def __init__(self, message: str, filter: Filter | None = None, value: Any = None) -> None:
+    def __init__(self, message: str, which: Filter | None = None, value: Any = None) -> None:
         super().__init__(message)
-        self.filter, self.value = filter, value
+        self.filter, self.value = which, value  # for a front end that words it its own way (a form's field)
 
 
 # ---- kinds of value ---------------------------------------------------------------------------------------
