@@ -1,7 +1,8 @@
 """What the command line says when something outside the code goes wrong: one line naming the cause and the
 fix, never a traceback. The traceback goes to the catalog's error log for whoever wants the details.
 
-Layers below raise their own exceptions (psycopg, OSError, Dagster wrapping either); here they are read,
+Layers below raise the CatalogError family (catalog_resources/errors.py), whose message is already the line
+and which carries its exit code; anything else (psycopg, OSError, Dagster wrapping either) is read here,
 through the exception's chain, into a message. Nothing here prints: `handles_errors` in catalog_cli.common does.
 """
 
@@ -22,17 +23,6 @@ from catalog_resources.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CatalogEr
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "CliFault", "Fault", "describe"]
 RESUME = "then re-run the same command: it resumes where it stopped"
-# Exceptions whose message is already one line for the user (module, class): checked by name, so a command
-# that never imported Dagster (catalog_assets) does not import it here.
-_OWN_MESSAGES = (
-    ("catalog_resources.store.connection", "DatabaseUnavailable"),
-    ("catalog_resources.store.embedded_host", "EmbeddedServerError"),
-    ("catalog_resources.analysis.prompt", "PromptFileError"),
-    ("catalog_resources.analysis.cloud.common", "CostLimitExceeded"),
-    ("catalog_resources.analysis.cloud.common", "MissingKeyError"),
-    ("catalog_assets.steps", "StepSelectionError"),
-    ("catalog_resources.search.query", "InlineFilterError"),
-)
 
 
 class CliFault(CatalogError):
@@ -151,8 +141,6 @@ def describe(exc: BaseException) -> Fault | None:
     for current in _chain(exc):
         if isinstance(current, CatalogError):
             return Fault(message=str(current), code=current.exit_code, log=False)
-        if any(_is(current, module, name) for module, name in _OWN_MESSAGES):
-            return Fault(message=str(current), log=False)
     for current in _chain(exc):
         fault = _database_fault(current) or _os_fault(current)
         if fault is not None:

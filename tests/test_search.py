@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from catalog_resources.resources.catalog import CatalogResource
-from catalog_resources.store.catalog import _filter_sql
+from catalog_resources.search.filters import filter_sql
 from catalog_resources.embeddings.service import EmbeddingService
 from catalog_resources.models.clips import ClipFilter
 from catalog_resources.search.ranking import search, similar
@@ -73,7 +73,7 @@ def test_spoken_words_answer_with_the_sentence_time_range(catalog):
 def test_filters_combine_with_and_in_sql(catalog):
     store, embedder = catalog
     filters = ClipFilter(codec="prores", min_height=2160)
-    where, params = _filter_sql(filters)
+    where, params = filter_sql(filters)
     assert "lower(%(codec)s)" in where and "%(min_height)s" in where and " AND " in where
     hits = search(store, embedder, "footage", filters, mode="hybrid", limit=50).hits
     expected = {c["clip_id"] for c in CLIPS if c["technical"]["codec"] == "prores" and c["technical"]["height"] >= 2160}
@@ -152,7 +152,7 @@ def test_every_candidate_path_returns_the_exact_nearest_clips(catalog):
         rows = conn.execute("SELECT clip_id, embedding FROM embeddings WHERE model = %s", (embedder.model,)).fetchall()
     vectors = np.stack([np.asarray(r["embedding"].to_numpy(), dtype=np.float64) for r in rows])
     prores_4k = {c["clip_id"] for c in CLIPS if c["technical"]["codec"] == "prores" and c["technical"]["height"] >= 2160}
-    where, params = _filter_sql(ClipFilter(codec="prores", min_height=2160))
+    where, params = filter_sql(ClipFilter(codec="prores", min_height=2160))
     assert 0 < len(prores_4k) < len(CLIPS) // 3 and len(rows) > 10 * (len(prores_4k) + 3)  # no path reads them all
     # queries near other clips: the nearest candidates hold few or no ProRes 4K clips, so the wider and exact paths run
     for text in ["a rooftop interview about prices", *(c["summary"] for c in CLIPS if c["clip_id"] not in prores_4k)][:6]:

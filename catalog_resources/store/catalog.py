@@ -24,7 +24,7 @@ from catalog_resources.store.migrations import MigrationQueries
 from catalog_resources.store.scan_cache import ScanCacheQueries
 from catalog_resources.store.search import SearchQueries
 from catalog_resources.models.clips import CatalogRecord, ClipFilter, ClipSource, SourcePath
-from catalog_resources.search.filters import filter_sql, filter_sql as _filter_sql  # noqa: F401  (the old name; tests import it)
+from catalog_resources.search.filters import filter_sql
 from catalog_resources.models.media import FrameAnalysis, ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
 
