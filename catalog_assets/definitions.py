@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from catalog_assets.graph import CHECKS, build_assets, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
@@ -53,6 +53,9 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
         assets=build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None,
                             embeddings_version=embedder.code_version()),
         asset_checks=CHECKS,
+        # Every launch path (the UI's Materialize / Materialize all / backfills run the implicit asset job) runs its
+        # steps in the run's own process, as ingest_job does: a process per step costs seconds per step.
+        executor=in_process_executor,
         jobs=[ingest_job],
         sensors=[build_footage_sensor(settings, ingest_job, clips_partitions)],
         resources={
