@@ -1,6 +1,7 @@
 """The whole code location loads, and the pipeline steps come from it."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -139,3 +140,62 @@ def test_build_analyzer_and_embedder_pick_one_resource_class_per_backend(tmp_pat
                                      embedding_base_url="http://localhost:8080/v1"))
     assert type(remote) is OpenAIEmbedder and remote.code_version() == "openai/BAAI/bge-m3:texts-v1"
     assert remote.service().base_url == "http://localhost:8080/v1" and "base_url" not in LocalEmbedder.model_fields
+
+
+def test_every_job_and_the_implicit_asset_job_run_in_process(tmp_path):
+    """The UI's asset graph, "Materialize all" and the backfill page launch the implicit asset job; the sensor
+    launches its target job: every one runs its steps in the run's own process (a process per step cost ~4 s each)."""
+    defs = build_definitions(CatalogSettings(home=tmp_path, database_url="postgresql://u@/db?host=/nowhere"))
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
+    sensor = defs.get_sensor_def("footage_sensor")
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {"__ASSET_JOB", "ingest_job", sensor.job_name}
+    assert {job.executor_def.name for job in defs.resolve_all_job_defs()} == {"in_process"}
+
+
+def catalog_definitions() -> Definitions:
+    """The code location for the current catalog home, rebuilt wherever the run is reconstructed (as a code
+    server does from catalog_assets.definitions; that module's `defs` is read once per process)."""
+    from catalog_resources.settings import load_settings
+
+    return build_definitions(load_settings())
+
+
+@pytest.mark.slow
+def test_a_launch_of_the_implicit_asset_job_runs_its_steps_in_one_process(catalog_env, media_library, tmp_path):
+    """As the UI launches it: the implicit asset job reconstructed from a code pointer, executed against the
+    instance with `execute_job`, one clip partition; no step gets a process of its own."""
+    from dagster import DagsterEventType, DagsterInstance, execute_job
+    # Private: the public reconstructable() cannot point at a Definitions' implicit job (reserved name); the run
+    # launcher reconstructs it from the repository the same way.
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    from catalog_resources.store.dagster_home import prepare_dagster_home
+    from catalog_resources.store.endpoint import resolve_database
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "short.mp4").write_bytes(media_library["short.mp4"].read_bytes())
+    config = tmp_path / "register-only.json"
+    config.write_text(json.dumps({"steps": {name: False for name in (
+        "technical_metadata", "proxy", "thumbnails", "frame_analysis", "ai_analysis", "embeddings", "catalog_record")}}))
+    result = subprocess.run([sys.executable, "-m", "catalog_cli.main", "ingest", "--json", "--config", str(config),
+                             str(folder)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (clip_id,) = [item["clip_id"] for item in json.loads(result.stdout)["new"]]
+
+    prepare_dagster_home(catalog_env, resolve_database(catalog_env))
+    job = ReconstructableRepository.for_module(__name__, "catalog_definitions").get_reconstructable_job("__ASSET_JOB")
+    with DagsterInstance.get() as instance, execute_job(
+        job, instance, tags={"dagster/partition": clip_id},
+        asset_selection=[AssetKey("clip_source"), AssetKey("technical_metadata")],
+    ) as run:
+        assert run.success
+        events = run.all_events
+        types = {event.event_type for event in events}
+        assert DagsterEventType.STEP_WORKER_STARTING not in types and DagsterEventType.STEP_WORKER_STARTED not in types
+        started = [event for event in events if event.event_type == DagsterEventType.STEP_START]
+        assert {event.step_key for event in started} >= {"clip_source", "technical_metadata"}
+        assert {event.pid for event in started} == {os.getpid()}  # the run's own process, which is this one
+        materialized = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
+        assert {(r.event_log_entry.asset_materialization.asset_key.to_user_string(), r.event_log_entry.asset_materialization.partition)
+                for r in materialized} == {("clip_source", clip_id), ("technical_metadata", clip_id)}
