@@ -14,7 +14,7 @@ from catalog_resources.store.endpoint import resolve_database
 from catalog_resources.resources.media import FFmpegRunner, FrameInspector, MediaStore, Thumbnailer
 from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe
 from catalog_resources.settings import CatalogSettings, load_settings
-from catalog_sensors.footage_sensor import build_footage_sensor
+from catalog_sensors.footage_sensor import build_batch_retry_sensor, build_footage_sensor
 
 
 def build_analyzer(settings: CatalogSettings) -> Analyzer:
@@ -57,7 +57,8 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
         # steps in the run's own process, as ingest_job does: a process per step costs seconds per step.
         executor=in_process_executor,
         jobs=[ingest_job],
-        sensors=[build_footage_sensor(settings, ingest_job, clips_partitions)],
+        sensors=[build_footage_sensor(settings, ingest_job, clips_partitions),
+                 build_batch_retry_sensor(settings, ingest_job, clips_partitions)],
         resources={
             "catalog": catalog,
             "catalog_io_manager": CatalogIOManager(catalog=catalog, media_dir=str(settings.media_dir)),

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from catalog_assets.graph import INGEST_JOB_NAME
 from catalog_assets.partitions import clips_partitions
+from catalog_resources.ingest.batches import clips_per_run, contiguous_batches
 from catalog_resources.store.ingest_state import this_host
 from catalog_resources.processes import process_alive
 
@@ -92,16 +93,8 @@ def register_partitions(instance: DagsterInstance, clip_ids: Sequence[str]) -> l
 
 
 def _contiguous_batches(instance: DagsterInstance, clip_ids: Sequence[str], size: int) -> list[list[str]]:
-    order = {key: i for i, key in enumerate(instance.get_dynamic_partitions(clips_partitions.name))}
-    ranked = sorted(dict.fromkeys(clip_ids), key=lambda c: order[c])
-    batches: list[list[str]] = []
-    for clip_id in ranked:
-        last = batches[-1] if batches else None
-        if last and len(last) < size and order[clip_id] == order[last[-1]] + 1:
-            last.append(clip_id)
-        else:
-            batches.append([clip_id])
-    return batches
+    """The batches the folder sensor cuts too (catalog_resources/ingest/batches.py), from the instance's order."""
+    return contiguous_batches(instance.get_dynamic_partitions(clips_partitions.name), clip_ids, size)
 
 
 def _failure_message(result) -> tuple[str, str | None]:
@@ -185,7 +178,7 @@ def execute_clips(
         error, step = failure if failure else (None, None)
         return ClipRunResult(clip_id=clip_id, success=ok, run_id=run_id, error=error, failed_step=step, seconds=seconds)
 
-    size = batch_size if mode == "batch" else 1
+    size = clips_per_run(mode, batch_size)
     for batch in _contiguous_batches(instance, clip_ids, size):
         ok, run_id, failure, seconds = run(batch)
         if ok or len(batch) == 1:

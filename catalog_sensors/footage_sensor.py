@@ -1,9 +1,12 @@
-"""The folder sensor: watches configured folders, adds a partition per new clip and requests its run.
+"""The folder sensor: watches configured folders, adds a partition per new clip and requests batch runs.
 
 Per tick it stats the tree (cheap: unchanged files are answered from the scan cache), probes at most
 `sensor_max_files_per_tick` new or changed files, and skips files modified within the settle period
-so a clip still being copied is not ingested half-written. Clips already registered as partitions are
-never requested again; a changed file has a new fingerprint and so is a new clip.
+so a clip still being copied is not ingested half-written. The new clips of a tick are cataloged in
+runs of VIDEO_CATALOG_BATCH_SIZE clips (one per clip in per-clip run mode), as `video-catalog ingest`
+does; the batch retry sensor re-requests the clips of a failed batch one run each. Clips already
+registered as partitions are never requested again; a changed file has a new fingerprint and so is a
+new clip.
 """
 
 
@@ -14,10 +17,12 @@ from dagster import (
     AssetKey,
     DefaultSensorStatus,
     DynamicPartitionsDefinition,
+    RunFailureSensorContext,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    run_failure_sensor,
     sensor,
 )
 
@@ -25,7 +30,9 @@ from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.ingest.plan import plan_ingest
 from catalog_resources.store.ingest_state import METADATA_ONLY_STEPS
 from catalog_resources.ingest.scanner import scan
+from catalog_resources.ingest.batches import clips_per_run
 from catalog_resources.settings import CatalogSettings
+from catalog_sensors.batch_runs import new_clip_requests, retry_requests
 
 REFRESH_ASSETS = [AssetKey("clip_source"), AssetKey("catalog_record")]
 METADATA_ONLY_ASSETS = [AssetKey(name) for name in METADATA_ONLY_STEPS]  # no decoder here reads its frames
@@ -35,6 +42,7 @@ MAX_REMEMBERED_REFRESHES = 2000
 def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: DynamicPartitionsDefinition):
     """The job and the clips partitions come from the definitions, so sensors never import the asset package."""
     folders = settings.watch_folders
+    batch_size = clips_per_run(settings.run_mode, settings.batch_size)
 
     @sensor(
         name="footage_sensor",
@@ -52,14 +60,16 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
             folders, catalog, settle_seconds=settings.settle_seconds, max_probes=settings.sensor_max_files_per_tick
         )
         plan = plan_ingest(report, catalog)
-        registered = set(context.instance.get_dynamic_partitions(clips_partitions.name))
-        new_keys = [clip_id for clip_id in plan.new_clips if clip_id not in registered]
+        registered = context.instance.get_dynamic_partitions(clips_partitions.name)
+        known = set(registered)
+        fresh = [clip_id for clip_id in plan.new_clips if clip_id not in known]
         metadata_only = {f.fingerprint for f in report.files if f.fingerprint and f.metadata_only}
-        requests = [
-            RunRequest(run_key=clip_id, partition_key=clip_id,
-                       asset_selection=METADATA_ONLY_ASSETS if clip_id in metadata_only else None)
-            for clip_id in new_keys
+        groups = [  # a metadata-only clip needs its own asset selection, so its own batches
+            ([c for c in fresh if c not in metadata_only], None),
+            ([c for c in fresh if c in metadata_only], METADATA_ONLY_ASSETS),
         ]
+        new_keys, requests = new_clip_requests(registered, groups, batch_size)
+        batch_runs = len(requests)
         for item in plan.summary.moved + plan.summary.duplicates:
             if item.clip_id not in plan.refresh_clips:
                 continue  # not cataloged yet: its pending clip_source run records every path anyway
@@ -78,7 +88,7 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
         }
         context.log.info(
             f"scanned {len(report.files)} files ({report.probed} probed, {len(report.settling)} settling) "
-            f"in {report.seconds:.2f}s; {len(new_keys)} new clips"
+            f"in {report.seconds:.2f}s; {len(new_keys)} new clips in {batch_runs} runs"
         )
         return SensorResult(
             run_requests=requests,
@@ -87,3 +97,27 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
         )
 
     return footage_sensor
+
+
+def build_batch_retry_sensor(settings: CatalogSettings, job, clips_partitions: DynamicPartitionsDefinition):
+    """When a batch run of the folder sensor fails, each of its clips is requested again in a run of its own.
+
+    What `video-catalog ingest` does inline: a corrupt clip then fails only its own partition, and the
+    other clips of its batch are cataloged. Runs the folder sensor did not launch as a batch are left alone.
+    """
+
+    @run_failure_sensor(
+        name="footage_batch_retry",
+        monitored_jobs=[job],
+        request_job=job,
+        minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING if settings.watch_folders else DefaultSensorStatus.STOPPED,
+        description="Re-runs the clips of a failed footage_sensor batch one run per clip, so a bad clip fails alone.",
+    )
+    def footage_batch_retry(context: RunFailureSensorContext):
+        requests = retry_requests(context.dagster_run, context.instance.get_dynamic_partitions(clips_partitions.name))
+        if requests:
+            context.log.info(f"batch run {context.dagster_run.run_id} failed: {len(requests)} clips retried one per run")
+        return requests
+
+    return footage_batch_retry

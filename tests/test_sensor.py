@@ -5,6 +5,7 @@ import os
 import time
 
 from dagster import build_sensor_context
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from catalog_assets.catalog_app import CatalogApp
 from catalog_assets.definitions import build_definitions
@@ -38,8 +39,9 @@ def test_first_tick_adds_partitions_and_runs_second_tick_adds_nothing(catalog_en
     first = tick(defs, instance)
     added = [key for request in first.dynamic_partitions_requests for key in request.partition_keys]
     assert len(added) == 3
-    assert sorted(r.partition_key for r in first.run_requests) == sorted(added)
-    assert all(r.run_key == r.partition_key for r in first.run_requests)
+    [batch] = first.run_requests  # the three new clips in one run over their partition range
+    assert (batch.tags[ASSET_PARTITION_RANGE_START_TAG], batch.tags[ASSET_PARTITION_RANGE_END_TAG]) == (added[0], added[-1])
+    assert batch.partition_key is None and batch.run_key.startswith("batch:")
     cursor = json.loads(first.cursor)
     assert cursor["settling"] == 1 and cursor["probed"] == 4
 
