@@ -7,9 +7,9 @@ and schema hash): switching any of them marks exactly this asset and its downstr
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetsDefinition, Backoff, Failure, Jitter, MetadataValue, RetryPolicy
+from dagster import AssetExecutionContext, AssetsDefinition, Backoff, Failure, Jitter, MetadataValue, Output, RetryPolicy
 
-from catalog_assets.metadata import json_metadata
+from catalog_assets.metadata import clip_output, json_metadata
 from catalog_assets.partitions import clip_asset
 from catalog_resources.models.analysis import ComprehensiveAIAnalysis, ContentAnalysis, ContentWarning
 from catalog_resources.resources.analyzers import Analyzer
@@ -58,7 +58,7 @@ def build_ai_analysis(code_version: str = UNBOUND_VERSION, retry_delay: float | 
         frame_analysis: dict[str, FrameAnalysis],
         analyzer: Analyzer,
         media: MediaStore,
-    ) -> dict[str, ComprehensiveAIAnalysis]:
+    ) -> Output[dict[str, ComprehensiveAIAnalysis]]:
         """Transcript with timestamps (Whisper base), sound events (YAMNet), on-screen text (PP-OCR) on the
         best thumbnails, entities (spaCy), keywords (YAKE), an extractive summary, shot types from the faces
         frame_analysis found. Offline by default; what a backend cannot measure stays empty."""
@@ -77,25 +77,39 @@ def build_ai_analysis(code_version: str = UNBOUND_VERSION, retry_delay: float | 
                 raise Failure(description=f"ai_analysis of clip {clip_id}: {exc}") from exc
             analysis.analysis_file_path = str(Path(media.media_dir) / clip_id / "ai_analysis.json")
             results[clip_id] = analysis
-        first = next(iter(results.values()))
-        transcript = first.transcript
-        context.add_output_metadata({
-            "clips": len(results),
-            "compute_seconds": round(time.monotonic() - started, 4),
-            "backend": first.backend,
-            "model": first.model,
-            "transcript_words": sum(len(a.transcript.full_text.split()) for a in results.values() if a.transcript),
-            "language": (transcript.language if transcript else None) or "",
-            "sound_events": sum(len(a.audio_analysis.sound_events) for a in results.values() if a.audio_analysis),
-            "timings": json_metadata(first.timings),
-            "prompt_tokens": int(sum(a.usage.get("prompt_tokens", 0) for a in results.values())),
-            "output_tokens": int(sum(a.usage.get("output_tokens", 0) for a in results.values())),
-            "estimated_cost_usd": round(sum(a.usage.get("estimated_cost_usd", 0.0) for a in results.values()), 6),
-            "preview": MetadataValue.md(_preview(first)),
-        })
-        return results
+        return clip_output(
+            context, results, _clip_metadata, started=started,
+            totals={
+                "transcript_words": sum(_words(a) for a in results.values()),
+                "sound_events": sum(len(a.audio_analysis.sound_events) for a in results.values() if a.audio_analysis),
+                "prompt_tokens": int(sum(a.usage.get("prompt_tokens", 0) for a in results.values())),
+                "output_tokens": int(sum(a.usage.get("output_tokens", 0) for a in results.values())),
+                "estimated_cost_usd": round(sum(a.usage.get("estimated_cost_usd", 0.0) for a in results.values()), 6),
+            },
+        )
 
     return ai_analysis
+
+
+def _words(a: ComprehensiveAIAnalysis) -> int:
+    return len(a.transcript.full_text.split()) if a.transcript else 0
+
+
+def _clip_metadata(a: ComprehensiveAIAnalysis) -> dict[str, object]:
+    """This clip's analysis: who made it, what it found, what it cost."""
+    return {
+        "backend": a.backend,
+        "model": a.model,
+        "transcript_words": _words(a),
+        "language": (a.transcript.language if a.transcript else None) or "",
+        "sound_events": len(a.audio_analysis.sound_events) if a.audio_analysis else 0,
+        "timings": json_metadata(a.timings),
+        "prompt_tokens": int(a.usage.get("prompt_tokens", 0)),
+        "output_tokens": int(a.usage.get("output_tokens", 0)),
+        "estimated_cost_usd": round(a.usage.get("estimated_cost_usd", 0.0), 6),
+        "notes": json_metadata(a.notes),
+        "preview": MetadataValue.md(_preview(a)),
+    }
 
 
 def blocked_analysis(clip_id: str, analyzer: Analyzer, reason: str) -> ComprehensiveAIAnalysis:

@@ -2,9 +2,9 @@
 
 import time
 
-from dagster import AssetExecutionContext, Failure
+from dagster import AssetExecutionContext, Failure, Output
 
-from catalog_assets.metadata import json_metadata
+from catalog_assets.metadata import clip_output, json_metadata
 from catalog_assets.partitions import clip_asset
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.models.clips import CatalogRecord, ClipFacts
@@ -41,20 +41,21 @@ def build_record(clip_id: str, catalog: CatalogResource) -> CatalogRecord:
     return CatalogRecord(**facts, **extra, paths=row["paths"], status=row["status"], document=document)
 
 
+def _clip_metadata(record: CatalogRecord) -> dict[str, object]:
+    """This clip's search row as `list` / `show` will return it (the long text document left out)."""
+    return {"status": record.status, "preview": json_metadata(record.model_dump(exclude={"document"}))}
+
+
 @clip_asset(
     deps=["clip_source", "technical_metadata", "thumbnails", "frame_analysis", "ai_analysis"],
     code_version="2",
     group_name="catalog",
     kinds={"postgres"},
 )
-def catalog_record(context: AssetExecutionContext, catalog: CatalogResource) -> dict[str, CatalogRecord]:
+def catalog_record(context: AssetExecutionContext, catalog: CatalogResource) -> Output[dict[str, CatalogRecord]]:
     """Builds the clip's search row (name, paths, duration, size, checksum, status and a text document)
     from the catalog tables. It depends on the other assets without loading them, so a disabled step
     only leaves its fields empty."""
     started = time.monotonic()
     records = {clip_id: build_record(clip_id, catalog) for clip_id in context.partition_keys}
-    first = next(iter(records.values()))
-    context.add_output_metadata(
-        {"clips": len(records), "compute_seconds": round(time.monotonic() - started, 4), "preview": json_metadata(first.model_dump(exclude={"document"}))}
-    )
-    return records
+    return clip_output(context, records, _clip_metadata, started=started)

@@ -6,8 +6,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from dagster import AssetExecutionContext, Failure, MetadataValue
+from dagster import AssetExecutionContext, Failure, MetadataValue, Output
 
+from catalog_assets.metadata import clip_output
 from catalog_assets.partitions import clip_asset
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.media.fingerprint import full_hashes, sampled_fingerprint
@@ -148,13 +149,30 @@ def verify_clip(clip_id: str, catalog: CatalogResource) -> ClipSource:
     )
 
 
+def _clip_metadata(clip: ClipSource) -> dict[str, object]:
+    """What the UI shows on this clip's clip_source materialization."""
+    return {
+        "file_name": clip.file_name,
+        "path": MetadataValue.path(clip.path),
+        "md5": clip.md5,
+        "size_bytes": clip.size_bytes,
+        "duration_seconds": round(clip.duration_seconds or 0.0, 3),
+        "codec": clip.video_codec or "",
+        "resolution": f"{clip.width}x{clip.height}" if clip.width else "",
+        "hash_seconds": round(clip.hash_seconds, 3),
+        "copies": len([s for s in clip.sources if s.online]),
+        "collisions": len(clip.collisions),
+        "metadata_only": clip.metadata_only or "",
+    }
+
+
 @clip_asset(
     code_version="1",
     group_name="ingest",
     kinds={"python", "postgres"},
     required=True,
 )
-def clip_source(context: AssetExecutionContext, catalog: CatalogResource) -> dict[str, ClipSource]:
+def clip_source(context: AssetExecutionContext, catalog: CatalogResource) -> Output[dict[str, ClipSource]]:
     """Confirms each original is a decodable video (PyAV decodes its first frame; when none decodes here the
     clip is cataloged metadata-only, with the reason), measures its duration from packets rather than trusting
     the header, computes the full MD5 (dedup key) and xxh3-128, and records every path the clip was seen at.
@@ -170,26 +188,12 @@ def clip_source(context: AssetExecutionContext, catalog: CatalogResource) -> dic
         if clip.metadata_only:
             context.log.warning(f"{clip.path}: {clip.metadata_only}")
         results[clip_id] = clip
-    first = next(iter(results.values()))
-    context.add_output_metadata(
-        {
-            "clips": len(results),
-            "compute_seconds": round(time.monotonic() - started, 4),
+    return clip_output(
+        context, results, _clip_metadata, started=started, content=lambda c: f"md5:{c.md5}",
+        totals={
             "bytes_hashed": sum(c.size_bytes for c in results.values()),
             "footage_seconds": round(sum(c.duration_seconds or 0 for c in results.values()), 3),
             "hash_seconds": round(sum(c.hash_seconds for c in results.values()), 3),
             "collisions": sum(len(c.collisions) for c in results.values()),
-            "path": MetadataValue.path(first.path) if len(results) == 1 else f"{len(results)} clips",
-            "codec": first.video_codec or "",
-            "duration_seconds": first.duration_seconds or 0.0,
-            "size_bytes": first.size_bytes,
-            "preview": MetadataValue.md(
-                "| clip | file | size | duration | codec |\n|---|---|---|---|---|\n"
-                + "\n".join(
-                    f"| {c.clip_id} | {c.file_name} | {c.size_bytes} | {c.duration_seconds or 0:.2f}s | {c.video_codec} |"
-                    for c in list(results.values())[:50]
-                )
-            ),
-        }
+        },
     )
-    return results

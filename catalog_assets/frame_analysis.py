@@ -2,13 +2,28 @@
 
 import time
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, Output
 
-from catalog_assets.metadata import json_metadata
+from catalog_assets.metadata import clip_output, json_metadata
 from catalog_assets.partitions import clip_asset
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
 from catalog_resources.resources.media import FrameInspector
+
+
+def _clip_metadata(fa: FrameAnalysis) -> dict[str, object]:
+    """This clip's quality, exposure, framing and scene cuts."""
+    return {
+        "quality_score": round(fa.quality_score or 0.0, 2),
+        "quality_parts": json_metadata(fa.quality_parts),
+        "exposure_warning": fa.exposure_warning,
+        "exposure_stops": fa.exposure_stops if fa.exposure_stops is not None else 0.0,
+        "blurry": fa.is_blurry,
+        "shot_type": fa.shot_type or "",
+        "scene_cuts": json_metadata(fa.scene_cuts),
+        "segments": len(fa.segments),
+        "analysis_frames": fa.analysis_frames,
+    }
 
 
 @clip_asset(code_version="2", group_name="analysis", kinds={"python"})
@@ -18,7 +33,7 @@ def frame_analysis(
     proxy: dict[str, DerivedMedia],
     thumbnails: dict[str, ThumbnailSet],
     frame_inspector: FrameInspector,
-) -> dict[str, FrameAnalysis]:
+) -> Output[dict[str, FrameAnalysis]]:
     """Over the thumbnails' frames: over/under-exposed %, histogram, stops off when clearly off, blur
     (Laplacian variance at 640 px), noise (Immerkaer), blockiness, edge density and entropy, a 0-100
     quality score with its parts. Over the proxy's analysis stream: hard scene cuts (PTS seconds), stored
@@ -30,14 +45,8 @@ def frame_analysis(
             clip_id, proxy.get(clip_id), thumbnails.get(clip_id), duration=meta.duration_seconds,
             start=meta.start_time_seconds, focal_35mm=meta.focal_length_35mm,
         )
-    first = next(iter(results.values()))
-    context.add_output_metadata({
-        "clips": len(results),
-        "compute_seconds": round(time.monotonic() - started, 4),
-        "quality_score": first.quality_score or 0.0,
-        "exposure_warning": first.exposure_warning,
-        "blurry": first.is_blurry,
-        "scene_cuts": json_metadata(first.scene_cuts),
-        "segments": sum(len(r.segments) for r in results.values()),
-    })
-    return results
+    return clip_output(
+        context, results, _clip_metadata, started=started,
+        totals={"segments": sum(len(r.segments) for r in results.values()),
+                "scene_cuts": sum(len(r.scene_cuts) for r in results.values())},
+    )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import psycopg
-from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
+from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
 from pydantic import BaseModel
 
 from catalog_resources.files import write_atomic
@@ -55,23 +55,20 @@ class CatalogIOManager(ConfigurableIOManager):
         asset_name = context.asset_key.path[-1]
         _model, writer = ASSET_TABLES[asset_name]
         rows = 0
-        sidecars = []
         code_version = context.asset_spec.code_version or ""
         run_id = context.run_id if context.has_partition_key or context.has_asset_partitions else None
         with self.catalog.connect() as conn:
             for clip_id, model in obj.items():
                 path = sidecar_path(self.media_dir, clip_id, asset_name)
                 write_sidecar(path, model)
-                sidecars.append(str(path))
                 with conn.transaction():  # rows and the version they were made with, together
                     if writer is not None:
                         rows += writer(self.catalog, conn, model)
                     self.catalog.record_versions(conn, asset_name, code_version, [clip_id], run_id)
                     self.catalog.clear_failures(conn, asset_name, [clip_id])
-        meta: dict[str, object] = {"rows_written": rows, "clips_written": len(obj)}
-        if len(sidecars) == 1:
-            meta["sidecar"] = MetadataValue.path(sidecars[0])
-        context.add_output_metadata(meta)
+        # the whole batch's count (this context's metadata goes on every clip's event); each clip's own
+        # sidecar path is put on its event by catalog_assets/metadata.py `clip_output`
+        context.add_output_metadata({"batch_rows_written": rows})
 
     def load_input(self, context: InputContext) -> dict[str, BaseModel]:
         asset_name = context.upstream_output.asset_key.path[-1]

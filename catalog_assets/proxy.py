@@ -3,9 +3,10 @@
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, Config, MetadataValue, RetryPolicy
+from dagster import AssetExecutionContext, Config, MetadataValue, Output, RetryPolicy
 from pydantic import Field
 
+from catalog_assets.metadata import clip_output
 from catalog_assets.partitions import clip_asset
 from catalog_resources.models.clips import ClipSource
 from catalog_resources.models.media import DerivedMedia, ProxySettings
@@ -25,6 +26,23 @@ class ProxyConfig(Config):
     audio_bitrate: str = "128k"
 
 
+def _clip_metadata(derived: DerivedMedia) -> dict[str, object]:
+    """This clip's proxy: where, how big, how fast it was made."""
+    values: dict[str, object] = {
+        "proxy": MetadataValue.path(derived.proxy_path),
+        "proxy_size": f"{derived.proxy_width}x{derived.proxy_height} @ {derived.proxy_fps:g} fps",
+        "proxy_bytes": derived.proxy_bytes,
+        "encoder": derived.encoder,
+        "encode_seconds": round(derived.seconds, 3),
+        "speed_x_realtime": round(derived.speed or 0.0, 2),
+        "tone_mapped": derived.tone_mapped,
+        "analysis_frames": derived.analysis_frames,
+    }
+    if derived.audio_path:
+        values["audio"] = MetadataValue.path(derived.audio_path)
+    return values
+
+
 @clip_asset(
     code_version="1",
     group_name="media",
@@ -39,7 +57,7 @@ def proxy(
     technical_metadata: dict[str, TechnicalMetadata],
     ffmpeg: FFmpegRunner,
     media: MediaStore,
-) -> dict[str, DerivedMedia]:
+) -> Output[dict[str, DerivedMedia]]:
     """One ffmpeg decode per clip (split to three outputs): an H.264 proxy (5 fps, 1280 px, CRF 23,
     AAC stereo) for viewing and cloud analysis, 16 kHz mono audio for speech models, and gray
     64 px frames at the source rate for scene-cut analysis. HDR is tone-mapped to BT.709."""
@@ -68,17 +86,11 @@ def proxy(
             sample_aspect=meta.sample_aspect_ratio if meta else None,
             on_progress=progress,
         )
-    first = next(iter(results.values()))
-    context.add_output_metadata(
-        {
-            "clips": len(results),
-            "compute_seconds": round(time.monotonic() - started, 4),
-            "encoder": first.encoder,
-            "proxy": MetadataValue.path(first.proxy_path),
-            "proxy_size": f"{first.proxy_width}x{first.proxy_height} @ {first.proxy_fps:g} fps",
+    return clip_output(
+        context, results, _clip_metadata, started=started,
+        totals={
             "proxy_bytes": sum(r.proxy_bytes for r in results.values()),
-            "speed_x_realtime": first.speed or 0.0,
+            "encode_seconds": round(sum(r.seconds for r in results.values()), 3),
             "tone_mapped": sum(r.tone_mapped for r in results.values()),
-        }
+        },
     )
-    return results

@@ -3,8 +3,9 @@
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, MetadataValue
+from dagster import AssetExecutionContext, MetadataValue, Output
 
+from catalog_assets.metadata import clip_output
 from catalog_assets.partitions import clip_asset
 from catalog_resources.media.reconcile import reconcile
 from catalog_resources.models.clips import ClipSource
@@ -24,6 +25,23 @@ def _summary(meta: TechnicalMetadata) -> dict[str, object]:
     }
 
 
+def _clip_metadata(meta: TechnicalMetadata) -> dict[str, object]:
+    """What the UI shows on this clip's technical_metadata materialization."""
+    summary = _summary(meta)
+    return {
+        "file_name": meta.file_name,
+        **summary,
+        "width": meta.width or 0,
+        "height": meta.height or 0,
+        **{f"{tool}_ms": round(meta.probe_ms.get(tool, 0.0), 1) for tool in ("pyav", "mediainfo", "exiftool")},
+        "validation_issues": len(meta.validation_issues),
+        "preview": MetadataValue.md(
+            "| resolution | codec | fps | duration | HDR | camera |\n|---|---|---|---|---|---|\n"
+            "| {resolution} | {codec} | {fps} | {duration_seconds}s | {hdr} | {camera} |".format(**summary)
+        ),
+    }
+
+
 @clip_asset(
     code_version="1",
     group_name="metadata",
@@ -35,7 +53,7 @@ def technical_metadata(
     pyav: PyAVProbe,
     mediainfo: MediaInfoProbe,
     exiftool: ExifToolProbe,
-) -> dict[str, TechnicalMetadata]:
+) -> Output[dict[str, TechnicalMetadata]]:
     """Container, video, colour/HDR, audio and subtitle tracks, camera and GPS, recording date and
     timecode, the source device or software, and validation issues: read by PyAV, MediaInfo and ExifTool
     (one process for the run) and reconciled field by field."""
@@ -49,27 +67,11 @@ def technical_metadata(
         for issue in meta.validation_issues:
             context.log.warning(f"{path}: {issue.code}: {issue.message}")
         results[clip_id] = meta
-    first = next(iter(results.values()))
-    probe_totals = {
-        f"{tool}_ms": round(sum(m.probe_ms.get(tool, 0.0) for m in results.values()), 1)
-        for tool in ("pyav", "mediainfo", "exiftool")
-    }
-    context.add_output_metadata(
-        {
-            "clips": len(results),
-            "compute_seconds": round(time.monotonic() - started, 4),
-            **_summary(first),
-            **probe_totals,
+    return clip_output(
+        context, results, _clip_metadata, started=started,
+        totals={
+            **{f"{tool}_ms": round(sum(m.probe_ms.get(tool, 0.0) for m in results.values()), 1)
+               for tool in ("pyav", "mediainfo", "exiftool")},
             "validation_issues": sum(len(m.validation_issues) for m in results.values()),
-            "preview": MetadataValue.md(
-                "| file | resolution | codec | fps | duration | HDR | camera |\n|---|---|---|---|---|---|---|\n"
-                + "\n".join(
-                    "| {file} | {resolution} | {codec} | {fps} | {duration_seconds}s | {hdr} | {camera} |".format(
-                        file=m.file_name, **_summary(m)
-                    )
-                    for m in list(results.values())[:50]
-                )
-            ),
-        }
+        },
     )
-    return results

@@ -5,8 +5,9 @@ import io
 import time
 from pathlib import Path
 
-from dagster import AssetExecutionContext, MetadataValue
+from dagster import AssetExecutionContext, MetadataValue, Output
 
+from catalog_assets.metadata import clip_output
 from catalog_assets.partitions import clip_asset
 from catalog_resources.models.clips import ClipSource
 from catalog_resources.models.media import ThumbnailSet
@@ -25,6 +26,21 @@ def data_uri_preview(path: str, width: int = 320) -> str:
     return f"![poster](data:image/jpeg;base64,{base64.b64encode(buffer.getvalue()).decode()})"
 
 
+def _clip_metadata(thumbs: ThumbnailSet) -> dict[str, object]:
+    """This clip's own poster (inline, the UI cannot show a file path), contact sheet and counts."""
+    values: dict[str, object] = {
+        "thumbnails": len(thumbs.thumbnails),
+        "frames_decoded": thumbs.frames_decoded,
+        "tone_mapped": thumbs.tone_mapped,
+    }
+    if thumbs.poster_path:
+        values["poster"] = MetadataValue.path(thumbs.poster_path)
+        values["preview"] = MetadataValue.md(data_uri_preview(thumbs.poster_path))
+    if thumbs.contact_sheet_path:
+        values["contact_sheet"] = MetadataValue.path(thumbs.contact_sheet_path)
+    return values
+
+
 @clip_asset(
     code_version="2",
     group_name="media",
@@ -36,7 +52,7 @@ def thumbnails(
     technical_metadata: dict[str, TechnicalMetadata],
     thumbnailer: Thumbnailer,
     media: MediaStore,
-) -> dict[str, ThumbnailSet]:
+) -> Output[dict[str, ThumbnailSet]]:
     """Up to 30 candidate frames per clip found by seeking to keyframes (cost grows with the count, not
     the clip length), scored for sharpness, information and exposure, black/flat/duplicate frames
     dropped, the best marked as poster; written at 320 and 1280 px with a timecoded contact sheet;
@@ -53,17 +69,11 @@ def thumbnails(
             sample_aspect=meta.sample_aspect_ratio if meta else None,
             rotation=meta.rotation if meta else 0,
         )
-    first = next(iter(results.values()))
-    metadata: dict[str, object] = {
-        "clips": len(results),
-        "compute_seconds": round(time.monotonic() - started, 4),
-        "thumbnails": sum(len(r.thumbnails) for r in results.values()),
-        "frames_decoded": sum(r.frames_decoded for r in results.values()),
-        "tone_mapped": sum(r.tone_mapped for r in results.values()),
-    }
-    if first.contact_sheet_path:
-        metadata["contact_sheet"] = MetadataValue.path(first.contact_sheet_path)
-    if first.poster_path:
-        metadata["preview"] = MetadataValue.md(data_uri_preview(first.poster_path))
-    context.add_output_metadata(metadata)
-    return results
+    return clip_output(
+        context, results, _clip_metadata, started=started,
+        totals={
+            "thumbnails": sum(len(r.thumbnails) for r in results.values()),
+            "frames_decoded": sum(r.frames_decoded for r in results.values()),
+            "tone_mapped": sum(r.tone_mapped for r in results.values()),
+        },
+    )
