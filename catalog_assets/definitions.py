@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
+from catalog_assets.automation import OutOfDateSource, apply_refresh_conditions, refresh_sensor
 from catalog_assets.graph import CHECKS, build_assets, ingest_job
 from catalog_assets.io_manager import CatalogIOManager
 from catalog_assets.partitions import clips_partitions
@@ -49,16 +50,21 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
     catalog = CatalogResource(database_url=endpoint.catalog_url)
     analyzer = build_analyzer(settings)
     embedder = build_embedder(settings)
+    assets = apply_refresh_conditions(  # out-of-date clips shown and redone in the UI (catalog_assets/automation.py)
+        build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None,
+                     embeddings_version=embedder.code_version()),
+        OutOfDateSource(catalog, str(settings.media_dir)),
+        paid={"ai_analysis"} if analyzer.is_cloud else (), auto_paid=settings.auto_refresh_cloud)
     return Definitions(
-        assets=build_assets(analyzer.code_version(), retry_delay=settings.analysis_retry_delay if analyzer.is_cloud else None,
-                            embeddings_version=embedder.code_version()),
+        assets=assets,
         asset_checks=CHECKS,
         # Every launch path (the UI's Materialize / Materialize all / backfills run the implicit asset job) runs its
         # steps in the run's own process, as ingest_job does: a process per step costs seconds per step.
         executor=in_process_executor,
         jobs=[ingest_job],
         sensors=[build_footage_sensor(settings, ingest_job, clips_partitions),
-                 build_batch_retry_sensor(settings, ingest_job, clips_partitions)],
+                 build_batch_retry_sensor(settings, ingest_job, clips_partitions),
+                 refresh_sensor(assets)],
         resources={
             "catalog": catalog,
             "catalog_io_manager": CatalogIOManager(catalog=catalog, media_dir=str(settings.media_dir)),

@@ -39,6 +39,7 @@ class CatalogSettings(BaseSettings):
     analysis_requests_per_minute: float = Field(default=0.0, ge=0, description="Cloud request rate limit per process; 0: none.")
     analysis_max_attempts: int = Field(default=5, ge=1, description="Tries per cloud request (429/5xx/timeouts, with backoff).")
     analysis_retry_delay: float = Field(default=30.0, ge=0, description="Seconds before Dagster retries a failed cloud analysis (then doubled).")
+    auto_refresh_cloud: bool = Field(default=False, description="Let the Dagster daemon redo out-of-date ai_analysis with a paid cloud analyzer on its own (costs money); off: the UI only shows them.")
     analysis_prices: str = Field(default="", description='Extra prices, JSON {"model": [USD per 1M input, per 1M output]}.')
     analysis_language: str | None = Field(default=None, description="Force the transcript language (ISO code, e.g. en); unset detects it.")
     analysis_prompt_file: Path | None = Field(default=None, description="A prompt template to use instead of the packaged one.")

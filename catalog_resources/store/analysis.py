@@ -6,7 +6,7 @@ analysis tables each stay one readable file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -138,6 +138,23 @@ class AnalysisQueries:
                 (list(current), list(current.values())),
             ).fetchall()
         return iter([(r["asset"], r["clip_id"], r["code_version"]) for r in rows])
+
+    def remade_inputs(self, parents: Mapping[str, Sequence[str]]) -> Iterator[tuple[str, str, str]]:
+        """(asset, clip_id, parent) where the clip's `parent` was materialized again after `asset` was, so the
+        asset holds what it made from the older parent (a partial re-run redid the parent alone)."""
+        edges = [(child, parent) for child, names in parents.items() for parent in names]
+        if not edges:
+            return iter(())
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT c.asset, c.clip_id, min(e.parent) AS parent"
+                " FROM unnest(%s::text[], %s::text[]) AS e(child, parent)"
+                " JOIN asset_versions c ON c.asset = e.child"
+                " JOIN asset_versions p ON p.asset = e.parent AND p.clip_id = c.clip_id"
+                " WHERE p.materialized_at > c.materialized_at GROUP BY c.asset, c.clip_id ORDER BY c.clip_id, c.asset",
+                ([c for c, _ in edges], [p for _, p in edges]),
+            ).fetchall()
+        return iter([(r["asset"], r["clip_id"], r["parent"]) for r in rows])
 
     def analysis_usage(self, clip_ids: list[str]) -> dict[str, float]:
         """Cloud tokens, requests and estimated USD summed over these clips' stored analyses."""
