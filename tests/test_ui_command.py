@@ -1,5 +1,6 @@
-"""`video-catalog ui` as a user runs it: a real subprocess serving the code location `video_catalog`, stopped by
-SIGTERM with nothing of it left running, and a port already in use refused in one line."""
+"""`video-catalog ui` as a user runs it: a real subprocess serving the code location `video_catalog`, where a
+launch from the asset graph runs in-process, stopped by SIGTERM with nothing of it left running, and a port
+already in use refused in one line."""
 
 from __future__ import annotations
 
@@ -26,9 +27,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def graphql(port: int, query: str) -> dict | None:
+LAUNCH = """mutation Launch($params: ExecutionParams!) { launchPipelineExecution(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
+RUN_STATUS = "query Status($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"
+
+
+def graphql(port: int, query: str, **variables) -> dict | None:
     """The webserver's answer, or None while it does not answer yet."""
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=body,
                                      headers={"Content-Type": "application/json"})
     try:
         return json.loads(urllib.request.urlopen(request, timeout=5).read())
@@ -68,9 +75,63 @@ def test_ui_refuses_a_port_in_use_in_one_line(tmp_path):
     assert not (tmp_path / "home").exists()  # refused before anything was started or written
 
 
+def register_clip(media_library: dict[str, Path], tmp_path: Path) -> str:
+    """One clip cataloged by the CLI with clip_source only: a partition for the UI to launch."""
+    folder = tmp_path / "footage"
+    folder.mkdir()
+    (folder / "short.mp4").write_bytes(media_library["short.mp4"].read_bytes())
+    config = tmp_path / "register-only.json"
+    config.write_text(json.dumps({"steps": {name: False for name in (
+        "technical_metadata", "proxy", "thumbnails", "frame_analysis", "ai_analysis", "embeddings", "catalog_record")}}))
+    result = subprocess.run([*CLI, "ingest", "--json", "--config", str(config), str(folder)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (clip_id,) = [item["clip_id"] for item in json.loads(result.stdout)["new"]]
+    return clip_id
+
+
+def materialize_from_the_ui(port: int, clip_id: str, assets: list[str]) -> str:
+    """What the asset graph's "Materialize" sends for one partition: a run of the implicit asset job, queued,
+    started by the daemon through the code server; waits for it to finish and returns its id."""
+    selector = {"repositoryLocationName": "video_catalog", "repositoryName": "__repository__",
+                "pipelineName": "__ASSET_JOB", "assetSelection": [{"path": [name]} for name in assets]}
+    params = {"selector": selector, "mode": "default", "runConfigData": {},
+              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": clip_id}]}}
+    launched = graphql(port, LAUNCH, params=params)["data"]["launchPipelineExecution"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline, status = time.monotonic() + 120, None
+    while status not in ("SUCCESS", "FAILURE", "CANCELED") and time.monotonic() < deadline:
+        time.sleep(1)
+        status = graphql(port, RUN_STATUS, id=run_id)["data"]["runOrError"]["status"]
+    assert status == "SUCCESS", status
+    return run_id
+
+
+def assert_ran_in_one_process(run_id: str) -> None:
+    """No step worker was started: every step ran in the run's own process."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    from catalog_resources.settings import CatalogSettings
+    from catalog_resources.store.dagster_home import prepare_dagster_home
+    from catalog_resources.store.endpoint import resolve_database
+
+    settings = CatalogSettings()
+    prepare_dagster_home(settings, resolve_database(settings))
+    with DagsterInstance.get() as instance:
+        events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.is_dagster_event]
+    types = {event.event_type for event in events}
+    assert DagsterEventType.STEP_WORKER_STARTING not in types and DagsterEventType.STEP_WORKER_STARTED not in types
+    (run_start,) = [event for event in events if event.event_type == DagsterEventType.RUN_START]
+    steps = [event for event in events if event.event_type == DagsterEventType.STEP_SUCCESS]
+    assert {event.step_key for event in steps} >= {"clip_source", "technical_metadata", "thumbnails"}
+    assert {event.pid for event in steps} == {run_start.pid}
+
+
 @pytest.mark.slow
-def test_ui_serves_the_video_catalog_location_and_sigterm_stops_every_process(catalog_env, tmp_path):
+def test_ui_serves_the_video_catalog_location_and_sigterm_stops_every_process(catalog_env, media_library, tmp_path):
     home, port = catalog_env.home, free_port()
+    clip_id = register_clip(media_library, tmp_path)
     log = (tmp_path / "ui.log").open("w")
     ui = subprocess.Popen([*CLI, "ui", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -83,6 +144,9 @@ def test_ui_serves_the_video_catalog_location_and_sigterm_stops_every_process(ca
         entries = answer["data"]["workspaceOrError"]["locationEntries"]
         assert [e["name"] for e in entries] == ["video_catalog"]
         assert entries[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation", entries
+
+        # item 3: a launch from the asset graph runs its steps in the run's process, as ingest_job does
+        assert_ran_in_one_process(materialize_from_the_ui(port, clip_id, ["clip_source", "technical_metadata", "thumbnails"]))
 
         second = subprocess.run([*CLI, "ui", "--port", str(port)], capture_output=True, text=True, timeout=60)
         assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1, second.stderr
