@@ -1,7 +1,8 @@
 """The folder sensor catalogs a card of new files in batch runs, and a failed batch clip by clip.
 
-The sensors are evaluated as the daemon evaluates them (build_sensor_context / build_run_status_sensor_context
-on a real instance); the runs they request are then executed in-process through that instance with the
+The folder sensor is evaluated as the daemon evaluates it (`evaluate_tick`, which also resolves its run
+requests against the partitions the tick adds), the retry sensor through build_run_status_sensor_context,
+both on a real instance; the runs they request are then executed in-process through that instance with the
 request's partition, tags and asset selection, which is what the daemon's launched run executes.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from dagster import (
-    AssetKey, DagsterEventType, DagsterRunStatus, RunRequest, build_run_status_sensor_context, build_sensor_context,
+    AssetKey, DagsterEventType, DagsterRun, DagsterRunStatus, RunRequest, build_run_status_sensor_context, build_sensor_context,
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
@@ -22,13 +23,12 @@ from catalog_assets.catalog_app import CatalogApp
 from catalog_assets.definitions import build_definitions
 from catalog_assets.graph import INGEST_JOB_NAME
 from catalog_assets.partitions import clips_partitions
-from catalog_resources.ingest.batches import keys_in_range
+from catalog_resources.ingest.batches import contiguous_batches, keys_in_range
 from catalog_resources.media.samples import ClipSpec, make_clip
 from catalog_resources.settings import CatalogSettings
-from catalog_sensors.batch_runs import BATCH_TAG, RETRY_OF_TAG
+from catalog_sensors.batch_runs import BATCH_TAG, RETRY_OF_TAG, new_clip_requests, retry_requests
 from tests.media import copy
 
-pytestmark = pytest.mark.slow
 CARD = 20
 SETTLE = 600  # longer than the test, so a file given mtime now stays unsettled throughout
 # the sensor's runs without the steps that need model files, so the test measures batching, not inference
@@ -59,9 +59,11 @@ def drop(files: list[Path], watched: Path, *, settled: bool = True) -> list[Path
 
 
 def tick(defs, instance, cursor=None):
+    """One evaluation as the code server runs it for the daemon (with an instance ref, so partitions resolve)."""
     sensor = defs.get_sensor_def("footage_sensor")
-    with build_sensor_context(instance=instance, definitions=defs, resources=defs.resources, cursor=cursor) as context:
-        return sensor(context)
+    with build_sensor_context(instance=instance, instance_ref=instance.get_ref(), definitions=defs,
+                              resources=defs.resources, cursor=cursor) as context:
+        return sensor.evaluate_tick(context)
 
 
 def apply_partitions(instance, result) -> list[str]:
@@ -100,6 +102,7 @@ def open_app(watched: Path, **settings) -> tuple[object, object]:
     return build_definitions(settings), app.instance
 
 
+@pytest.mark.slow
 def test_twenty_files_dropped_at_once_are_cataloged_in_two_runs(catalog_env, tmp_path, card):
     watched = tmp_path / "watched"
     drop(card[:CARD], watched)
@@ -131,6 +134,7 @@ def test_twenty_files_dropped_at_once_are_cataloged_in_two_runs(catalog_env, tmp
     assert len(third.run_requests) == 1
 
 
+@pytest.mark.slow
 def test_a_failed_batch_is_retried_one_run_per_clip(catalog_env, tmp_path, card):
     """A file damaged after the tick fails its batch; the retry catalogs its neighbours and fails it alone."""
     watched = tmp_path / "watched"
@@ -151,7 +155,7 @@ def test_a_failed_batch_is_retried_one_run_per_clip(catalog_env, tmp_path, card)
     retry_sensor = defs.get_sensor_def("footage_batch_retry")
     context = build_run_status_sensor_context(
         sensor_name="footage_batch_retry", dagster_event=failed.get_run_failure_event(), dagster_instance=instance,
-        dagster_run=failed.dagster_run, repository_def=defs.get_repository_def())
+        dagster_run=failed.dagster_run)
     retries = list(retry_sensor(context))
     assert sorted(r.partition_key for r in retries) == sorted(added)  # one run per clip of the batch
     assert len({r.run_key for r in retries}) == len(added)
@@ -168,5 +172,37 @@ def test_a_failed_batch_is_retried_one_run_per_clip(catalog_env, tmp_path, card)
     # a retry that fails, and a run the sensor did not launch as a batch, are not retried again
     context = build_run_status_sensor_context(
         sensor_name="footage_batch_retry", dagster_event=outcome[bad].get_run_failure_event(),
-        dagster_instance=instance, dagster_run=outcome[bad].dagster_run, repository_def=defs.get_repository_def())
+        dagster_instance=instance, dagster_run=outcome[bad].dagster_run)
     assert list(retry_sensor(context)) == []
+
+
+META = [AssetKey("clip_source"), AssetKey("technical_metadata"), AssetKey("catalog_record")]
+
+
+def test_new_clips_are_added_group_after_group_and_cut_into_contiguous_batches():
+    """A metadata-only clip found between two others must not split their batch: each group is added in one piece."""
+    added, requests = new_clip_requests(["old1", "old2"], [(["a", "b", "c"], None), (["m1", "m2"], META)], 2)
+    assert added == ["a", "b", "c", "m1", "m2"]
+    shape = [(r.tags.get(ASSET_PARTITION_RANGE_START_TAG), r.tags.get(ASSET_PARTITION_RANGE_END_TAG), r.partition_key,
+              r.asset_selection) for r in requests]
+    assert shape == [("a", "b", None, None), (None, None, "c", None), ("m1", "m2", None, META)]
+    again = new_clip_requests(["old1", "old2"], [(["a", "b", "c"], None), (["m1", "m2"], META)], 2)[1]
+    assert [r.run_key for r in again] == [r.run_key for r in requests]  # a re-evaluated tick asks for the same runs
+    assert len({r.run_key for r in requests}) == 3
+
+
+def test_batches_follow_the_partition_order_and_break_at_gaps():
+    order = ["a", "b", "c", "d", "e", "f"]
+    assert contiguous_batches(order, ["e", "a", "b", "d", "f"], 2) == [["a", "b"], ["d", "e"], ["f"]]
+    assert contiguous_batches(order, ["a", "b", "c"], 1) == [["a"], ["b"], ["c"]]
+    assert keys_in_range(order, "b", "d") == ["b", "c", "d"] and keys_in_range(order, "b", "zz") == []
+
+
+def test_only_a_sensor_batch_run_is_retried_with_its_own_selection():
+    tags = {BATCH_TAG: "x1", ASSET_PARTITION_RANGE_START_TAG: "b", ASSET_PARTITION_RANGE_END_TAG: "c"}
+    batch = DagsterRun(job_name=INGEST_JOB_NAME, run_id="r1", tags=tags, asset_selection=frozenset(META))
+    retries = retry_requests(batch, ["a", "b", "c", "d"])
+    assert [(r.partition_key, r.run_key) for r in retries] == [("b", "x1:b"), ("c", "x1:c")]
+    assert all(set(r.asset_selection) == set(META) and r.tags == {RETRY_OF_TAG: "r1"} for r in retries)
+    cli_batch = DagsterRun(job_name=INGEST_JOB_NAME, run_id="r2", tags={k: v for k, v in tags.items() if k != BATCH_TAG})
+    assert retry_requests(cli_batch, ["a", "b", "c", "d"]) == []  # the CLI retries its own batches
