@@ -19,16 +19,19 @@ and `DataVersionsByPartition` is accepted only from an observable source asset's
 (_core/definitions/source_asset.py). The default input data version of a partitioned input is the sha256
 of the data versions of ALL the run's upstream partitions concatenated (_core/execution/context/
 data_version_cache.py `_get_partitions_data_version_from_keys`), so it never equals the upstream clip's
-own data version, and it changes with the batch's size: re-running one clip's step alone gave it a new
-data version and flagged everything downstream of that clip stale although nothing changed.
+own data version, and it changes with the batch's size, not with what was made.
 
-So the data version here is what can be true of every clip in a batch: the hash of the asset's code
-version and the data versions its clips' upstream materializations carry, when these are the same for
-every clip of the batch (the usual case: made by the same code). Then each clip's `input_data_version`
-tag equals the data version of that clip's upstream materialization, and a re-run in another batch gives
-the same version. When the clips' upstream versions differ, no single value is true for all of them:
-Dagster's default is kept and the misleading input tag says "per clip: see lineage". What differs per
-clip (its content hash, the MD5 for clip_source) is in the `content_version` and `lineage` metadata.
+So the data version here is one that is true of every clip in a batch, and follows the rule `refresh
+--stale` applies (catalog_assets/refresh.py): a product made again makes what was built from it out of
+date, except clip_source, whose product is fixed by the clip's content (the partition key). clip_source's
+data version is the hash of its code version; any other asset's is the hash of its code version, the data
+versions of its clips' upstream materializations and the run that made it, when those upstream versions
+are the same for every clip of the batch (the usual case: made by one run). Then each clip's
+`input_data_version` tag equals the data version of that clip's own upstream materialization. When the
+clips' upstream versions differ, no single value is true for all of them: Dagster's default data version
+is kept and the input tag, which would be misleading, says "per clip: see the lineage metadata". What
+differs per clip (its content hash, the MD5 for clip_source, and the exact upstream events) is in the
+`content_version` and `lineage` metadata of each clip's materialization.
 """
 
 from __future__ import annotations
@@ -118,8 +121,11 @@ def latest_by_partition(instance: DagsterInstance, key: AssetKey, clip_ids: Sequ
 
 
 def _batch_data_version(code_version: str, upstream: Mapping[AssetKey, Mapping[str, Upstream]],
-                        clip_ids: Iterable[str]) -> tuple[DataVersion | None, dict[str, str]]:
-    """(the data version true of every clip, the input data version tags); None when the clips' inputs differ."""
+                        clip_ids: Iterable[str], run_id: str) -> tuple[DataVersion | None, dict[str, str]]:
+    """(the data version true of every clip, the input data version tags); None when the clips' inputs differ.
+
+    A root asset (clip_source) gets the same version whichever run re-makes it: its product is fixed by the
+    clip's content. Anything else made again is new input for what depends on it (refresh.py's rule)."""
     inputs: dict[str, str] = {}
     mixed: list[str] = []
     for key, by_clip in upstream.items():
@@ -135,6 +141,8 @@ def _batch_data_version(code_version: str, upstream: Mapping[AssetKey, Mapping[s
     digest = hashlib.sha256(code_version.encode())
     for name, version in sorted(inputs.items()):
         digest.update(f"\n{name}={version}".encode())
+    if inputs:
+        digest.update(f"\nrun={run_id}".encode())
     return DataVersion(digest.hexdigest()), tags
 
 
@@ -178,7 +186,7 @@ def clip_output(
             values["sidecar"] = sidecar
         context.add_asset_metadata(values, partition_key=clip_id)
     code_version = context.assets_def.code_versions_by_key.get(context.asset_key) or ""
-    data_version, tags = _batch_data_version(code_version, upstream, clip_ids)
+    data_version, tags = _batch_data_version(code_version, upstream, clip_ids, context.run_id)
     # `Output(data_version=...)` is beta in Dagster 1.13 and relied on knowingly (see the module docstring):
     # that one warning is silenced here, where it is accepted, and no other.
     with warnings.catch_warnings():
