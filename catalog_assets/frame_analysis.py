@@ -17,7 +17,7 @@ def _clip_metadata(fa: FrameAnalysis) -> dict[str, object]:
         "quality_score": round(fa.quality_score or 0.0, 2),
         "quality_parts": json_metadata(fa.quality_parts),
         "exposure_warning": fa.exposure_warning,
-        "exposure_stops": fa.exposure_stops if fa.exposure_stops is not None else 0.0,
+        "exposure_stops": fa.exposure_stops if fa.exposure_stops is not None else "",  # only when clearly off
         "blurry": fa.is_blurry,
         "shot_type": fa.shot_type or "",
         "scene_cuts": json_metadata(fa.scene_cuts),
