@@ -108,9 +108,9 @@ def materialize_from_the_ui(port: int, clip_id: str, assets: list[str]) -> str:
     return run_id
 
 
-def assert_ran_in_one_process(run_id: str) -> None:
-    """No step worker was started: every step ran in the run's own process."""
-    from dagster import DagsterEventType, DagsterInstance
+def dagster_instance():
+    """The catalog's Dagster instance, as the CLI opens it."""
+    from dagster import DagsterInstance
 
     from catalog_resources.settings import CatalogSettings
     from catalog_resources.store.dagster_home import prepare_dagster_home
@@ -118,7 +118,14 @@ def assert_ran_in_one_process(run_id: str) -> None:
 
     settings = CatalogSettings()
     prepare_dagster_home(settings, resolve_database(settings))
-    with DagsterInstance.get() as instance:
+    return DagsterInstance.get()
+
+
+def assert_ran_in_one_process(run_id: str) -> None:
+    """No step worker was started: every step ran in the run's own process."""
+    from dagster import DagsterEventType
+
+    with dagster_instance() as instance:
         events = [entry.dagster_event for entry in instance.all_logs(run_id) if entry.is_dagster_event]
     types = {event.event_type for event in events}
     assert DagsterEventType.STEP_WORKER_STARTING not in types and DagsterEventType.STEP_WORKER_STARTED not in types
@@ -132,6 +139,8 @@ def assert_ran_in_one_process(run_id: str) -> None:
 def test_ui_serves_the_video_catalog_location_and_sigterm_stops_every_process(catalog_env, media_library, tmp_path):
     home, port = catalog_env.home, free_port()
     clip_id = register_clip(media_library, tmp_path)
+    with dagster_instance() as instance:  # as on a home where `ui` is the first command: no `ai` pool yet
+        instance.event_log_storage.delete_concurrency_limit("ai")
     log = (tmp_path / "ui.log").open("w")
     ui = subprocess.Popen([*CLI, "ui", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -144,6 +153,8 @@ def test_ui_serves_the_video_catalog_location_and_sigterm_stops_every_process(ca
         entries = answer["data"]["workspaceOrError"]["locationEntries"]
         assert [e["name"] for e in entries] == ["video_catalog"]
         assert entries[0]["locationOrLoadError"]["__typename"] == "RepositoryLocation", entries
+        with dagster_instance() as instance:  # made by `ui` before any run, at the catalog's limit (not the default 2)
+            assert instance.event_log_storage.get_concurrency_info("ai").slot_count == catalog_env.ai_pool_limit == 1
 
         # item 3: a launch from the asset graph runs its steps in the run's process, as ingest_job does
         assert_ran_in_one_process(materialize_from_the_ui(port, clip_id, ["clip_source", "technical_metadata", "thumbnails"]))

@@ -44,12 +44,13 @@ def ui(
     Example:
       video-catalog ui --port 3000     # then open http://127.0.0.1:3000
     """
-    from catalog_resources.store.dagster_home import prepare_dagster_home
-
     check_port_free(port)  # before starting anything: a second `ui` on the same port says so at once
     catalog = catalog_app()
     catalog.store  # started and migrated
-    home = prepare_dagster_home(catalog.settings, catalog.endpoint)
+    # The Dagster home prepared and the `ai` pool created at VIDEO_CATALOG_AI_POOL_LIMIT before any run: left to
+    # the daemon, two runs started at once both created it (a unique-key error failed one) at the default limit.
+    catalog.instance
+    home = Path(os.environ["DAGSTER_HOME"])
     workspace = write_workspace(home)
     dagster = shutil.which("dagster") or str(Path(sys.executable).with_name("dagster"))
     command = [dagster, "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(port)]
