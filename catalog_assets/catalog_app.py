@@ -22,7 +22,7 @@ from catalog_assets.ingest_runner import (
 from catalog_assets.resume import expected_steps, steps_to_finish
 from catalog_assets.steps import pipeline_steps
 from catalog_assets.io_manager import sidecar_path
-from catalog_assets.refresh import RefreshPlan, current_versions, plan_refresh
+from catalog_assets.refresh import GraphVersions, RefreshPlan, graph_versions, input_edges, plan_refresh
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.store.dagster_home import prepare_dagster_home
 from catalog_resources.store.endpoint import DatabaseEndpoint, resolve_database
@@ -66,9 +66,14 @@ class CatalogApp:
         return build_definitions(self.settings)
 
     @cached_property
+    def graph(self) -> GraphVersions:
+        """The per-clip graph (code versions, edges, order), resolved once per app."""
+        return graph_versions(self.defs.resolve_asset_graph())
+
+    @property
     def graph_versions(self) -> tuple[dict[str, str], dict[str, list[str]], list[str]]:
-        """(code versions, children, graph order) of the per-clip assets, resolved once per app."""
-        return current_versions(self.defs)
+        """(code versions, children, graph order) of the per-clip assets."""
+        return self.graph.versions, self.graph.children, self.graph.order
 
     def ingest(
         self,
@@ -127,9 +132,8 @@ class CatalogApp:
     def recover(self) -> list[str]:
         """Runs a killed ingest left STARTED are marked failed; the pipeline's code versions recorded."""
         marked = fail_orphaned_runs(self.instance)
-        versions, _children, _order = self.graph_versions
         defaults = {s.name: s.default_enabled for s in pipeline_steps()}
-        self.store.record_pipeline(versions, defaults)
+        self.store.record_pipeline(self.graph.versions, defaults, input_edges(self.graph))
         return marked
 
     def _work(self, plan: IngestPlan, report: ScanReport, steps: Sequence[str]) -> dict[str, list[str]]:

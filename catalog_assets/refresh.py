@@ -91,7 +91,7 @@ def plan_refresh(
                       missing_steps=missing_steps, clip_ids=clip_ids)
 
 
-def _input_edges(graph: GraphVersions) -> dict[str, list[str]]:
+def input_edges(graph: GraphVersions) -> dict[str, list[str]]:
     """asset -> the parents whose re-materialization makes it out of date."""
     return {asset: [p for p in parents if p in graph.versions and p not in CONTENT_FIXED]
             for asset, parents in graph.parents.items()}
@@ -110,7 +110,7 @@ def plan_pairs(
             if wanted_clips is None or clip_id in wanted_clips:
                 pairs[(asset, clip_id)] = StalePair(asset=asset, clip_id=clip_id, reason="code version changed",
                                                     recorded_version=recorded, current_version=versions[asset])
-        for asset, clip_id, parent in store.remade_inputs(_input_edges(graph)):
+        for asset, clip_id, parent in store.remade_inputs(input_edges(graph)):
             if wanted_clips is None or clip_id in wanted_clips:
                 pairs.setdefault((asset, clip_id), StalePair(
                     asset=asset, clip_id=clip_id, reason=f"made before {parent} was redone",

@@ -43,6 +43,13 @@ def refresh_pairs() -> Pairs:
     return {(p["asset"], p["clip_id"]) for p in json.loads(result.stdout)["pairs"]}
 
 
+def listed_status() -> dict[str, str]:
+    """clip id -> the status `video-catalog list` shows."""
+    result = cli("list", "--json")
+    assert result.returncode == 0, result.stderr
+    return {row["clip_id"]: row["status"] for row in json.loads(result.stdout)}
+
+
 def definitions() -> Definitions:
     """The definitions as the code location builds them, from this process' environment (prompt, analyzer)."""
     from catalog_assets.definitions import build_definitions
@@ -94,11 +101,16 @@ def test_prompt_change_dagster_and_refresh_agree_then_dagster_redoes_them(catalo
     left = everything - {("ai_analysis", first)}
     dagster, result = requested(defs, instance, result.cursor)
     assert dagster == refresh_pairs() == left
+    # `list` agrees: the clip redone alone holds products made from its old analysis; the others the old analysis
+    status = listed_status()
+    assert status[first] == "stale: catalog_record, embeddings", status
+    assert all(status[c] == "stale: ai_analysis" for c in cataloged[1:]), status
 
     # Redo exactly what Dagster requests, through Dagster: then neither reports anything
     launch(defs, instance, dagster)
     dagster, result = requested(defs, instance, result.cursor)
     assert dagster == set() == refresh_pairs()
+    assert set(listed_status().values()) == {"complete"}
 
     sensor = defs.resolve_sensor_def("catalog_refresh_sensor")  # what the daemon of `video-catalog ui` evaluates
     assert sensor.default_status == DefaultSensorStatus.RUNNING

@@ -122,6 +122,10 @@ class AnalysisQueries:
                 " run_id = EXCLUDED.run_id, materialized_at = now()",
                 [(asset, clip_id, code_version, run_id) for clip_id in clip_ids],
             )
+            # Whatever launched it (ingest, refresh, the UI, the sensor), the step now runs at this code version:
+            # `list` compares the clips' versions with it, so a redo from the UI is not shown as the stale one.
+            cur.execute("UPDATE pipeline_versions SET code_version = %s, updated_at = now()"
+                        " WHERE asset = %s AND code_version <> %s", (code_version, asset, code_version))
 
     def stale_versions(self, current: Mapping[str, str]) -> Iterator[tuple[str, str, str]]:
         """(asset, clip_id, recorded code version) where the recorded version differs from `current`.

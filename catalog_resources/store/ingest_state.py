@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -165,28 +165,39 @@ class IngestStateQueries:
 
     # ---- the pipeline as last defined ---------------------------------------------------------------
 
-    def record_pipeline(self, versions: Mapping[str, str], default_enabled: Mapping[str, bool]) -> None:
+    def record_pipeline(self, versions: Mapping[str, str], default_enabled: Mapping[str, bool],
+                        inputs: Mapping[str, Sequence[str]] | None = None) -> None:
+        """The pipeline as defined now: each step's code version, default, position and the `inputs` whose
+        re-materialization makes its product out of date."""
+        inputs = inputs or {}
         with self.connect() as conn:
             conn.execute("DELETE FROM pipeline_versions WHERE NOT (asset = ANY(%s))", (list(versions),))
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO pipeline_versions (asset, code_version, default_enabled, position) VALUES (%s, %s, %s, %s)"
+                    "INSERT INTO pipeline_versions (asset, code_version, default_enabled, position, inputs)"
+                    " VALUES (%s, %s, %s, %s, %s)"
                     " ON CONFLICT (asset) DO UPDATE SET code_version = EXCLUDED.code_version,"
-                    " default_enabled = EXCLUDED.default_enabled, position = EXCLUDED.position, updated_at = now()",
-                    [(a, v, default_enabled.get(a, True), i) for i, (a, v) in enumerate(versions.items())],
+                    " default_enabled = EXCLUDED.default_enabled, position = EXCLUDED.position,"
+                    " inputs = EXCLUDED.inputs, updated_at = now()",
+                    [(a, v, default_enabled.get(a, True), i, list(inputs.get(a, ())))
+                     for i, (a, v) in enumerate(versions.items())],
                 )
 
     # ---- per-clip state ----------------------------------------------------------------------------
 
     def clip_progress(self, clip_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
-        """clip id -> status, assets made, stale assets, failures: one query for any number of clips."""
+        """clip id -> status, assets made, stale assets (code version changed, or made before an input was redone),
+        failures: one query for any number of clips."""
         with self.connect() as conn:
             rows = conn.execute(
                 """SELECT c.clip_id, c.status,
                           coalesce((SELECT array_agg(v.asset) FROM asset_versions v WHERE v.clip_id = c.clip_id),
                                    '{}') AS made,
                           coalesce((SELECT array_agg(v.asset) FROM asset_versions v JOIN pipeline_versions p USING (asset)
-                                    WHERE v.clip_id = c.clip_id AND v.code_version <> p.code_version), '{}') AS stale,
+                                    WHERE v.clip_id = c.clip_id AND (v.code_version <> p.code_version
+                                          OR EXISTS (SELECT 1 FROM asset_versions u
+                                                     WHERE u.clip_id = v.clip_id AND u.asset = ANY(p.inputs)
+                                                       AND u.materialized_at > v.materialized_at))), '{}') AS stale,
                           coalesce((SELECT json_agg(json_build_object('asset', f.asset, 'error', f.error, 'run_id', f.run_id)
                                                     ORDER BY f.failed_at)
                                     FROM clip_failures f WHERE f.clip_id = c.clip_id), '[]') AS failures
