@@ -34,11 +34,12 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import click
 
-        from catalog_cli.errors import describe, log_details, route_library_logs, unexpected
+        from catalog_cli.errors import describe, library_stderr_to_log, log_details, route_library_logs, unexpected
 
         route_library_logs()
         try:
-            return fn(*args, **kwargs)
+            with library_stderr_to_log():
+                return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # typer's and click's own ways out: their message and exit code are meant
         except Exception as exc:

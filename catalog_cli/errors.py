@@ -9,11 +9,13 @@ through the exception's chain, into a message. Nothing here prints: `handles_err
 from __future__ import annotations
 
 import errno
+import io
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -202,3 +204,44 @@ def route_library_logs() -> None:
     root = logging.getLogger()
     if not any(isinstance(h, _ErrorLogHandler) for h in root.handlers):
         root.addHandler(_ErrorLogHandler(level=logging.WARNING))
+
+
+class _LibraryStderr(io.TextIOBase):
+    """sys.stderr while a command runs: what a library writes there goes to the error log, line by line."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        if "\n" in self._pending:
+            complete, self._pending = self._pending.rsplit("\n", 1)
+            _append_to_log(f"{datetime.now(timezone.utc).isoformat()} stderr: {complete}\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            _append_to_log(f"{datetime.now(timezone.utc).isoformat()} stderr: {self._pending}\n")
+            self._pending = ""
+
+
+@contextmanager
+def library_stderr_to_log() -> Iterator[None]:
+    """Dagster writes some failures straight to sys.stderr, not through logging: a database stopped mid-run
+    printed "Exception while writing logger call to event log" and the SQL it failed on before the one line
+    that says what to do. While a command runs those writes go to the error log; the CLI's own console keeps
+    the real stderr."""
+    from catalog_cli.render import err
+
+    real = sys.stderr
+    err.file = real
+    sys.stderr = _LibraryStderr()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stderr = real
+        err.file = None  # type: ignore[assignment]  # back to following sys.stderr

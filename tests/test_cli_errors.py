@@ -236,3 +236,24 @@ def test_the_catalog_error_family_maps_to_exit_codes_in_one_place():
     assert describe(CliFault("no clips matched", code=EXIT_FAILED)).code == EXIT_FAILED
     assert describe(KeyError("a defect")) is None
     assert isinstance(UsageError("x"), ValueError)  # older `except ValueError` callers still catch it
+
+
+def test_what_a_library_writes_to_stderr_goes_to_the_error_log(tmp_path, monkeypatch, capsys):
+    """Dagster writes some failures straight to sys.stderr (a database stopped mid-run); while a command runs
+    they go to the error log, and only the CLI's own lines reach the terminal."""
+    import sys
+
+    from catalog_cli.errors import library_stderr_to_log
+    from catalog_cli.render import err
+
+    monkeypatch.setenv("VIDEO_CATALOG_HOME", str(tmp_path))
+    with library_stderr_to_log():
+        sys.stderr.write("Exception while writing logger call to event log: server closed the connection\n")
+        sys.stderr.write("[SQL: INSERT INTO event_logs ...]")
+        err.print("error: the database connection was lost")
+    captured = capsys.readouterr().err
+    assert captured.strip() == "error: the database connection was lost"
+    log = (tmp_path / "logs" / "errors.log").read_text()
+    assert "stderr: Exception while writing logger call to event log" in log and "stderr: [SQL: INSERT" in log
+    sys.stderr.write("after\n")  # restored
+    assert capsys.readouterr().err == "after\n"
