@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 from catalog_resources.media.samples import ClipSpec, make_clip
@@ -62,3 +65,20 @@ def truncated_after_header(src: Path, dst: Path) -> Path:
     assert moov_offset < mdat_offset, "needs a faststart file (moov before mdat)"
     dst.write_bytes(src.read_bytes()[: mdat_offset + 16])
     return dst
+
+
+REGISTER_ONLY = ("technical_metadata", "proxy", "thumbnails", "frame_analysis", "ai_analysis", "embeddings", "catalog_record")
+
+
+def register_clip(media_library: dict[str, Path], tmp_path: Path) -> str:
+    """One clip cataloged by the CLI with clip_source only (a partition for Dagster to launch); its clip id."""
+    folder = tmp_path / "footage"
+    folder.mkdir()
+    (folder / "short.mp4").write_bytes(media_library["short.mp4"].read_bytes())
+    config = tmp_path / "register-only.json"
+    config.write_text(json.dumps({"steps": {name: False for name in REGISTER_ONLY}}))
+    result = subprocess.run([sys.executable, "-m", "catalog_cli.main", "ingest", "--json", "--config", str(config),
+                             str(folder)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (clip_id,) = [item["clip_id"] for item in json.loads(result.stdout)["new"]]
+    return clip_id

@@ -172,16 +172,9 @@ def test_a_launch_of_the_implicit_asset_job_runs_its_steps_in_one_process(catalo
     from catalog_resources.store.dagster_home import prepare_dagster_home
     from catalog_resources.store.endpoint import resolve_database
 
-    folder = tmp_path / "one"
-    folder.mkdir()
-    (folder / "short.mp4").write_bytes(media_library["short.mp4"].read_bytes())
-    config = tmp_path / "register-only.json"
-    config.write_text(json.dumps({"steps": {name: False for name in (
-        "technical_metadata", "proxy", "thumbnails", "frame_analysis", "ai_analysis", "embeddings", "catalog_record")}}))
-    result = subprocess.run([sys.executable, "-m", "catalog_cli.main", "ingest", "--json", "--config", str(config),
-                             str(folder)], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    (clip_id,) = [item["clip_id"] for item in json.loads(result.stdout)["new"]]
+    from tests.media import register_clip
+
+    clip_id = register_clip(media_library, tmp_path)
 
     prepare_dagster_home(catalog_env, resolve_database(catalog_env))
     job = ReconstructableRepository.for_module(__name__, "catalog_definitions").get_reconstructable_job("__ASSET_JOB")

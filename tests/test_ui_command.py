@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.media import register_clip
+
 CLI = [sys.executable, "-m", "catalog_cli.main"]
 LOCATIONS = "{ workspaceOrError { __typename ... on Workspace { locationEntries { name locationOrLoadError { __typename } } } } }"
 
@@ -73,21 +75,6 @@ def test_ui_refuses_a_port_in_use_in_one_line(tmp_path):
     assert len(lines) == 1 and f"port {port} on 127.0.0.1 is already in use" in lines[0], result.stderr
     assert f"--port {port + 1}" in lines[0]
     assert not (tmp_path / "home").exists()  # refused before anything was started or written
-
-
-def register_clip(media_library: dict[str, Path], tmp_path: Path) -> str:
-    """One clip cataloged by the CLI with clip_source only: a partition for the UI to launch."""
-    folder = tmp_path / "footage"
-    folder.mkdir()
-    (folder / "short.mp4").write_bytes(media_library["short.mp4"].read_bytes())
-    config = tmp_path / "register-only.json"
-    config.write_text(json.dumps({"steps": {name: False for name in (
-        "technical_metadata", "proxy", "thumbnails", "frame_analysis", "ai_analysis", "embeddings", "catalog_record")}}))
-    result = subprocess.run([*CLI, "ingest", "--json", "--config", str(config), str(folder)],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    (clip_id,) = [item["clip_id"] for item in json.loads(result.stdout)["new"]]
-    return clip_id
 
 
 def materialize_from_the_ui(port: int, clip_id: str, assets: list[str]) -> str:

@@ -17,41 +17,34 @@ class CheckQueries:
     def connect(self) -> AbstractContextManager[psycopg.Connection]:  # provided by CatalogQueries
         raise NotImplementedError
 
+    def _by_clip(self, sql: str, clip_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """clip_id -> its row, for a query over `clip_id = ANY(%s)`."""
+        with self.connect() as conn:
+            return {r["clip_id"]: r for r in conn.execute(sql, (list(clip_ids),))}
+
     def clip_source_facts(self, clip_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """clip_id -> {md5, online (any source path online)} for the clips that have a clips row."""
-        with self.connect() as conn:
-            return {
-                r["clip_id"]: r
-                for r in conn.execute(
-                    "SELECT c.clip_id, c.md5, bool_or(s.online) AS online FROM clips c "
-                    "LEFT JOIN clip_sources s USING (clip_id) WHERE c.clip_id = ANY(%s) GROUP BY c.clip_id, c.md5",
-                    (list(clip_ids),),
-                )
-            }
+        return self._by_clip(
+            "SELECT c.clip_id, c.md5, bool_or(s.online) AS online FROM clips c "
+            "LEFT JOIN clip_sources s USING (clip_id) WHERE c.clip_id = ANY(%s) GROUP BY c.clip_id, c.md5",
+            clip_ids,
+        )
 
     def catalog_record_agreement(self, clip_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """clip_id -> {same: the catalog record's md5 equals the clips row's} for the clips that have a record."""
-        with self.connect() as conn:
-            return {
-                r["clip_id"]: r
-                for r in conn.execute(
-                    "SELECT r.clip_id, r.md5 = c.md5 AS same FROM catalog_records r JOIN clips c USING (clip_id) "
-                    "WHERE r.clip_id = ANY(%s)",
-                    (list(clip_ids),),
-                )
-            }
+        return self._by_clip(
+            "SELECT r.clip_id, r.md5 = c.md5 AS same FROM catalog_records r JOIN clips c USING (clip_id) "
+            "WHERE r.clip_id = ANY(%s)",
+            clip_ids,
+        )
 
     def technical_essentials(self, clip_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """clip_id -> {duration_seconds, width, height, video_codec, frame_rate, validation_issues}."""
-        with self.connect() as conn:
-            return {
-                r["clip_id"]: r
-                for r in conn.execute(
-                    "SELECT clip_id, duration_seconds, width, height, video_codec, frame_rate, validation_issues "
-                    "FROM technical_metadata WHERE clip_id = ANY(%s)",
-                    (list(clip_ids),),
-                )
-            }
+        return self._by_clip(
+            "SELECT clip_id, duration_seconds, width, height, video_codec, frame_rate, validation_issues "
+            "FROM technical_metadata WHERE clip_id = ANY(%s)",
+            clip_ids,
+        )
 
     def frame_quality_flags(self, clip_ids: Sequence[str]) -> list[dict[str, Any]]:
         """One row per analysed clip: clip_id, exposure_warning, exposure_stops, blurry."""

@@ -126,6 +126,12 @@ class AnalysisAnswer(BaseModel):
     content_analysis: AnswerContent = Field(default_factory=AnswerContent)
 
 
+def one_line(text: Any, limit: int | None = None) -> str:
+    """A server's message on one line (an error line names it), cut to `limit` characters if given."""
+    flat = " ".join(str(text).split())
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def answer_schema() -> dict[str, Any]:
     """JSON schema of AnalysisAnswer with $refs inlined: what structured-output APIs accept most widely."""
     schema = AnalysisAnswer.model_json_schema()

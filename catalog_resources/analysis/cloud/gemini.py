@@ -41,6 +41,7 @@ from catalog_resources.analysis.cloud.common import (
     answer_schema,
     merge_windows,
     normalise_times,
+    one_line,
     parse_answer,
 )
 from catalog_resources.analysis.cloud.gemini_tokens import estimate_tokens, window_starts
@@ -97,10 +98,6 @@ def _duration_literal(seconds: float) -> str:
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
     return f"{minutes:02d}:{secs:02d}"
-
-
-def _one_line(text: Any) -> str:
-    return " ".join(str(text).split())
 
 
 class GeminiClient:
@@ -203,7 +200,7 @@ class GeminiClient:
                     file=str(video), config={"mime_type": VIDEO_MIME, "display_name": request.clip_id[:500]})
             except (KeyError, ValueError) as exc:
                 # The SDK raises these when the service does not follow the resumable-upload protocol.
-                raise AnalyzerError(f"clip {request.clip_id}: Gemini upload failed: {_one_line(exc)}") from exc
+                raise AnalyzerError(f"clip {request.clip_id}: Gemini upload failed: {one_line(exc)}") from exc
             try:
                 stage = "file status"
                 active = self._wait_active(uploaded, request.clip_id)
@@ -220,7 +217,7 @@ class GeminiClient:
             finally:
                 self._delete(uploaded, request.clip_id)
         except genai_errors.APIError as exc:
-            message = _one_line(exc.message or exc.details)
+            message = one_line(exc.message or exc.details)
             raise AnalyzerError(f"clip {request.clip_id}: Gemini {stage} failed with HTTP {exc.code}"
                                 f"{' ' + exc.status if exc.status else ''}: {message}") from exc
         except _TIMEOUTS as exc:
@@ -228,7 +225,7 @@ class GeminiClient:
                                 f"({type(exc).__name__}, limit {self.timeout_seconds:g} s)") from exc
         except _TRANSPORT as exc:
             raise AnalyzerError(f"clip {request.clip_id}: Gemini {stage} could not reach the service: "
-                                f"{_one_line(exc) or type(exc).__name__}") from exc
+                                f"{one_line(exc) or type(exc).__name__}") from exc
 
     def _call_honouring_retry_after(self, call: Any) -> Any:
         for attempt in range(1, self.max_attempts + 1):
@@ -256,7 +253,7 @@ class GeminiClient:
             if state == "ACTIVE":
                 return current
             if state == "FAILED":
-                reason = _one_line(current.error.message) if current.error and current.error.message else "no reason given"
+                reason = one_line(current.error.message) if current.error and current.error.message else "no reason given"
                 raise AnalyzerError(f"clip {clip_id}: Gemini could not process the uploaded video "
                                     f"{uploaded.name} (state FAILED: {reason})")
             if time.monotonic() >= deadline:
@@ -272,7 +269,7 @@ class GeminiClient:
         try:
             self.client.files.delete(name=uploaded.name)
         except (genai_errors.APIError, *_HTTP_ERRORS) as exc:
-            log.warning("clip %s: could not delete uploaded file %s: %s", clip_id, uploaded.name, _one_line(exc))
+            log.warning("clip %s: could not delete uploaded file %s: %s", clip_id, uploaded.name, one_line(exc))
 
     def _config(self) -> types.GenerateContentConfig:
         # response_json_schema (sent as generationConfig.responseJsonSchema) takes a plain JSON schema;
@@ -342,7 +339,7 @@ class GeminiClient:
         if feedback is not None and feedback.block_reason is not None:
             reason = feedback.block_reason.value if hasattr(feedback.block_reason, "value") else str(feedback.block_reason)
             if reason != "BLOCKED_REASON_UNSPECIFIED":
-                detail = f": {_one_line(feedback.block_reason_message)}" if feedback.block_reason_message else ""
+                detail = f": {one_line(feedback.block_reason_message)}" if feedback.block_reason_message else ""
                 raise BlockedAnswerError(f"clip {clip_id}: Gemini blocked the request{where} ({reason}){detail}", reason)
         finish = self._finish_reason(response)
         if finish in _BLOCKING_FINISH:

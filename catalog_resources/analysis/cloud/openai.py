@@ -33,11 +33,13 @@ from catalog_resources.analysis.cloud.common import (
     MissingKeyError,
     Usage,
     answer_schema,
+    one_line,
     parse_answer,
 )
 
 BACKEND = "openai"
 KEY_ENV = "OPENAI_API_KEY"
+MESSAGE_LIMIT = 300  # characters of a server message kept in an error line
 KEY_OPTION = "VIDEO_CATALOG_OPENAI_API_KEY"  # the catalog setting (openai_api_key) that overrides it
 BASE_URL_ENV = "OPENAI_BASE_URL"  # what the openai client itself reads when no base_url is given
 LOCAL_KEY_PLACEHOLDER = "not-needed"  # local servers ignore the key, but the client insists on one
@@ -115,21 +117,16 @@ def jpeg_data_url(path: str, max_side: int) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def _server_message(exc: openai.APIStatusError) -> str:
     """The server's own error text: `error.message` in OpenAI's shape, else whatever body it sent."""
     body = exc.body
     if isinstance(body, dict):
         message = body.get("message") or body.get("detail") or body.get("error")
         if message:
-            return _one_line(message if isinstance(message, str) else json.dumps(message))
-        return _one_line(json.dumps(body))
+            return one_line(message if isinstance(message, str) else json.dumps(message), MESSAGE_LIMIT)
+        return one_line(json.dumps(body), MESSAGE_LIMIT)
     if isinstance(body, str) and body.strip():
-        return _one_line(body)
+        return one_line(body, MESSAGE_LIMIT)
     return "(no message)"
 
 
@@ -285,7 +282,7 @@ class OpenAIClient:
             cause = exc.__cause__ or exc
             raise AnalyzerError(
                 f"clip {clip}: cannot reach {self._where()} ({self.max_attempts} attempt(s)): "
-                f"{_one_line(str(cause)) or type(cause).__name__}") from exc
+                f"{one_line(str(cause), MESSAGE_LIMIT) or type(cause).__name__}") from exc
         except openai.APIStatusError as exc:
             hint = ""
             if exc.status_code in (401, 403):
@@ -295,7 +292,7 @@ class OpenAIClient:
             raise AnalyzerError(
                 f"clip {clip}: {self._where()} answered HTTP {exc.status_code}: {_server_message(exc)}{hint}") from exc
         except openai.OpenAIError as exc:
-            raise AnalyzerError(f"clip {clip}: OpenAI-compatible request failed: {_one_line(str(exc))}") from exc
+            raise AnalyzerError(f"clip {clip}: OpenAI-compatible request failed: {one_line(str(exc), MESSAGE_LIMIT)}") from exc
 
         usage = Usage(requests=calls)
         if response.usage is not None:
@@ -310,7 +307,7 @@ class OpenAIClient:
         if choice.finish_reason == "content_filter":
             raise BlockedAnswerError(f"clip {clip}: {self.model} withheld the answer (content filter)", "content_filter")
         if refusal:
-            raise BlockedAnswerError(f"clip {clip}: {self.model} refused: {_one_line(refusal)}", _one_line(refusal))
+            raise BlockedAnswerError(f"clip {clip}: {self.model} refused: {one_line(refusal, MESSAGE_LIMIT)}", one_line(refusal, MESSAGE_LIMIT))
         try:
             answer = parse_answer(raw, clip)
         except MalformedAnswerError as exc:
