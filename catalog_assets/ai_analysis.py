@@ -10,7 +10,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetsDefinition, Backoff, Failure, Jitter, MetadataValue, Output, RetryPolicy
 
 from catalog_assets.metadata import clip_output, json_metadata
-from catalog_assets.partitions import clip_asset
+from catalog_assets.partitions import clip_asset, clip_ids
 from catalog_resources.models.analysis import ComprehensiveAIAnalysis, ContentAnalysis, ContentWarning
 from catalog_resources.resources.analyzers import Analyzer
 from catalog_resources.analysis.cloud.common import BlockedAnswerError, MalformedAnswerError, MissingKeyError
@@ -64,7 +64,7 @@ def build_ai_analysis(code_version: str = UNBOUND_VERSION, retry_delay: float | 
         frame_analysis found. Offline by default; what a backend cannot measure stays empty."""
         started = time.monotonic()
         results: dict[str, ComprehensiveAIAnalysis] = {}
-        for clip_id in context.partition_keys:
+        for clip_id in clip_ids(context.partition_keys):
             inputs = _inputs(clip_id, technical_metadata.get(clip_id), proxy.get(clip_id),
                              thumbnails.get(clip_id), frame_analysis.get(clip_id))
             try:

@@ -33,6 +33,7 @@ from dagster import (
     DefaultSensorStatus,
 )
 
+from catalog_assets.partitions import keys_of
 from catalog_assets.refresh import graph_versions, plan_pairs
 from catalog_resources.resources.catalog import CatalogResource
 
@@ -82,9 +83,11 @@ class OutOfDate(AutomationCondition):
 
     def evaluate(self, context: AutomationContext) -> AutomationResult:
         clips = self._source.clips_by_asset(context).get(context.key.path[-1], set())
+        keys: set[str] = set()
         if clips:  # only clips that are partitions of this instance (a catalog may hold some not registered yet)
-            clips &= context.candidate_subset.expensively_compute_partition_keys()
-        return AutomationResult(context, context.candidate_subset.compute_intersection_with_partition_keys(clips))
+            candidates = keys_of(context.candidate_subset.expensively_compute_partition_keys())
+            keys = {candidates[clip_id] for clip_id in clips if clip_id in candidates}
+        return AutomationResult(context, context.candidate_subset.compute_intersection_with_partition_keys(keys))
 
 
 class PaidAutoRefresh(AutomationCondition):

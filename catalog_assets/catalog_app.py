@@ -20,6 +20,7 @@ from catalog_assets.ingest_runner import (
     ClipRunResult, ProgressFn, RunStats, execute_clips, fail_orphaned_runs, register_partitions,
 )
 from catalog_assets.resume import expected_steps, steps_to_finish
+from catalog_assets.partition_migration import legacy_partitions, rename_legacy_partitions
 from catalog_assets.steps import pipeline_steps
 from catalog_assets.io_manager import sidecar_path
 from catalog_assets.refresh import GraphVersions, RefreshPlan, graph_versions, input_edges, plan_refresh
@@ -41,6 +42,7 @@ class CatalogApp:
     def __init__(self, settings: CatalogSettings) -> None:
         self.settings = settings
         self.last_stats = RunStats()
+        self.renamed_partitions: dict[str, str] = {}  # bare-id partitions of an older catalog renamed on opening
 
     @cached_property
     def endpoint(self) -> DatabaseEndpoint:
@@ -59,6 +61,8 @@ class CatalogApp:
         pools = instance.event_log_storage
         if "ai" not in pools.get_concurrency_keys():  # set once; `dagster instance concurrency set ai N` wins after
             pools.set_concurrency_slots("ai", self.settings.ai_pool_limit)
+        if legacy_partitions(instance):  # an older catalog's bare-id partitions (one query when there are none)
+            self.renamed_partitions = rename_legacy_partitions(instance, self.store, self.graph.order)
         return instance
 
     @cached_property
@@ -119,7 +123,7 @@ class CatalogApp:
             if on_plan:
                 on_plan(len(work))
             self.last_stats = RunStats()
-            register_partitions(self.instance, list(work))
+            register_partitions(self.instance, self.store.first_names(list(work)))
             results = self._execute(work, on_progress=on_progress, log_level=log_level, asset_config=asset_config)
             self._record_outcomes(results)
         finally:
@@ -249,7 +253,7 @@ class CatalogApp:
         _versions, _children, order = self.graph_versions
         work = plan.assets_by_clip(order)
         self.recover()
-        register_partitions(self.instance, list(work))
+        register_partitions(self.instance, self.store.first_names(list(work)))
         self.last_stats = RunStats()
         results = self._execute(work, on_progress=on_progress, log_level=log_level, asset_config=None)
         self._record_outcomes(results)

@@ -5,7 +5,7 @@ import time
 from dagster import AssetExecutionContext, Failure, Output
 
 from catalog_assets.metadata import clip_output, json_metadata
-from catalog_assets.partitions import clip_asset
+from catalog_assets.partitions import clip_asset, clip_ids
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.models.clips import CatalogRecord, ClipFacts
 
@@ -57,5 +57,5 @@ def catalog_record(context: AssetExecutionContext, catalog: CatalogResource) -> 
     from the catalog tables. It depends on the other assets without loading them, so a disabled step
     only leaves its fields empty."""
     started = time.monotonic()
-    records = {clip_id: build_record(clip_id, catalog) for clip_id in context.partition_keys}
+    records = {clip_id: build_record(clip_id, catalog) for clip_id in clip_ids(context.partition_keys)}
     return clip_output(context, records, _clip_metadata, started=started)

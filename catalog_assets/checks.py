@@ -21,7 +21,7 @@ from dagster import (
 from catalog_assets.catalog_record import catalog_record
 from catalog_assets.clip_source import clip_source
 from catalog_assets.frame_analysis import frame_analysis
-from catalog_assets.partitions import clips_partitions
+from catalog_assets.partitions import clips_partitions, keys_of
 from catalog_assets.technical_metadata import technical_metadata
 from catalog_resources.resources.catalog import CatalogResource
 
@@ -48,15 +48,16 @@ def clip_check(asset: AssetsDefinition, **kwargs) -> Callable[[Callable[..., Ass
 def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """Every clip in the run has a row with a well-formed MD5 and at least one online source path."""
     problems = {}
-    rows = catalog.clip_source_facts(context.partition_keys)
-    for clip_id in context.partition_keys:
+    keys = keys_of(context.partition_keys)
+    rows = catalog.clip_source_facts(list(keys))
+    for clip_id, key in keys.items():
         row = rows.get(clip_id)
         if row is None:
-            problems[clip_id] = "no clips row"
+            problems[key] = "no clips row"
         elif not MD5_RE.match(row["md5"]):
-            problems[clip_id] = f"malformed md5 {row['md5']!r}"
+            problems[key] = f"malformed md5 {row['md5']!r}"
         elif not row["online"]:
-            problems[clip_id] = "no online source path"
+            problems[key] = "no online source path"
     return AssetCheckResult(
         passed=not problems,
         severity=AssetCheckSeverity.ERROR,
@@ -68,12 +69,13 @@ def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogRe
 def catalog_record_present(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """The search row exists and agrees with the clip's checksum."""
     problems = {}
-    rows = catalog.catalog_record_agreement(context.partition_keys)
-    for clip_id in context.partition_keys:
+    keys = keys_of(context.partition_keys)
+    rows = catalog.catalog_record_agreement(list(keys))
+    for clip_id, key in keys.items():
         if clip_id not in rows:
-            problems[clip_id] = "missing catalog_records row"
+            problems[key] = "missing catalog_records row"
         elif not rows[clip_id]["same"]:
-            problems[clip_id] = "md5 differs from clips row"
+            problems[key] = "md5 differs from clips row"
     return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(context.partition_keys), "problems": problems})
 
 
@@ -81,26 +83,28 @@ def catalog_record_present(context: AssetCheckExecutionContext, catalog: Catalog
 def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """A decodable clip has its essentials: duration, resolution, codec and frame rate."""
     problems = {}
-    rows = catalog.technical_essentials(context.partition_keys)
-    for clip_id in context.partition_keys:
+    keys = keys_of(context.partition_keys)
+    rows = catalog.technical_essentials(list(keys))
+    for clip_id, key in keys.items():
         row = rows.get(clip_id)
         if row is None:
-            problems[clip_id] = "no technical_metadata row"
+            problems[key] = "no technical_metadata row"
             continue
         if any(i["severity"] == "error" for i in row["validation_issues"]):
             continue  # not decodable: the validation issues say why, essentials cannot be expected
         missing = [c for c in ("duration_seconds", "width", "height", "video_codec", "frame_rate") if row[c] is None]
         if missing:
-            problems[clip_id] = f"missing {', '.join(missing)}"
+            problems[key] = f"missing {', '.join(missing)}"
     return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(context.partition_keys), "problems": problems})
 
 
 @clip_check(frame_analysis)
 def frame_analysis_thresholds(context: AssetCheckExecutionContext, catalog: CatalogResource) -> AssetCheckResult:
     """Flags (warns, never fails) clips whose exposure or sharpness crosses the analyzer's thresholds."""
-    rows = catalog.frame_quality_flags(context.partition_keys)
+    keys = keys_of(context.partition_keys)
+    rows = catalog.frame_quality_flags(list(keys))
     flagged = {
-        r["clip_id"]: ", ".join(
+        keys[r["clip_id"]]: ", ".join(
             part for part, on in (("exposure", r["exposure_warning"]), ("blur", r["blurry"])) if on
         )
         for r in rows

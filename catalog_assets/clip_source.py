@@ -9,7 +9,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output
 
 from catalog_assets.metadata import clip_output
-from catalog_assets.partitions import clip_asset
+from catalog_assets.partitions import clip_asset, clip_ids
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.media.fingerprint import full_hashes, sampled_fingerprint
 from catalog_resources.models.clips import ClipSource, FingerprintCollision, SourcePath
@@ -179,7 +179,7 @@ def clip_source(context: AssetExecutionContext, catalog: CatalogResource) -> Out
     Never writes to the original."""
     started = time.monotonic()
     results: dict[str, ClipSource] = {}
-    for clip_id in context.partition_keys:
+    for clip_id in clip_ids(context.partition_keys):
         clip = verify_clip(clip_id, catalog)
         for collision in clip.collisions:
             context.log.warning(f"fingerprint collision: {collision.path}: {collision.reason}")

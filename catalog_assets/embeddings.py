@@ -10,7 +10,7 @@ import time
 from dagster import AssetExecutionContext, AssetsDefinition, Failure, MetadataValue, Output
 
 from catalog_assets.metadata import clip_output
-from catalog_assets.partitions import clip_asset
+from catalog_assets.partitions import clip_asset, clip_ids
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.resources.embedders import Embedder
 from catalog_resources.models.search import EmbeddingSet
@@ -37,7 +37,7 @@ def build_embeddings(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
         with words, so search can answer with a time range. Local multilingual-e5-small by default."""
         started = time.monotonic()
         results: dict[str, EmbeddingSet] = {}
-        for clip_id in context.partition_keys:
+        for clip_id in clip_ids(context.partition_keys):
             row = catalog.embedding_inputs(clip_id)
             if row is None:
                 raise Failure(description=f"clip {clip_id} has no clip_source row yet; materialize clip_source first")

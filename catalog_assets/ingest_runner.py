@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
 # No public equivalent in dagster 1.13: execute_in_process takes no partition range, only these run tags.
@@ -20,8 +20,9 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from pydantic import BaseModel
 
 from catalog_assets.graph import INGEST_JOB_NAME
-from catalog_assets.partitions import clips_partitions
+from catalog_assets.partitions import clips_partitions, registered_keys
 from catalog_resources.ingest.batches import clips_per_run, contiguous_batches
+from catalog_resources.ingest.partition_keys import clip_id_of, keys_by_clip, partition_key
 from catalog_resources.store.ingest_state import this_host
 from catalog_resources.processes import process_alive
 
@@ -83,18 +84,26 @@ class RunStats(BaseModel):
         return max(self.wall_seconds - self.compute_seconds, 0.0)
 
 
-def register_partitions(instance: DagsterInstance, clip_ids: Sequence[str]) -> list[str]:
-    """Add partitions not yet known, together, so a batch of new clips forms one contiguous range."""
-    existing = set(instance.get_dynamic_partitions(clips_partitions.name))
-    new = list(dict.fromkeys(c for c in clip_ids if c not in existing))
+def register_partitions(instance: DagsterInstance, names: Mapping[str, str | None]) -> dict[str, str]:
+    """Register the clips not yet known (`names`: clip id -> the file name it was first seen under) under
+    readable keys, together, so a batch of new clips forms one contiguous range. A clip registered before keeps
+    its key. Returns clip id -> partition key for every clip in `names`."""
+    known = registered_keys(instance)
+    new = {clip_id: partition_key(clip_id, name) for clip_id, name in names.items() if clip_id not in known}
     if new:
-        instance.add_dynamic_partitions(clips_partitions.name, new)
-    return new
+        instance.add_dynamic_partitions(clips_partitions.name, list(new.values()))
+    return {clip_id: known.get(clip_id) or new[clip_id] for clip_id in names}
 
 
 def _contiguous_batches(instance: DagsterInstance, clip_ids: Sequence[str], size: int) -> list[list[str]]:
-    """The batches the folder sensor cuts too (catalog_resources/ingest/batches.py), from the instance's order."""
-    return contiguous_batches(instance.get_dynamic_partitions(clips_partitions.name), clip_ids, size)
+    """The batches (of partition keys) the folder sensor cuts too (catalog_resources/ingest/batches.py), from
+    the instance's order."""
+    order = instance.get_dynamic_partitions(clips_partitions.name)
+    keys = keys_by_clip(order)
+    missing = [c for c in clip_ids if c not in keys]
+    if missing:
+        raise ValueError(f"clips not registered as partitions: {', '.join(missing[:5])}")
+    return contiguous_batches(order, [keys[c] for c in clip_ids], size)
 
 
 def _failure_message(result) -> tuple[str, str | None]:
@@ -151,7 +160,7 @@ def execute_clips(
     stats = stats if stats is not None else RunStats()
     results: dict[str, ClipRunResult] = {}
 
-    def run(batch: list[str]) -> tuple[bool, str, tuple[str, str | None] | None, float]:
+    def run(batch: list[str]) -> tuple[bool, str, tuple[str, str | None] | None, float]:  # partition keys
         tags = process_tags()
         if len(batch) == 1:
             kwargs = {"partition_key": batch[0], "tags": tags}
@@ -182,14 +191,14 @@ def execute_clips(
     for batch in _contiguous_batches(instance, clip_ids, size):
         ok, run_id, failure, seconds = run(batch)
         if ok or len(batch) == 1:
-            for clip_id in batch:
-                results[clip_id] = result(clip_id, ok, run_id, failure, seconds / len(batch))
+            for key in batch:
+                results[clip_id_of(key)] = result(clip_id_of(key), ok, run_id, failure, seconds / len(batch))
             if on_progress:
                 on_progress(len(batch), failure[0] if failure else "")
             continue
-        for clip_id in batch:  # isolate the bad clip: its neighbours still get cataloged
-            ok, run_id, failure, seconds = run([clip_id])
-            results[clip_id] = result(clip_id, ok, run_id, failure, seconds)
+        for key in batch:  # isolate the bad clip: its neighbours still get cataloged
+            ok, run_id, failure, seconds = run([key])
+            results[clip_id_of(key)] = result(clip_id_of(key), ok, run_id, failure, seconds)
             if on_progress:
                 on_progress(1, failure[0] if failure else "")
     return results

@@ -14,6 +14,7 @@ import psycopg
 from dagster import ConfigurableIOManager, InputContext, OutputContext, ResourceDependency
 from pydantic import BaseModel
 
+from catalog_assets.partitions import clip_ids
 from catalog_resources.files import write_atomic
 from catalog_resources.models.analysis import ComprehensiveAIAnalysis
 from catalog_resources.resources.catalog import CatalogResource
@@ -73,9 +74,8 @@ class CatalogIOManager(ConfigurableIOManager):
     def load_input(self, context: InputContext) -> dict[str, BaseModel]:
         asset_name = context.upstream_output.asset_key.path[-1]
         model_cls, _writer = ASSET_TABLES[asset_name]
-        keys = context.asset_partition_keys
         loaded = {}
-        for clip_id in keys:
+        for clip_id in clip_ids(context.asset_partition_keys):
             path = sidecar_path(self.media_dir, clip_id, asset_name)
             loaded[clip_id] = model_cls.model_validate(json.loads(path.read_text()))
         return loaded

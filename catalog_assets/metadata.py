@@ -49,6 +49,7 @@ from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
 from catalog_assets.io_manager import sidecar_path
+from catalog_assets.partitions import keys_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -103,21 +104,30 @@ def _as_upstream(record) -> Upstream:
     )
 
 
-def latest_by_partition(instance: DagsterInstance, key: AssetKey, clip_ids: Sequence[str]) -> dict[str, Upstream]:
-    """Each clip's latest materialization of `key`, newest first, a page at a time until all are found."""
-    found: dict[str, Upstream] = {}
+def latest_records(instance: DagsterInstance, key: AssetKey, partitions: Sequence[str]) -> dict[str, Any]:
+    """partition key -> its latest materialization record of `key`, newest first, a page at a time until all
+    are found (partitions never materialized are absent)."""
+    wanted = set(partitions)
+    found: dict[str, Any] = {}
     cursor = None
-    while len(found) < len(clip_ids):
+    while len(found) < len(wanted):
         page = instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=key, asset_partitions=list(clip_ids)), limit=max(len(clip_ids), 50), cursor=cursor
+            AssetRecordsFilter(asset_key=key, asset_partitions=list(wanted)), limit=max(len(wanted), 50), cursor=cursor
         )
         for record in page.records:
-            if record.partition_key not in found:
-                found[record.partition_key] = _as_upstream(record)
+            if record.partition_key in wanted and record.partition_key not in found:
+                found[record.partition_key] = record
         if not page.has_more:
             break
         cursor = page.cursor
     return found
+
+
+def latest_by_partition(instance: DagsterInstance, key: AssetKey, partitions: Mapping[str, str]) -> dict[str, Upstream]:
+    """Each clip's latest materialization of `key` (`partitions`: clip id -> partition key), by clip id."""
+    clip_of = {partition: clip_id for clip_id, partition in partitions.items()}
+    records = latest_records(instance, key, list(clip_of))
+    return {clip_of[partition]: _as_upstream(record) for partition, record in records.items()}
 
 
 def _batch_data_version(code_version: str, upstream: Mapping[AssetKey, Mapping[str, Upstream]],
@@ -170,7 +180,8 @@ def clip_output(
     function for the whole batch, which `ingest` sums); `content(model)` identifies what was made.
     """
     clip_ids = list(results)
-    upstream = {key: latest_by_partition(context.instance, key, clip_ids) for key in _upstream_keys(context)}
+    partitions = keys_of(context.partition_keys)
+    upstream = {key: latest_by_partition(context.instance, key, partitions) for key in _upstream_keys(context)}
     context.add_asset_metadata({
         "compute_seconds": round(time.monotonic() - started, 4),
         "batch_clips": len(clip_ids),
@@ -184,7 +195,7 @@ def clip_output(
         sidecar = _sidecar(context, clip_id)
         if sidecar is not None:
             values["sidecar"] = sidecar
-        context.add_asset_metadata(values, partition_key=clip_id)
+        context.add_asset_metadata(values, partition_key=partitions[clip_id])
     code_version = context.assets_def.code_versions_by_key.get(context.asset_key) or ""
     data_version, tags = _batch_data_version(code_version, upstream, clip_ids, context.run_id)
     # `Output(data_version=...)` is beta in Dagster 1.13 and relied on knowingly (see the module docstring):

@@ -1,10 +1,33 @@
-"""Each clip is one dynamic partition; its key is the clip id (the content fingerprint)."""
+"""Each clip is one dynamic partition, keyed `<first-seen file name>-<clip id>` (catalog_resources/ingest/
+partition_keys.py), so a user finds a clip in the Dagster UI by its name. Assets, the IO manager and the
+catalog speak clip ids; partition keys stay at the Dagster boundary, through these helpers.
+"""
+
+from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 
-from dagster import DynamicPartitionsDefinition
+from dagster import DagsterInstance, DynamicPartitionsDefinition
+
+from catalog_resources.ingest.partition_keys import clip_id_of, keys_by_clip
 
 clips_partitions = DynamicPartitionsDefinition(name="clips")
+
+
+def clip_ids(keys: Iterable[str]) -> list[str]:
+    """The clip ids of partition keys (e.g. `context.partition_keys`), in their order."""
+    return [clip_id_of(key) for key in keys]
+
+
+def keys_of(keys: Iterable[str]) -> dict[str, str]:
+    """clip id -> partition key for these keys: how a clip's values find its partition again."""
+    return {clip_id_of(key): key for key in keys}
+
+
+def registered_keys(instance: DagsterInstance) -> dict[str, str]:
+    """clip id -> partition key, for every clip registered in the instance."""
+    return keys_by_clip(instance.get_dynamic_partitions(clips_partitions.name))
 
 
 def clip_asset(*, default_enabled: bool = True, required: bool = False, **kwargs):

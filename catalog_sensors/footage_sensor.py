@@ -12,6 +12,7 @@ new clip.
 
 import hashlib
 import json
+from pathlib import Path
 
 from dagster import (
     AssetKey,
@@ -27,6 +28,7 @@ from dagster import (
 )
 
 from catalog_resources.resources.catalog import CatalogResource
+from catalog_resources.ingest.partition_keys import clip_id_of, keys_by_clip, partition_key
 from catalog_resources.ingest.plan import plan_ingest
 from catalog_resources.store.ingest_state import METADATA_ONLY_STEPS
 from catalog_resources.ingest.scanner import scan
@@ -61,15 +63,16 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
         )
         plan = plan_ingest(report, catalog)
         registered = context.instance.get_dynamic_partitions(clips_partitions.name)
-        known = set(registered)
-        fresh = [clip_id for clip_id in plan.new_clips if clip_id not in known]
+        known = keys_by_clip(registered)
+        fresh = [partition_key(c, Path(plan.path_of[c]).name) for c in plan.new_clips if c not in known]
         metadata_only = {f.fingerprint for f in report.files if f.fingerprint and f.metadata_only}
         groups = [  # a metadata-only clip needs its own asset selection, so its own batches
-            ([c for c in fresh if c not in metadata_only], None),
-            ([c for c in fresh if c in metadata_only], METADATA_ONLY_ASSETS),
+            ([k for k in fresh if clip_id_of(k) not in metadata_only], None),
+            ([k for k in fresh if clip_id_of(k) in metadata_only], METADATA_ONLY_ASSETS),
         ]
         new_keys, requests = new_clip_requests(registered, groups, batch_size)
         batch_runs = len(requests)
+        unregistered: list[str] = []  # cataloged by another instance: registered after the new clips' range
         for item in plan.summary.moved + plan.summary.duplicates:
             if item.clip_id not in plan.refresh_clips:
                 continue  # not cataloged yet: its pending clip_source run records every path anyway
@@ -77,9 +80,11 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
             if key in refreshed:
                 continue
             refreshed.append(key)
-            requests.append(
-                RunRequest(run_key=key, partition_key=item.clip_id, asset_selection=REFRESH_ASSETS)
-            )
+            partition = known.get(item.clip_id)
+            if partition is None:
+                partition = known[item.clip_id] = partition_key(item.clip_id, Path(item.path).name)
+                unregistered.append(partition)
+            requests.append(RunRequest(run_key=key, partition_key=partition, asset_selection=REFRESH_ASSETS))
         cursor = {
             "refreshed": refreshed[-MAX_REMEMBERED_REFRESHES:],
             "files": len(report.files),
@@ -92,7 +97,8 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
         )
         return SensorResult(
             run_requests=requests,
-            dynamic_partitions_requests=[clips_partitions.build_add_request(new_keys)] if new_keys else [],
+            dynamic_partitions_requests=[clips_partitions.build_add_request(new_keys + unregistered)]
+            if new_keys or unregistered else [],
             cursor=json.dumps(cursor),
         )
 

@@ -71,7 +71,8 @@ REGISTER_ONLY = ("technical_metadata", "proxy", "thumbnails", "frame_analysis", 
 
 
 def register_clip(media_library: dict[str, Path], tmp_path: Path) -> str:
-    """One clip cataloged by the CLI with clip_source only (a partition for Dagster to launch); its clip id."""
+    """One clip cataloged by the CLI with clip_source only (a partition for Dagster to launch); its partition key,
+    `short.mp4-<clip id>`."""
     folder = tmp_path / "footage"
     folder.mkdir()
     (folder / "short.mp4").write_bytes(media_library["short.mp4"].read_bytes())
@@ -81,4 +82,4 @@ def register_clip(media_library: dict[str, Path], tmp_path: Path) -> str:
                              str(folder)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     (clip_id,) = [item["clip_id"] for item in json.loads(result.stdout)["new"]]
-    return clip_id
+    return f"short.mp4-{clip_id}"

@@ -174,12 +174,12 @@ def test_a_launch_of_the_implicit_asset_job_runs_its_steps_in_one_process(catalo
 
     from tests.media import register_clip
 
-    clip_id = register_clip(media_library, tmp_path)
+    key = register_clip(media_library, tmp_path)
 
     prepare_dagster_home(catalog_env, resolve_database(catalog_env))
     job = ReconstructableRepository.for_module(__name__, "catalog_definitions").get_reconstructable_job("__ASSET_JOB")
     with DagsterInstance.get() as instance, execute_job(
-        job, instance, tags={"dagster/partition": clip_id},
+        job, instance, tags={"dagster/partition": key},
         asset_selection=[AssetKey("clip_source"), AssetKey("technical_metadata")],
     ) as run:
         assert run.success
@@ -191,4 +191,4 @@ def test_a_launch_of_the_implicit_asset_job_runs_its_steps_in_one_process(catalo
         assert {event.pid for event in started} == {os.getpid()}  # the run's own process, which is this one
         materialized = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records
         assert {(r.event_log_entry.asset_materialization.asset_key.to_user_string(), r.event_log_entry.asset_materialization.partition)
-                for r in materialized} == {("clip_source", clip_id), ("technical_metadata", clip_id)}
+                for r in materialized} == {("clip_source", key), ("technical_metadata", key)}

@@ -69,11 +69,12 @@ def test_ingest_catalogs_every_clip_and_rerun_changes_nothing(catalog_env, foota
     assert len(records) == len(CLIPS)
     clip_ids = {r[0] for r in records}
 
-    # Dagster saw one partition and one materialization per clip for each asset
+    # Dagster saw one partition per clip, named after its file, and one materialization per clip for each asset
     instance = dagster_instance()
-    assert set(instance.get_dynamic_partitions("clips")) == clip_ids
+    keys = {f"{name}-{clip_id}" for clip_id, name in rows("SELECT clip_id, file_name FROM clips")}
+    assert set(instance.get_dynamic_partitions("clips")) == keys and len(keys) == len(clip_ids)
     for asset in ("clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "catalog_record"):
-        assert instance.get_materialized_partitions(AssetKey(asset)) == clip_ids
+        assert instance.get_materialized_partitions(AssetKey(asset)) == keys
     runs_before = len(instance.get_runs())
     home = Path(os.environ["VIDEO_CATALOG_HOME"])
     for clip_id in clip_ids:
@@ -231,7 +232,7 @@ def test_ui_serves_the_asset_graph_with_one_partition_per_clip(catalog_env, foot
     import urllib.request
 
     code, summary = ingest_json(str(footage))
-    clip_ids = {i["clip_id"] for i in summary["new"]}
+    keys = {f"{Path(i['path']).name}-{i['clip_id']}" for i in summary["new"]}
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -254,7 +255,7 @@ def test_ui_serves_the_asset_graph_with_one_partition_per_clip(catalog_env, foot
         assert answer is not None, "the UI did not answer within 120 s"
         nodes = {tuple(n["assetKey"]["path"]): set(n["partitionKeys"]) for n in answer["data"]["assetNodes"]}
         names = ("clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "ai_analysis", "embeddings", "catalog_record")
-        assert nodes == {(name,): clip_ids for name in names}
+        assert nodes == {(name,): keys for name in names}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

@@ -56,6 +56,7 @@ def test_first_tick_adds_partitions_and_runs_second_tick_adds_nothing(catalog_en
     third = tick(defs, instance, second.cursor)
     assert len(third.run_requests) == 1
     assert third.run_requests[0].partition_key not in added
+    assert third.run_requests[0].partition_key.startswith("still_copying.mp4-")  # found by its name in the UI
 
 
 def test_sensor_without_folders_skips_with_a_reason(catalog_env):

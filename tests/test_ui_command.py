@@ -32,6 +32,8 @@ def free_port() -> int:
 LAUNCH = """mutation Launch($params: ExecutionParams!) { launchPipelineExecution(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 RUN_STATUS = "query Status($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"
+PARTITIONS = """query Partitions { assetNodeOrError(assetKey: {path: ["clip_source"]}) {
+  ... on AssetNode { partitionKeys } } }"""
 
 
 def graphql(port: int, query: str, **variables) -> dict | None:
@@ -77,13 +79,13 @@ def test_ui_refuses_a_port_in_use_in_one_line(tmp_path):
     assert not (tmp_path / "home").exists()  # refused before anything was started or written
 
 
-def materialize_from_the_ui(port: int, clip_id: str, assets: list[str]) -> str:
+def materialize_from_the_ui(port: int, key: str, assets: list[str]) -> str:
     """What the asset graph's "Materialize" sends for one partition: a run of the implicit asset job, queued,
     started by the daemon through the code server; waits for it to finish and returns its id."""
     selector = {"repositoryLocationName": "video_catalog", "repositoryName": "__repository__",
                 "pipelineName": "__ASSET_JOB", "assetSelection": [{"path": [name]} for name in assets]}
     params = {"selector": selector, "mode": "default", "runConfigData": {},
-              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": clip_id}]}}
+              "executionMetadata": {"tags": [{"key": "dagster/partition", "value": key}]}}
     launched = graphql(port, LAUNCH, params=params)["data"]["launchPipelineExecution"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
@@ -125,7 +127,7 @@ def assert_ran_in_one_process(run_id: str) -> None:
 @pytest.mark.slow
 def test_ui_serves_the_video_catalog_location_and_sigterm_stops_every_process(catalog_env, media_library, tmp_path):
     home, port = catalog_env.home, free_port()
-    clip_id = register_clip(media_library, tmp_path)
+    key = register_clip(media_library, tmp_path)
     with dagster_instance() as instance:  # as on a home where `ui` is the first command: no `ai` pool yet
         instance.event_log_storage.delete_concurrency_limit("ai")
     log = (tmp_path / "ui.log").open("w")
@@ -143,8 +145,12 @@ def test_ui_serves_the_video_catalog_location_and_sigterm_stops_every_process(ca
         with dagster_instance() as instance:  # made by `ui` before any run, at the catalog's limit (not the default 2)
             assert instance.event_log_storage.get_concurrency_info("ai").slot_count == catalog_env.ai_pool_limit == 1
 
+        # item 4: the partition list (and its filter) shows the clip by its file name
+        assert graphql(port, PARTITIONS)["data"]["assetNodeOrError"]["partitionKeys"] == [key]
+        assert key.startswith("short.mp4-")
+
         # item 3: a launch from the asset graph runs its steps in the run's process, as ingest_job does
-        assert_ran_in_one_process(materialize_from_the_ui(port, clip_id, ["clip_source", "technical_metadata", "thumbnails"]))
+        assert_ran_in_one_process(materialize_from_the_ui(port, key, ["clip_source", "technical_metadata", "thumbnails"]))
 
         second = subprocess.run([*CLI, "ui", "--port", str(port)], capture_output=True, text=True, timeout=60)
         assert second.returncode == 2 and len(second.stderr.strip().splitlines()) == 1, second.stderr

@@ -32,8 +32,11 @@ SPECS = {  # name -> (width, height, seconds, pattern): every property differs b
 
 def latest(instance, asset: str, clip_id: str):
     """The latest materialization record of one clip partition."""
+    from catalog_assets.partitions import registered_keys
+
+    key = registered_keys(instance)[clip_id]
     records = instance.fetch_materializations(
-        AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[clip_id]), limit=1).records
+        AssetRecordsFilter(asset_key=AssetKey(asset), asset_partitions=[key]), limit=1).records
     assert records, (asset, clip_id)
     return records[0]
 
@@ -100,6 +103,19 @@ def test_each_partition_shows_its_own_clip(batch):
         assert Path(derived["proxy"]).is_relative_to(folder)
         assert derived["proxy_size"].startswith(f"{width}x{height}")  # all three are under the 1280 px cap
     assert len(previews) == 3, "each clip's materialization shows its own poster"
+
+
+def test_partitions_are_named_after_their_files_and_the_cli_takes_those_keys(batch):
+    """Item 4: the UI's partition list and its filter show `<file name>-<clip id>`; a key copied from it is a
+    clip reference the CLI understands."""
+    instance, names, _home = batch
+    keys = instance.get_dynamic_partitions("clips")
+    assert sorted(keys) == sorted(f"{name}-{clip_id}" for clip_id, name in names.items())
+    for clip_id, name in names.items():
+        shown = subprocess.run([*CLI, "show", "--json", f"{name}-{clip_id}"], capture_output=True, text=True,
+                               timeout=120)
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["clip_id"] == clip_id
 
 
 def test_lineage_names_the_clips_own_upstream_materializations(batch):

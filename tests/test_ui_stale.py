@@ -60,19 +60,22 @@ def definitions() -> Definitions:
 
 def requested(defs: Definitions, instance: DagsterInstance, cursor=None):
     """(the (asset, clip) pairs Dagster's automation requests now, the evaluation result)."""
+    from catalog_resources.ingest.partition_keys import clip_id_of
+
     result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
     keys = defs.resolve_asset_graph().toposorted_asset_keys
-    return {(key.path[-1], clip) for key in keys for clip in result.get_requested_partitions(key)}, result
+    return {(key.path[-1], clip_id_of(p)) for key in keys for p in result.get_requested_partitions(key)}, result
 
 
 def launch(defs: Definitions, instance: DagsterInstance, pairs: Pairs) -> None:
     """Materialize the pairs through the instance with the definitions' job, one run per clip (as a UI launch)."""
     from catalog_assets.graph import INGEST_JOB_NAME
+    from catalog_assets.partitions import registered_keys
 
-    job = defs.resolve_job_def(INGEST_JOB_NAME)
+    job, keys = defs.resolve_job_def(INGEST_JOB_NAME), registered_keys(instance)
     for clip in sorted({c for _, c in pairs}):
         selection = [AssetKey(a) for a, c in pairs if c == clip]
-        result = job.execute_in_process(instance=instance, partition_key=clip, asset_selection=selection,
+        result = job.execute_in_process(instance=instance, partition_key=keys[clip], asset_selection=selection,
                                         raise_on_error=False)
         assert result.success, [e.message for e in result.all_events if e.is_failure]
 
@@ -121,12 +124,14 @@ def test_prompt_change_dagster_and_refresh_agree_then_dagster_redoes_them(catalo
 
 def _out_of_date_clips(result, asset: str) -> set[str]:
     """The clips the UI's Automation tab shows under the `out_of_date` node of the asset's condition."""
+    from catalog_resources.ingest.partition_keys import clip_id_of
+
     found: set[str] = set()
     todo = [r for r in result.results if r.key == AssetKey(asset)]
     while todo:
         node = todo.pop()
         if node.condition.name == "out_of_date" and node.key == AssetKey(asset):
-            found |= node.true_subset.expensively_compute_partition_keys()
+            found |= {clip_id_of(key) for key in node.true_subset.expensively_compute_partition_keys()}
         todo += node.child_results
     return found
 

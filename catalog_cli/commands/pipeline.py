@@ -19,7 +19,7 @@ from catalog_cli.render.text import literal
 def refresh(
     stale: Annotated[bool, typer.Option("--stale", help="Redo assets whose code version (e.g. analyzer, model, prompt) changed, and what depends on them.")] = False,
     missing: Annotated[list[str] | None, typer.Option("--missing", help="Also make these steps for clips that never had them (repeatable or comma separated), e.g. ai_analysis.")] = None,
-    clip: Annotated[list[str] | None, typer.Option("--clip", help="Only these clips (id, prefix or path; repeatable).")] = None,
+    clip: Annotated[list[str] | None, typer.Option("--clip", help="Only these clips (id, prefix, path or Dagster partition key; repeatable).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the (asset, clip) pairs and change nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan (and results) as JSON.")] = False,
 ) -> None:

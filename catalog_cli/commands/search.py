@@ -93,7 +93,7 @@ def search(
 
 @handles_errors
 def similar(
-    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), or a file path.")],
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path, or a partition key from the Dagster UI.")],
     limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
 ) -> None:

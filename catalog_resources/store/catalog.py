@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
+from catalog_resources.ingest.partition_keys import keys_by_clip
 from catalog_resources.store.analysis import AnalysisQueries, replace_segments
 from catalog_resources.store.checks import CheckQueries
 from catalog_resources.store.connection import _connection, _open
@@ -221,8 +222,23 @@ class CatalogQueries(
             )
             return list(rows)
 
+    def first_names(self, clip_ids: Sequence[str]) -> dict[str, str | None]:
+        """Each clip's file name as first seen: the cataloged name, else the first path the scanner found it at
+        (a clip about to be cataloged has no clips row yet). What its Dagster partition key is made from."""
+        with self.connect() as conn:
+            rows = conn.execute(
+                """SELECT ids.clip_id, COALESCE(
+                       (SELECT file_name FROM clips c WHERE c.clip_id = ids.clip_id),
+                       (SELECT path FROM scanned_files s WHERE s.fingerprint = ids.clip_id
+                        ORDER BY s.first_seen, s.path LIMIT 1)) AS name
+                   FROM unnest(%s::text[]) AS ids(clip_id)""",
+                (list(clip_ids),),
+            )
+            return {r["clip_id"]: (os.path.basename(r["name"]) if r["name"] else None) for r in rows}
+
     def resolve_clip(self, ref: str) -> list[str]:
-        """Clip ids matching an id, an id prefix, or a path the clip was seen at."""
+        """Clip ids matching an id, a path the clip was seen at, a Dagster partition key (`<name>-<id>`, as
+        copied from the UI), or an id prefix."""
         with self.connect() as conn:
             exact = conn.execute("SELECT clip_id FROM clips WHERE clip_id = %s", (ref,)).fetchall()
             if exact:
@@ -232,6 +248,11 @@ class CatalogQueries(
             ).fetchall()
             if by_path:
                 return [r["clip_id"] for r in by_path]
+            by_key = keys_by_clip([ref])
+            if by_key:
+                rows = conn.execute("SELECT clip_id FROM clips WHERE clip_id = ANY(%s)", (list(by_key),)).fetchall()
+                if rows:
+                    return [r["clip_id"] for r in rows]
             prefix = ref.replace("\\", "").replace("%", "").replace("_", "")
             if len(prefix) < 4:
                 return []

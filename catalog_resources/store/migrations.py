@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -63,32 +64,39 @@ class MigrationQueries:
     def _dedicated(self) -> AbstractContextManager[psycopg.Connection]:  # provided by CatalogQueries
         raise NotImplementedError
 
+    @contextmanager
+    def exclusively(self, lock_id: int) -> Iterator[psycopg.Connection]:
+        """Hold the session advisory lock `lock_id` on a connection of its own: one process at a time runs a
+        one-off job (applying migrations, renaming the Dagster partitions of an older catalog)."""
+        with self._dedicated() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (lock_id,))
+            try:
+                yield conn
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (lock_id,))
+                conn.commit()
+
     def migrate(self) -> list[Migration]:
         """Apply the numbered files in sql/ not yet recorded; each in its own transaction."""
         applied: list[Migration] = []
-        with self._dedicated() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
-            try:
-                conn.execute(
-                    """CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
-                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
-                )
-                conn.commit()
-                done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
-                for migration, text in available_migrations():
-                    if migration.version in done:
-                        continue
-                    with conn.transaction():
-                        conn.execute(text)
-                        conn.execute(
-                            "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
-                            (migration.version, migration.name, migration.checksum),
-                        )
-                    applied.append(migration)
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
-                conn.commit()
+        with self.exclusively(MIGRATION_LOCK_ID) as conn:
+            conn.execute(
+                """CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
+            )
+            conn.commit()
+            done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
+            for migration, text in available_migrations():
+                if migration.version in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(text)
+                    conn.execute(
+                        "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                        (migration.version, migration.name, migration.checksum),
+                    )
+                applied.append(migration)
         return applied
 
     def applied_migrations(self) -> list[Migration]:
