@@ -31,7 +31,7 @@ def light_level(luma: np.ndarray) -> LightLevel:
     brightness = float(luma.mean())
     if brightness >= DAY_FROM:
         return "day"
-    lamps = float((luma > 0.8).mean()) >= 0.003  # street lights, windows: point sources in a dark frame
+    lamps = float((luma > 0.8).mean()) >= 0.001  # street lights, windows: point sources in a dark frame
     dark = float((luma < 0.1).mean()) >= 0.5
     return "night" if brightness < NIGHT_BELOW or (dark and lamps) else "low light"
 

@@ -4,7 +4,9 @@ Frames are taken about MOTION_RATE times a second, made grey and at most WORK_WI
 is already 64 px grey at the source rate), and each consecutive pair gets a dense Farneback optical flow. A
 similarity motion (shift, uniform scale, small rotation) is fitted to the flow by least squares over textured
 pixels, twice, the second time without the pixels the first fit explains worst (a person walking through a static
-shot). Shifts and scale per second classify ~1 s windows; consecutive windows of the same kind merge into spans.
+shot). The flow starts from the pair's phase-correlation shift, so large shifts are measured too. Shifts and
+scale per second classify ~1 s windows; consecutive windows of the same kinds merge into a span (its figures
+over the whole span, its kinds those of its windows).
 
 Signs: image content moving left means the camera turns right (a "pan right"); content moving down means it tilts
 up; content growing means a zoom in (or a dolly in: the two look alike from the frames alone). Shake is the RMS
@@ -65,27 +67,36 @@ def fit_similarity(flow: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 def pair_motion(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """Image shift of b against a (frame widths, frame heights) and log2 of its scale, from dense flow."""
-    flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 9, 3, 5, 1.1, 0)
+    """Image shift of b against a (frame widths, frame heights) and log2 of its scale.
+
+    Phase correlation finds the global shift first, however large (Farneback alone underestimates shifts past a
+    few pixels at this size: a fast or shaky pan); the dense flow then starts from it and measures the rest.
+    """
+    window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
+    (sx, sy), _response = cv2.phaseCorrelate(a.astype(np.float32), b.astype(np.float32), window)
+    start = np.empty((*a.shape, 2), np.float32)
+    start[..., 0], start[..., 1] = sx, sy
+    flow = cv2.calcOpticalFlowFarneback(a, b, start, 0.5, 3, 9, 3, 5, 1.1, cv2.OPTFLOW_USE_INITIAL_FLOW)
     gx, gy = cv2.Sobel(a, cv2.CV_32F, 1, 0), cv2.Sobel(a, cv2.CV_32F, 0, 1)
     texture = np.hypot(gx, gy)
-    border = np.zeros(a.shape, bool)
-    border[2:-2, 2:-2] = True  # the flow at the edge is extrapolated, not measured
-    weight = border & (texture >= max(np.percentile(texture, 50), 1.0))
+    inside = np.zeros(a.shape, bool)  # the flow at the edge, and where b has no counterpart, is extrapolated
+    margin_x, margin_y = 2 + int(abs(sx)), 2 + int(abs(sy))
+    inside[margin_y:a.shape[0] - margin_y, margin_x:a.shape[1] - margin_x] = True
+    weight = inside & (texture >= max(np.percentile(texture, 50), 1.0))
     tx, ty, scale_minus_one, _rotation = fit_similarity(flow, weight)
     height, width = a.shape
     return float(tx) / width, float(ty) / height, float(np.log2(max(1.0 + scale_minus_one, 1e-3)))
 
 
 def _kinds(pan: float, tilt: float, zoom: float, shake: float, seconds: float) -> list[MotionKind]:
-    """A drift counts as a pan or tilt only when it moves the frame over twice the shake: a hand wobbling for
-    a second drifts too, but back and forth."""
+    """A drift counts as a pan or tilt only when it moves the frame over three times the shake: a hand wobbling
+    for a second drifts too, but back and forth."""
     kinds: list[MotionKind] = []
     if abs(zoom) >= ZOOM_FROM:
         kinds.append("zoom in" if zoom > 0 else "zoom out")
-    if abs(pan) >= PAN_FROM and abs(pan) * seconds >= 2 * shake:
+    if abs(pan) >= PAN_FROM and abs(pan) * seconds >= 3 * shake:
         kinds.append("pan right" if pan > 0 else "pan left")
-    if abs(tilt) >= PAN_FROM and abs(tilt) * seconds >= 2 * shake:
+    if abs(tilt) >= PAN_FROM and abs(tilt) * seconds >= 3 * shake:
         kinds.append("tilt up" if tilt > 0 else "tilt down")
     if shake >= SHAKE_FROM:
         kinds.append("handheld")
@@ -126,15 +137,14 @@ def camera_motion(times: list[float], frames: list[np.ndarray], rate: float = MO
         (times[i], times[j], *pair_motion(small[k], small[k + 1]))
         for k, (i, j) in enumerate(zip(chosen, chosen[1:]))
     ]
-    spans: list[MotionSpan] = []
-    group: list[tuple[float, float, float, float, float]] = []
+    runs: list[tuple[list[MotionKind], list[tuple[float, float, float, float, float]]]] = []
     for window in _windows(pairs):
-        if group and _span(window).kinds != _span(group).kinds:
-            spans.append(_span(group))
-            group = []
-        group.extend(window)
-    spans.append(_span(group))
-    return spans
+        kinds = _span(window).kinds
+        if runs and runs[-1][0] == kinds:
+            runs[-1][1].extend(window)
+        else:
+            runs.append((kinds, list(window)))
+    return [_span(run).model_copy(update={"kinds": kinds}) for kinds, run in runs]
 
 
 def dominant_motion(spans: list[MotionSpan]) -> list[MotionKind]:
