@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FOOTAGE ?=
 DEMO_DIR := $(CURDIR)/.demo-footage
-APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo espeak-ng fonts-dejavu-core
+APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo espeak-ng fonts-dejavu-core wordnet-base
 
 .PHONY: demo test test-quick install system-deps bench clean
 
@@ -17,6 +17,7 @@ system-deps:
 	command -v mediainfo >/dev/null || missing="$$missing mediainfo"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	[ -e /usr/share/wordnet/data.noun ] || missing="$$missing wordnet-base"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
