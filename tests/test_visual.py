@@ -10,17 +10,16 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data as skimage_data  # the photographs ship in scikit-image (test extra)
 
-skimage_data = pytest.importorskip("skimage.data", reason="the photographs ship in scikit-image (test extra)")
-
-from catalog_resources.analysis.local.visual import FrameClassifier, describe_scene  # noqa: E402
-from catalog_resources.analysis.local.visual.classifier import onnx_path, preprocess  # noqa: E402
-from catalog_resources.analysis.local.visual.imagenet import imagenet_classes  # noqa: E402
-from catalog_resources.analysis.local.visual.labels import general_terms, top_labels  # noqa: E402
-from catalog_resources.analysis.local.visual.light import measure_light  # noqa: E402
-from catalog_resources.analysis.local.visual.motion import camera_motion  # noqa: E402
-from catalog_resources.analysis.local.visual.people import bucket, count_faces, scene_people  # noqa: E402
-from catalog_resources.analysis.local.visual.terms import class_terms, terms_for  # noqa: E402
+from catalog_resources.analysis.local.visual import FrameClassifier, describe_scene
+from catalog_resources.analysis.local.visual.classifier import onnx_path, preprocess
+from catalog_resources.analysis.local.visual.imagenet import imagenet_classes
+from catalog_resources.analysis.local.visual.labels import general_terms, top_labels
+from catalog_resources.analysis.local.visual.light import measure_light
+from catalog_resources.analysis.local.visual.motion import camera_motion
+from catalog_resources.analysis.local.visual.people import bucket, count_faces, scene_people
+from catalog_resources.analysis.local.visual.terms import class_terms, terms_for
 
 
 @pytest.fixture(scope="module")
