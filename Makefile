@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FOOTAGE ?=
 DEMO_DIR := $(CURDIR)/.demo-footage
-APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo espeak-ng fonts-dejavu-core wordnet-base
+APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo espeak-ng fonts-dejavu-core wordnet-base chromium
 
 .PHONY: demo test test-quick install system-deps bench clean
 
@@ -18,6 +18,7 @@ system-deps:
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	[ -e /usr/share/wordnet/data.noun ] || missing="$$missing wordnet-base"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -97,6 +99,24 @@ def materialize_from_the_ui(port: int, key: str, assets: list[str]) -> str:
     return run_id
 
 
+def filtered_partitions(port: int, asset: str, text: str) -> list[str]:
+    """The partitions the asset's Partitions page lists after typing `text` in its filter, in Debian's chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}/assets/{asset}?view=partitions", wait_until="networkidle")
+            page.get_by_placeholder("Filter by name").fill(text)
+            page.wait_for_timeout(1000)
+            # each listed partition shows its key shortened in the middle, the whole key as its title
+            titles = [row.get_attribute("title") or "" for row in page.locator("[title]").all()]
+            return [title for title in titles if re.fullmatch(r".+-[0-9a-f]{16}", title)]
+        finally:
+            browser.close()
+
+
 def dagster_instance():
     """The catalog's Dagster instance, as the CLI opens it."""
     from dagster import DagsterInstance
@@ -148,6 +168,9 @@ def test_ui_serves_the_video_catalog_location_and_sigterm_stops_every_process(ca
         # item 4: the partition list (and its filter) shows the clip by its file name
         assert graphql(port, PARTITIONS)["data"]["assetNodeOrError"]["partitionKeys"] == [key]
         assert key.startswith("short.mp4-")
+        assert filtered_partitions(port, "clip_source", "SHORT") == filtered_partitions(port, "clip_source", "short")
+        assert len(filtered_partitions(port, "clip_source", "short")) == 1
+        assert filtered_partitions(port, "clip_source", "interview") == []
 
         # item 3: a launch from the asset graph runs its steps in the run's process, as ingest_job does
         assert_ran_in_one_process(materialize_from_the_ui(port, key, ["clip_source", "technical_metadata", "thumbnails"]))
