@@ -61,7 +61,7 @@ def clip_source_verified(context: AssetCheckExecutionContext, catalog: CatalogRe
     return AssetCheckResult(
         passed=not problems,
         severity=AssetCheckSeverity.ERROR,
-        metadata={"clips_checked": len(context.partition_keys), "problems": problems},
+        metadata={"clips_checked": len(keys), "problems": problems},
     )
 
 
@@ -76,7 +76,7 @@ def catalog_record_present(context: AssetCheckExecutionContext, catalog: Catalog
             problems[key] = "missing catalog_records row"
         elif not rows[clip_id]["same"]:
             problems[key] = "md5 differs from clips row"
-    return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(context.partition_keys), "problems": problems})
+    return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(keys), "problems": problems})
 
 
 @clip_check(technical_metadata)
@@ -95,7 +95,7 @@ def technical_metadata_essentials(context: AssetCheckExecutionContext, catalog: 
         missing = [c for c in ("duration_seconds", "width", "height", "video_codec", "frame_rate") if row[c] is None]
         if missing:
             problems[key] = f"missing {', '.join(missing)}"
-    return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(context.partition_keys), "problems": problems})
+    return AssetCheckResult(passed=not problems, metadata={"clips_checked": len(keys), "problems": problems})
 
 
 @clip_check(frame_analysis)
@@ -112,5 +112,5 @@ def frame_analysis_thresholds(context: AssetCheckExecutionContext, catalog: Cata
     }
     return AssetCheckResult(
         passed=not flagged, severity=AssetCheckSeverity.WARN,
-        metadata={"clips_checked": len(context.partition_keys), "flagged": flagged},
+        metadata={"clips_checked": len(keys), "flagged": flagged},
     )

@@ -170,3 +170,25 @@ def test_a_clip_redone_alone_has_new_data_version_and_the_same_content(batch):
     assert tech.tags[version] != before["technical_metadata"].asset_materialization.tags[version]
     assert tech.tags["dagster/input_data_version/clip_source"] == source.tags[version]
     assert meta(after["technical_metadata"])["lineage"]["clip_source"]["event_id"] == after["clip_source"].storage_id
+
+
+def test_asset_checks_cover_the_batch_and_name_clips_by_partition_key(batch):
+    """The four checks ran once for the batch's run, over its three clips; anything they flag is named by the
+    clip's partition key (its file name), as the UI's Checks tab shows it."""
+    from dagster import DagsterEventType
+
+    instance, names, _home = batch
+    run_id = latest(instance, "catalog_record", next(iter(names))).run_id
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    evaluations = {r.event_log_entry.dagster_event.event_specific_data.check_name:
+                   r.event_log_entry.dagster_event.event_specific_data for r in records}
+    assert set(evaluations) == {"clip_source_verified", "technical_metadata_essentials", "frame_analysis_thresholds",
+                                "catalog_record_present"}
+    keys = set(instance.get_dynamic_partitions("clips"))
+    for name, evaluation in evaluations.items():
+        values = {k: v.value for k, v in evaluation.metadata.items()}
+        assert values["clips_checked"] == 3, name
+        named = values.get("problems", values.get("flagged"))
+        assert set(named) <= keys, (name, named)
+        if name != "frame_analysis_thresholds":
+            assert evaluation.passed and named == {}, (name, named)
