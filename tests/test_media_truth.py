@@ -359,11 +359,11 @@ def test_short_clips_come_through_every_default_step(catalog_env, lying, tmp_pat
     summary = app.ingest([folder], steps=steps)
     assert summary.failed == [], summary.failed
     assert sorted(Path(i.path).name for i in summary.new) == ["half_second.mp4", "one_frame.mp4"]
-    clip_ids = {r[0] for r in _rows("SELECT clip_id FROM clips")}
+    keys = {f"{name}-{clip_id}" for clip_id, name in _rows("SELECT clip_id, file_name FROM clips")}
     from dagster import AssetKey
 
     for step in steps:
-        assert app.instance.get_materialized_partitions(AssetKey(step)) == clip_ids, step
+        assert app.instance.get_materialized_partitions(AssetKey(step)) == keys, step
     found = {r[0]: r[1:] for r in _rows(
         "SELECT c.file_name, c.duration_seconds, t.duration_seconds, t.frame_count, r.status "
         "FROM clips c JOIN technical_metadata t USING (clip_id) JOIN catalog_records r USING (clip_id)")}

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from dagster import AssetKey
@@ -86,7 +87,7 @@ def test_list_filters_run_in_sql(ingested):
 
 def test_materializations_and_rows_carry_the_metadata(ingested, tech_library):
     instance = dagster_instance()
-    cataloged = {i["clip_id"] for i in ingested["new"]}
+    cataloged = {f"{Path(i['path']).name}-{i['clip_id']}" for i in ingested["new"]}  # <file name>-<clip id>
     assert instance.get_materialized_partitions(AssetKey("technical_metadata")) == cataloged
     event = instance.get_latest_materialization_event(AssetKey("technical_metadata"))
     metadata = event.asset_materialization.metadata
