@@ -69,3 +69,5 @@ def test_show_json_includes_the_visual_segments(stills):
     (segment,) = [s for s in shown["segments"] if s["segment_type"] == "visual"]
     assert segment["text"] == visual["text"]
     assert {"name": "cat", "source": "visual"} in shown["tags"]
+    text = cli("show", stills["chelsea"])
+    assert text.returncode == 0 and "Seen (offline visual analysis)" in text.stdout and "animal" in text.stdout, text.stdout
