@@ -49,10 +49,11 @@ class ClipFrames(BaseModel):
     motion_frames: list[np.ndarray]
 
 
-def _inside(times: list[float], start: float, end: float, last: bool) -> range:
-    """Indexes of the sorted `times` in [start, end) ([start, end] for the clip's last scene)."""
-    lo = bisect.bisect_left(times, start)
-    hi = bisect.bisect_right(times, end) if last else bisect.bisect_left(times, end)
+def _inside(times: list[float], start: float, end: float, first: bool, last: bool) -> range:
+    """Indexes of the sorted `times` in [start, end); the first scene also takes what is before it and the last
+    what is after it (a thumbnail a rounding before the first analysis frame is still the clip's)."""
+    lo = 0 if first else bisect.bisect_left(times, start)
+    hi = len(times) if last else bisect.bisect_left(times, end)
     return range(lo, hi)
 
 
@@ -64,11 +65,11 @@ def describe_scenes(scenes: list[SceneBounds], clip: ClipFrames, classifier: Fra
     motion_times = [clip.motion_times[i] for i in motion_order]
     described: list[VisualSegment] = []
     for n, scene in enumerate(scenes):
-        last = n == len(scenes) - 1
-        picked = [order[i] for i in _inside(times, scene.start_seconds, scene.end_seconds, last)]
+        first, last = n == 0, n == len(scenes) - 1
+        picked = [order[i] for i in _inside(times, scene.start_seconds, scene.end_seconds, first, last)]
         if not picked:
             continue
-        moving = [motion_order[i] for i in _inside(motion_times, scene.start_seconds, scene.end_seconds, last)]
+        moving = [motion_order[i] for i in _inside(motion_times, scene.start_seconds, scene.end_seconds, first, last)]
         segment = describe_scene(
             [clip.times[i] for i in picked], [clip.frames[i] for i in picked], classifier,
             face_counts=[clip.face_counts[i] for i in picked],
