@@ -48,6 +48,15 @@ def test_search_finds_the_silent_cat_clip_with_its_scene_time_range(stills):
     assert stills["coffee"] not in [h["clip_id"] for h in hits if "text" in h["matched_by"]]
 
 
+def test_meaning_alone_finds_it_too_with_the_scene_time_range(stills):
+    """'kitten' is in no clip's words: the scene's own vector ('Egyptian cat, cat, animal; ...') is nearest."""
+    hits = json.loads(cli("search", "kitten", "--mode", "semantic", "--json").stdout)
+    (start, end, _), = visual_segments(stills["chelsea"])
+    assert hits[0]["clip_id"] == stills["chelsea"] and (hits[0]["start_seconds"], hits[0]["end_seconds"]) == (start, end)
+    assert rows("SELECT count(*) FROM embeddings e JOIN segments s USING (segment_id) WHERE s.segment_type = 'visual'"
+                " AND e.clip_id = %s", stills["chelsea"]) == [(1,)]
+
+
 def test_general_terms_become_visual_tags(stills):
     def tags(photo: str) -> set[str]:
         return {name for name, in rows("SELECT t.name FROM clip_tags ct JOIN tags t USING (tag_id)"

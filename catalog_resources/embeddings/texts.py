@@ -45,9 +45,9 @@ def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
         text = " ".join([*words, *(f"On screen: {t}" for t in shown)]).strip()
         if text and len(segments) > 1:  # a clip with one scene: the full-clip text already says it
             found.append((scene["segment_id"], text))
-    seen = _visual(segments)
-    if len(seen) > 1:  # one scene: the full-clip text's "Seen" line already says it
-        found += [(s["segment_id"], s["text"].strip()) for s in seen]
+    # every scene's description, even a clip's only one (which the "Seen" line also says): a query about what
+    # is shown is nearer to it than to the whole clip's text, and then answers with the scene's time range
+    found += [(s["segment_id"], s["text"].strip()) for s in _visual(segments)]
     return found
 
 
