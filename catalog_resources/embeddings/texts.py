@@ -33,8 +33,10 @@ def full_clip_text(row: dict[str, Any]) -> str:
 
 
 def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
-    """(segment id, text) for transcript segments, and for scenes the words spoken or shown during them."""
+    """(segment id, text) for transcript segments, for scenes the words spoken or shown during them, and for
+    each scene's visual description."""
     segments = row.get("segments") or []
+    worded = [s for s in segments if s["segment_type"] != "visual"]
     spoken = [s for s in segments if s["segment_type"] == "transcript" and (s.get("text") or "").strip()]
     screen = row.get("screen_items") or []
     found: list[tuple[int, str]] = [(s["segment_id"], s["text"].strip()) for s in spoken]
@@ -43,7 +45,7 @@ def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
         words = [s["text"].strip() for s in spoken if s["start_seconds"] < end and s["end_seconds"] > start]
         shown = [i["text"] for i in screen if i["start_seconds"] <= end and i["end_seconds"] >= start]
         text = " ".join([*words, *(f"On screen: {t}" for t in shown)]).strip()
-        if text and len(segments) > 1:  # a clip with one scene: the full-clip text already says it
+        if text and len(worded) > 1:  # a clip with one scene: the full-clip text already says it
             found.append((scene["segment_id"], text))
     # every scene's description, even a clip's only one (which the "Seen" line also says): a query about what
     # is shown is nearer to it than to the whole clip's text, and then answers with the scene's time range
