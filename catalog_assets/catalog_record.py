@@ -37,6 +37,7 @@ def build_record(clip_id: str, catalog: CatalogResource) -> CatalogRecord:
         extra |= {"summary": analysis["summary"], "keywords": list(analysis["keywords"] or [])}
         words += [analysis["summary"], *extra["keywords"], *analysis["scene_classification"],
                   *analysis["on_screen_text"], *(n for names in entities.values() for n in names), analysis["full_text"]]
+    words += row.get("visual") or []  # what each scene shows (frame_analysis), so silent footage is found too
     document = " ".join(str(w) for w in words if w)
     return CatalogRecord(**facts, **extra, paths=row["paths"], status=row["status"], document=document)
 
@@ -48,7 +49,7 @@ def _clip_metadata(record: CatalogRecord) -> dict[str, object]:
 
 @clip_asset(
     deps=["clip_source", "technical_metadata", "thumbnails", "frame_analysis", "ai_analysis"],
-    code_version="2",
+    code_version="3",
     group_name="catalog",
     kinds={"postgres"},
 )

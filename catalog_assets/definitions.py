@@ -74,7 +74,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "ffmpeg": FFmpegRunner(cache_dir=str(settings.home / "cache")),
             "media": MediaStore(media_dir=str(settings.media_dir)),
             "thumbnailer": Thumbnailer(image_format=settings.thumbnail_format, count=settings.thumbnail_count),
-            "frame_inspector": FrameInspector(),
+            "frame_inspector": FrameInspector(models_dir=str(settings.models_dir)),
             "analyzer": analyzer,
             "embedder": embedder,
         },

@@ -222,3 +222,23 @@ def test_token_counting_in_a_process_without_network(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "2"
     assert (tmp_path / "cache" / "video-catalog" / "models" / "tiktoken" / tiktoken_cache_name("cl100k_base")).is_file()
+
+
+def test_scene_descriptions_enter_the_clip_text_and_get_vectors_of_their_own():
+    """embedding texts from a row as the catalog reads it: two scenes, one with words on screen."""
+    from catalog_resources.embeddings.texts import full_clip_text, segment_texts
+
+    row = {"file_name": "b-roll.mp4", "screen_items": [{"start_seconds": 0.5, "end_seconds": 1.0, "text": "OPEN"}],
+           "segments": [
+               {"segment_id": 1, "segment_type": "scene_change", "start_seconds": 0.0, "end_seconds": 2.0, "text": None},
+               {"segment_id": 2, "segment_type": "scene_change", "start_seconds": 2.0, "end_seconds": 4.0, "text": None},
+               {"segment_id": 3, "segment_type": "visual", "start_seconds": 0.0, "end_seconds": 2.0,
+                "text": "tabby, cat, animal; daylight, warm; static"},
+               {"segment_id": 4, "segment_type": "visual", "start_seconds": 2.0, "end_seconds": 4.0,
+                "text": "espresso, food, drink; daylight, warm; pan right"}]}
+    assert full_clip_text(row).splitlines()[1] == (
+        "Seen: tabby, cat, animal; daylight, warm; static / espresso, food, drink; daylight, warm; pan right")
+    assert segment_texts(row) == [(1, "On screen: OPEN"), (3, "tabby, cat, animal; daylight, warm; static"),
+                                  (4, "espresso, food, drink; daylight, warm; pan right")]
+    one_scene = {"file_name": "cat.mp4", "segments": [row["segments"][0], row["segments"][2]], "screen_items": row["screen_items"]}
+    assert segment_texts(one_scene) == [(3, "tabby, cat, animal; daylight, warm; static")]  # the scene's words: clip text

@@ -19,6 +19,7 @@ from catalog_resources.analysis.local.visual.labels import general_terms, top_la
 from catalog_resources.analysis.local.visual.light import measure_light
 from catalog_resources.analysis.local.visual.motion import camera_motion
 from catalog_resources.analysis.local.visual.people import bucket, count_faces, scene_people
+from catalog_resources.analysis.local.visual.scenes import ClipFrames, SceneBounds, describe_scenes, visual_code_version
 from catalog_resources.analysis.local.visual.terms import class_terms, terms_for
 
 
@@ -179,3 +180,24 @@ def test_a_scene_becomes_a_visual_segment_with_search_text(classifier, tmp_path)
 
     reused = describe_scene(times, frames, classifier, face_counts=[1] * len(frames))  # faces frame_analysis found
     assert reused.people.bucket == "one person" and "; one person;" in reused.text
+
+
+def test_each_scene_is_described_from_its_own_thumbnails_faces_and_analysis_frames(classifier):
+    """describe_scenes as frame_analysis calls it: a cat scene, a scene too short to hold a thumbnail, a coffee
+    scene; the analysis frames are grey, the face counts are the ones frame_analysis found."""
+    cat, coffee = photo("chelsea"), photo("coffee")
+    scenes = [SceneBounds(index=0, start_seconds=0.0, end_seconds=2.0, keyframe_path="k0.jpg"),
+              SceneBounds(index=1, start_seconds=2.0, end_seconds=2.3),
+              SceneBounds(index=2, start_seconds=2.3, end_seconds=4.0, keyframe_path="k2.jpg")]
+    grey = [np.asarray(Image.fromarray(p).convert("L").resize((64, 42))) for p in (cat, coffee)]
+    motion_times = [i / 25 for i in range(100)]
+    clip = ClipFrames(times=[3.5, 0.5, 1.5, 2.8], frames=[coffee, cat, cat, coffee], face_counts=[0, 0, 0, 2],
+                      motion_times=motion_times, motion_frames=[grey[0] if t < 2 else grey[1] for t in motion_times])
+    first, second = describe_scenes(scenes, clip, classifier)
+    assert (first.scene_index, first.start_seconds, first.end_seconds, first.keyframe_path) == (0, 0.0, 2.0, "k0.jpg")
+    assert (second.scene_index, second.start_seconds, second.end_seconds) == (2, 2.3, 4.0)
+    assert [f.pts_seconds for f in first.frames] == [0.5, 1.5] and "cat" in [t.term for t in first.terms]
+    assert "drink" in [t.term for t in second.terms] and "cat" not in second.text
+    assert second.people.bucket == "a few people"  # the upper quartile of its frames' counts (0 and 2)
+    assert [s.kinds for s in first.motion] == [["static"]] and first.motion[-1].end_seconds <= 2.0
+    assert visual_code_version().startswith("efficientnet-lite0/onnx-v")

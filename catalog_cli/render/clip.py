@@ -195,6 +195,9 @@ def render_clip(console: Console, clip: dict[str, Any]) -> None:
         _tracks("Scenes", [{**seg, "keyframe": seg.get("keyframe_path")} for seg in clip.get("segments") or []
                            if seg["segment_type"] == "scene_change"],
                 ["segment_index", "start_seconds", "end_seconds", "keyframe"]),
+        _tracks("Seen (offline visual analysis)", [seg for seg in clip.get("segments") or []
+                                                   if seg["segment_type"] == "visual"],
+                ["start_seconds", "end_seconds", "text"]),
         *_ai_panels(clip.get("ai_analysis"), clip.get("tags") or []),
         _tracks("Audio", tech.get("audio_tracks") or [],
                 ["index", "codec", "channels", "channel_layout", "sample_rate", "bit_depth", "language", "title", "is_default"]),

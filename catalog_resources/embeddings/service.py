@@ -13,7 +13,7 @@ from typing import Any, Literal
 from catalog_resources.embeddings.texts import full_clip_text, segment_texts
 from catalog_resources.models.search import EmbeddedText, EmbeddingSet
 
-TEXT_RECIPE_VERSION = 1  # bump when embedding_texts changes what a clip is embedded as
+TEXT_RECIPE_VERSION = 2  # bump when embedding_texts changes what a clip is embedded as
 # Below this cosine similarity a semantic match is not a match. Calibrated on tests/relevance_set.py:
 # e5 similarities sit high (unrelated text ~0.75-0.80), MiniLM's low (unrelated ~0.0-0.2).
 MIN_SIMILARITY = {"multilingual-e5-small": 0.82, "all-MiniLM-L6-v2": 0.35}

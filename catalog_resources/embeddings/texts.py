@@ -1,9 +1,10 @@
 """The texts a clip is embedded as: one for the whole clip, one per segment that has words.
 
 The full-clip text leads with what describes the clip best (summary, keywords, entities, scene labels,
-on-screen text, key technical facts) and ends with the transcript, so truncation to the model's token
-limit cuts speech from the end, not the description. Segments carry their own words so a search can
-answer with a time range.
+on-screen text, what the scenes show, key technical facts) and ends with the transcript, so truncation to
+the model's token limit cuts speech from the end, not the description. Segments carry their own words so a
+search can answer with a time range; a scene's visual description ("tabby, cat, animal; daylight, warm; pan
+right", frame_analysis) is a segment of its own, so silent footage is found by what it shows.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def full_clip_text(row: dict[str, Any]) -> str:
         _join("Places", entities.get("locations")),
         _join("Scene", analysis.get("scene_classification")),
         _join("On screen", analysis.get("on_screen_text")),
+        _seen(row.get("segments") or []),
         _facts(tech, row.get("shot_type")),
         f"Transcript: {row['transcript']}" if row.get("transcript") else None,
     ]
@@ -31,8 +33,10 @@ def full_clip_text(row: dict[str, Any]) -> str:
 
 
 def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
-    """(segment id, text) for transcript segments, and for scenes the words spoken or shown during them."""
+    """(segment id, text) for transcript segments, for scenes the words spoken or shown during them, and for
+    each scene's visual description."""
     segments = row.get("segments") or []
+    worded = [s for s in segments if s["segment_type"] != "visual"]
     spoken = [s for s in segments if s["segment_type"] == "transcript" and (s.get("text") or "").strip()]
     screen = row.get("screen_items") or []
     found: list[tuple[int, str]] = [(s["segment_id"], s["text"].strip()) for s in spoken]
@@ -41,9 +45,21 @@ def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
         words = [s["text"].strip() for s in spoken if s["start_seconds"] < end and s["end_seconds"] > start]
         shown = [i["text"] for i in screen if i["start_seconds"] <= end and i["end_seconds"] >= start]
         text = " ".join([*words, *(f"On screen: {t}" for t in shown)]).strip()
-        if text and len(segments) > 1:  # a clip with one scene: the full-clip text already says it
+        if text and len(worded) > 1:  # a clip with one scene: the full-clip text already says it
             found.append((scene["segment_id"], text))
+    # every scene's description, even a clip's only one (which the "Seen" line also says): a query about what
+    # is shown is nearer to it than to the whole clip's text, and then answers with the scene's time range
+    found += [(s["segment_id"], s["text"].strip()) for s in _visual(segments)]
     return found
+
+
+def _visual(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in segments if s["segment_type"] == "visual" and (s.get("text") or "").strip()]
+
+
+def _seen(segments: list[dict[str, Any]]) -> str | None:
+    texts = [s["text"].strip() for s in _visual(segments)]
+    return f"Seen: {' / '.join(dict.fromkeys(texts))}" if texts else None
 
 
 def _join(label: str, values: list[str] | None) -> str | None:

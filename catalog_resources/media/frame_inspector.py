@@ -1,4 +1,5 @@
-"""frame_analysis's work: metrics over the thumbnails' frames, scene cuts over the analysis stream."""
+"""frame_analysis's work: metrics over the thumbnails' frames, scene cuts over the analysis stream, and what each
+scene shows (analysis/local/visual: labels, people, light, camera motion) from those same frames."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from catalog_resources.analysis.local.visual import FrameClassifier
+from catalog_resources.analysis.local.visual.scenes import ClipFrames, SceneBounds, describe_scenes
 from catalog_resources.media import frame_metrics as fm
 from catalog_resources.media.faces import detect_faces, dominant_shot_type, shot_type
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, FrameStats, SceneSegment, ThumbnailSet
@@ -31,6 +34,8 @@ class FrameMeter(BaseModel):
     under_warning_percent: float = Field(default=25.0)
     blurry_below: float = Field(default=60.0, description="Laplacian variance at 640 px under which a clip is blurry.")
     cut_threshold: float = Field(default=0.08, description="Mean absolute frame difference (0-1) of a hard cut.")
+    models_dir: str | None = Field(
+        default=None, description="Where the image classifier is exported once; None leaves scenes undescribed.")
 
     def analyze(
         self, clip_id: str, derived: DerivedMedia | None, thumbs: ThumbnailSet | None, *,
@@ -38,6 +43,7 @@ class FrameMeter(BaseModel):
     ) -> FrameAnalysis:
         started = time.monotonic()
         result = FrameAnalysis(clip_id=clip_id, focal_length_category=focal_category(focal_35mm))
+        pictures: list[np.ndarray] = []
         for thumb in (thumbs.thumbnails if thumbs else []):
             largest = thumb.paths[max(thumb.paths, key=int)]
             with Image.open(largest) as image:
@@ -45,6 +51,7 @@ class FrameMeter(BaseModel):
                 image.thumbnail((ANALYSIS_LONG_SIDE, ANALYSIS_LONG_SIDE))
                 rgb = np.asarray(image)
             result.frames.append(self._frame(thumb.pts_seconds, rgb))
+            pictures.append(rgb)
         if result.frames:
             self._aggregate(result)
         if derived is not None:
@@ -60,6 +67,11 @@ class FrameMeter(BaseModel):
                              keyframe_path=self._keyframe(thumbs, a, b))
                 for i, (a, b) in enumerate(zip(bounds, bounds[1:]))
             ]
+            if self.models_dir is not None:
+                clip = ClipFrames(times=[f.pts_seconds for f in result.frames], frames=pictures,
+                                  face_counts=[len(f.faces) for f in result.frames], motion_times=pts, motion_frames=frames)
+                scenes = [SceneBounds(**s.model_dump()) for s in result.segments]
+                result.visual = describe_scenes(scenes, clip, FrameClassifier(Path(self.models_dir)))
         result.seconds = time.monotonic() - started
         return result
 

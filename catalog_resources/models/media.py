@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from catalog_resources.models.visual import VisualSegment
+
 
 class ProxySettings(BaseModel):
     """The spec's compression defaults for the proxy the AI analyzers watch."""
@@ -124,5 +126,7 @@ class FrameAnalysis(BaseModel):
     focal_length_category: str | None = None
     scene_cuts: list[float] = Field(default_factory=list)
     segments: list[SceneSegment] = Field(default_factory=list)
+    visual: list[VisualSegment] = Field(
+        default_factory=list, description="What each scene shows (offline classifier, faces, light, camera motion).")
     analysis_frames: int = 0
     seconds: float = 0.0

@@ -71,6 +71,8 @@ class VisualFrame(BaseModel):
 class VisualSegment(BaseModel):
     start_seconds: float
     end_seconds: float
+    scene_index: int | None = Field(default=None, description="The scene_change segment it describes, when wired.")
+    keyframe_path: str | None = Field(default=None, description="The scene's keyframe (smallest thumbnail size).")
     labels: list[VisualLabel] = Field(default_factory=list, description="Top classes, best first.")
     terms: list[GeneralTerm] = Field(default_factory=list, description="General terms, best first.")
     people: People

@@ -33,6 +33,23 @@ def replace_segments(conn: psycopg.Connection, clip_id: str, segment_type: str, 
         )
 
 
+def replace_tags(conn: psycopg.Connection, clip_id: str, source: str, names: list[str]) -> int:
+    """A clip's tags from one source (ai, visual) replaced; a name the clip already has from another source (a
+    user's own tag) keeps that source."""
+    conn.execute("DELETE FROM clip_tags WHERE clip_id = %s AND source = %s", (clip_id, source))
+    names = sorted({n.strip().lower() for n in names if n.strip()})
+    if not names:
+        return 0
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO tags (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", [(n,) for n in names])
+        cur.execute(
+            "INSERT INTO clip_tags (clip_id, tag_id, source) SELECT %s, tag_id, %s FROM tags WHERE name = ANY(%s)"
+            " ON CONFLICT (clip_id, tag_id) DO NOTHING",
+            (clip_id, source, names),
+        )
+    return len(names)
+
+
 class AnalysisQueries:
     def connect(self) -> AbstractContextManager[psycopg.Connection]:  # provided by CatalogQueries
         raise NotImplementedError
@@ -85,18 +102,7 @@ class AnalysisQueries:
 
     @staticmethod
     def _write_ai_tags(conn: psycopg.Connection, clip_id: str, keywords: list[str]) -> int:
-        conn.execute("DELETE FROM clip_tags WHERE clip_id = %s AND source = 'ai'", (clip_id,))
-        names = sorted({k.strip().lower() for k in keywords if k.strip()})
-        if not names:
-            return 0
-        with conn.cursor() as cur:
-            cur.executemany("INSERT INTO tags (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", [(n,) for n in names])
-            cur.execute(
-                "INSERT INTO clip_tags (clip_id, tag_id, source) SELECT %s, tag_id, 'ai' FROM tags WHERE name = ANY(%s)"
-                " ON CONFLICT (clip_id, tag_id) DO NOTHING",
-                (clip_id, names),
-            )
-        return len(names)
+        return replace_tags(conn, clip_id, "ai", keywords)
 
     def analysis_detail(self, clip_id: str) -> dict[str, Any] | None:
         """The stored analysis model (JSON) of one clip, or None when ai_analysis has not run."""

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from catalog_resources.ingest.partition_keys import keys_by_clip
-from catalog_resources.store.analysis import AnalysisQueries, replace_segments
+from catalog_resources.store.analysis import AnalysisQueries, replace_segments, replace_tags
 from catalog_resources.store.checks import CheckQueries
 from catalog_resources.store.connection import _connection, _open
 from catalog_resources.store.ingest_state import IngestStateQueries
@@ -39,6 +39,7 @@ TECHNICAL_COLUMNS = (
     "camera_make", "camera_model", "lens", "focal_length_mm", "iso", "gps_latitude", "gps_longitude",
     "gps_altitude", "source_workflow",
 )
+VISUAL_SEGMENT_FIELDS = {"start_seconds", "end_seconds", "text", "keyframe_path"}
 
 
 class CatalogQueries(
@@ -165,7 +166,8 @@ class CatalogQueries(
         return len(thumbs.thumbnails)
 
     def write_frame_analysis(self, conn: psycopg.Connection, fa: FrameAnalysis) -> int:
-        """frame_analysis row plus the clip's scene_change segments (other segment types are left alone)."""
+        """frame_analysis row plus the clip's scene_change and visual segments and its `visual` tags (the general
+        terms of what its scenes show); other segment types and tag sources are left alone."""
         conn.execute("DELETE FROM frame_analysis WHERE clip_id = %s", (fa.clip_id,))
         conn.execute(
             "INSERT INTO frame_analysis (clip_id, overexposed_percent, underexposed_percent, exposure_warning,"
@@ -176,7 +178,9 @@ class CatalogQueries(
              Jsonb(fa.model_dump(mode="json", exclude={"frames"}) | {"frames": [f.model_dump() for f in fa.frames]})),
         )
         replace_segments(conn, fa.clip_id, "scene_change", [s.model_dump() for s in fa.segments])
-        return 1 + len(fa.segments)
+        replace_segments(conn, fa.clip_id, "visual", [v.model_dump(include=VISUAL_SEGMENT_FIELDS) for v in fa.visual])
+        tags = replace_tags(conn, fa.clip_id, "visual", [t.term for v in fa.visual for t in v.terms])
+        return 1 + len(fa.segments) + len(fa.visual) + tags
 
     def write_catalog_record(self, conn: psycopg.Connection, record: CatalogRecord) -> int:
         values = record.model_dump()
@@ -274,7 +278,7 @@ class CatalogQueries(
             analysis = conn.execute("SELECT details FROM frame_analysis WHERE clip_id = %s", (clip_id,)).fetchone()
             clip["frame_analysis"] = analysis["details"] if analysis else None
             clip["segments"] = conn.execute(
-                "SELECT segment_index, segment_type, start_seconds, end_seconds, keyframe_path FROM segments "
+                "SELECT segment_index, segment_type, start_seconds, end_seconds, text, keyframe_path FROM segments "
                 "WHERE clip_id = %s ORDER BY start_seconds, segment_index", (clip_id,)
             ).fetchall()
         clip["ai_analysis"] = self.analysis_detail(clip_id)
@@ -303,6 +307,9 @@ class CatalogQueries(
             clip["frame"] = conn.execute(
                 "SELECT dominant_shot_type, quality_score FROM frame_analysis WHERE clip_id = %s", (clip_id,)
             ).fetchone()
+            clip["visual"] = [r["text"] for r in conn.execute(
+                "SELECT text FROM segments WHERE clip_id = %s AND segment_type = 'visual' AND text <> ''"
+                " ORDER BY start_seconds, segment_index", (clip_id,))]
             clip["poster_path"] = conn.execute(
                 "SELECT paths FROM thumbnails WHERE clip_id = %s AND is_poster LIMIT 1", (clip_id,)
             ).fetchone()
