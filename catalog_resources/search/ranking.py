@@ -84,8 +84,8 @@ def calibration(embedder: EmbeddingService | None) -> evidence.Calibration | Non
     return evidence.Calibration(cutoff=cutoff, sure=max(SURE_SIMILARITY.get(embedder.model, cutoff + 0.1), cutoff + 0.01))
 
 
-def explain(by: dict[str, _Match], found: dict | None, words: list[str],
-            scale: evidence.Calibration | None) -> tuple[int, list[MatchReason], list[str]]:
+def explain(by: dict[str, _Match], found: dict | None, words: list[str], scale: evidence.Calibration | None,
+            summary: str | None = None) -> tuple[int, list[MatchReason], list[str]]:
     """(strength %, reasons strongest first, query words found) of one hit, from its matches in each list."""
     found = found or {"words": [], "tags": []}
     matched = list(found["words"])
@@ -94,13 +94,16 @@ def explain(by: dict[str, _Match], found: dict | None, words: list[str],
     coverage = len(matched) / len(words) if words else 0.0
     worded = evidence.text_strength(txt is not None, bool(txt and txt.start_seconds is not None), coverage)
     reasons: list[MatchReason] = []
-    if sem is not None:
-        source = evidence.segment_source(sem.segment_type, sem.snippet) if sem.start_seconds is not None else "description"
-        reasons.append(evidence.reason(source, sem.snippet if sem.start_seconds is not None else
-                                       "the clip's description as a whole (summary, keywords, transcript)",
-                                       sem.start_seconds, sem.end_seconds,
-                                       [w for w in matched if w in (sem.snippet or "").lower()], sem.score))
-    if txt is not None:
+    same_line = bool(sem and txt and sem.start_seconds is not None
+                     and (sem.start_seconds, sem.end_seconds) == (txt.start_seconds, txt.end_seconds))
+    if sem is not None:  # a segment's own text, or for the whole clip its summary
+        timed = sem.start_seconds is not None
+        source = evidence.segment_source(sem.segment_type, sem.snippet) if timed else "description"
+        text = (txt.snippet if same_line else sem.snippet) if timed else (summary or "the clip's description as a whole")
+        reasons.append(evidence.reason(source, text, sem.start_seconds, sem.end_seconds,
+                                       matched if same_line else [w for w in matched if w in (text or "").lower()],
+                                       sem.score))
+    if txt is not None and not same_line:  # the same line found by meaning and by words is one reason
         source = evidence.segment_source(txt.segment_type, txt.snippet) if txt.start_seconds is not None else "catalog text"
         reasons.insert(0 if worded > semantic else len(reasons),
                        evidence.reason(source, txt.snippet, txt.start_seconds, txt.end_seconds, matched))
@@ -139,8 +142,8 @@ def search(store: CatalogQueries, embedder: EmbeddingService | None, query: str,
               for name, matches in lists.items() if any(m.clip_id == clip_id for m in matches)}
         timed = next((m for m in (by.get("text"), by.get("semantic")) if m and m.start_seconds is not None), None)
         snippet = next((m.snippet for m in (by.get("text"), by.get("semantic")) if m and m.snippet), None)
-        strength, reasons, matched = explain(by, found.get(clip_id), words, scale)
         row = facts[clip_id]
+        strength, reasons, matched = explain(by, found.get(clip_id), words, scale, row.get("summary"))
         result.hits.append(SearchHit(
             clip_id=clip_id, path=row["path"], file_name=row["file_name"], score=round(fused[clip_id], 5),
             strength=strength, similarity=by["semantic"].score if "semantic" in by else None, matched_words=matched,

@@ -198,8 +198,8 @@ class SearchQueries:
                           coalesce(t.duration_seconds, c.duration_seconds) AS duration_seconds,
                           coalesce(t.video_codec, c.video_codec) AS video_codec, coalesce(t.width, c.width) AS width,
                           coalesce(t.height, c.height) AS height, coalesce(t.frame_rate, c.frame_rate) AS frame_rate,
-                          fa.dominant_shot_type AS shot_type, fa.quality_score, r.poster_path
-                   FROM clips c LEFT JOIN catalog_records r USING (clip_id)
+                          fa.dominant_shot_type AS shot_type, fa.quality_score, r.poster_path, a.summary
+                   FROM clips c LEFT JOIN catalog_records r USING (clip_id) LEFT JOIN analysis a USING (clip_id)
                    LEFT JOIN technical_metadata t USING (clip_id) LEFT JOIN frame_analysis fa USING (clip_id)
                    WHERE c.clip_id = ANY(%s)""", (clip_ids,)).fetchall()
         return {r["clip_id"]: r for r in rows}
