@@ -382,6 +382,26 @@ QUERIES: list[dict] = [
      "filter": {"min_height": 2160, "codec": "hevc"}},
 ]
 
+# Absent subjects: nothing any clip above shows, says or is tagged with, phrased as people type (some as "clips
+# mentioning ..."). Search must answer them with no hits; bench/relevance.py measures the cut-off on them.
+ABSENT_QUERIES: list[dict] = [{"query": q, "kind": "absent"} for q in (
+    "giraffes grazing on the savanna",
+    "clips mentioning a bank robbery",
+    "ice hockey players fighting on the rink",
+    "astronaut floating outside the space station",
+    "violin recital in a cathedral",
+    "volcano erupting with lava flows",
+    "footage of a chess tournament",
+    "jockeys on horseback at a racetrack",
+    "dentist examining teeth",
+    "clips about knitting a wool sweater",
+    "camel caravan crossing desert dunes",
+    "a toddler's birthday party with balloons and cake",
+    "lattice quantum chromodynamics gauge theory",
+    "clips mentioning a stock market crash",
+    "penguins on an ice floe",
+)]
+
 KINDS = ("paraphrase", "spoken", "keyword", "filtered")
 
 STOP_WORDS = frozenset(

@@ -58,7 +58,12 @@ def search(
       video-catalog search "solar panels" --mode text --codec h264
       video-catalog search "crowd cheering at night" --min-height 1080 --export csv -o hits.csv
 
-    Exit codes: 0 hits found, 1 no good matches, 2 usage or environment error.
+    Each hit shows its match strength (0-100 %: 50 % is the model's cut-off, 100 % where nine in ten correct
+    matches are, raised when the query's words are in the clip) and why: the transcript line, scene, on-screen
+    text, visual label or tag that matched, with its time range, and the words found. --json adds strength,
+    similarity, matched_words, why and reasons to the existing fields; score stays the fused rank.
+
+    Exit codes: 0 hits found, 1 no good matches (--json prints []), 2 usage or environment error.
     """
     from catalog_resources.search.ranking import search as run_search
     from catalog_resources.search.filters import is_filtered
@@ -80,12 +85,12 @@ def search(
             fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
         embedder = None  # hybrid falls back to words alone until clips are embedded
     result = run_search(store, embedder, text, chosen, mode=mode, limit=limit)
-    if fmt:
+    if fmt:  # no good matches: an empty array (or a header-only CSV), the line on stderr, exit 1
         export_rows([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)
-    elif not result.hits:
+    if not result.hits:
         err.print(literal(f"No good matches for {echo(text)}") + (" with these filters." if is_filtered(chosen) else "."),
                   highlight=False)
-    else:
+    elif not fmt:
         print_hits(result.hits, f"{len(result.hits)} clips for {echo(text)} ({result.mode})",
                     frozenset(re.findall(r"\w+", text.lower())))
     raise typer.Exit(EXIT_OK if result.hits else EXIT_FAILED)

@@ -16,7 +16,16 @@ LIST_KEYS = ("clip_id", "path", "file_name", "duration_seconds", "size_bytes", "
              "shot_type", "status", "paths")
 EXPORT_KEYS = ("clip_id", "path", "score", "start_seconds", "end_seconds", "snippet", "file_name", "matched_by",
                "thumbnail_path", "duration_seconds", "video_codec", "width", "height", "frame_rate", "shot_type",
-               "quality_score")
+               "quality_score", "strength", "similarity", "matched_words", "why", "reasons")
+
+
+def _cell(value: str | list) -> str:
+    """A CSV cell: a list of words joined by ";", a list of objects (search reasons) as JSON."""
+    if isinstance(value, str):
+        return value
+    if all(isinstance(v, str) for v in value):
+        return ";".join(value)
+    return json.dumps(value, default=str, ensure_ascii=False)
 
 
 def export_rows(rows: list[dict[str, Any]], fmt: str, output: Path | None, keys: tuple[str, ...]) -> None:
@@ -32,8 +41,7 @@ def export_rows(rows: list[dict[str, Any]], fmt: str, output: Path | None, keys:
         writer.writeheader()
         shown = visible if output is None and sys.stdout.isatty() else str  # a person reads it: no raw escapes
         for row in rows:
-            writer.writerow({k: shown(";".join(v) if isinstance(v, list) else v) if isinstance(v, (str, list)) else v
-                             for k, v in row.items()})
+            writer.writerow({k: shown(_cell(v)) if isinstance(v, (str, list)) else v for k, v in row.items()})
         text = buffer.getvalue()
     if output is None:
         sys.stdout.write(text)

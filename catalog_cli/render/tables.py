@@ -87,17 +87,38 @@ def highlighted(snippet: str, words: frozenset[str] = frozenset()):
 
 
 def print_hits(hits: list, title: str, words: frozenset[str] = frozenset()) -> None:
+    """Search and `similar` hits: the match strength in percent (search) or the similarity (similar), and why."""
     from catalog_resources.analysis.transcript_export import timecode
 
     table = LiteralTable(title=title, header_style="bold")
-    for column in ("#", "score", "clip", "file", "at", "why", "thumbnail"):
+    for column in ("#", "match", "clip", "file", "at", "why", "thumbnail"):
         table.add_column(column, overflow="fold")
     for i, hit in enumerate(hits, start=1):
         at = (f"{timecode(hit.start_seconds)}–{timecode(hit.end_seconds)}" if hit.start_seconds is not None else "-")
+        match = f"{hit.strength} %" if hit.strength is not None else f"{hit.score:.4g}"
+        table.add_row(str(i), match, hit.clip_id, hit.file_name, at, why_cell(hit, words), hit.thumbnail_path or "-")
+    out.print(table)
+
+
+def why_cell(hit, words: frozenset[str]):
+    """The strongest reason (its source and text, the query's words in bold) and the words found; a hit without
+    reasons (`similar`) shows its snippet and the lists that found it."""
+    from rich.text import Text
+
+    if not getattr(hit, "reasons", None):
         why = highlighted(hit.snippet or "-", words)
         why.append(f"  ({', '.join(hit.matched_by)})", style="dim")
-        table.add_row(str(i), f"{hit.score:.4g}", hit.clip_id, hit.file_name, at, why, hit.thumbnail_path or "-")
-    out.print(table)
+        return why
+    first = hit.reasons[0]
+    why = Text(f"{first.source}: ", style="dim")
+    why.append_text(highlighted(first.text or "-", words | frozenset(hit.matched_words)))
+    others = [r.source for r in hit.reasons[1:] if r.source != "words"]
+    tail = [f"words: {', '.join(hit.matched_words)}"] if hit.matched_words else []
+    if others:
+        tail.append("also " + ", ".join(dict.fromkeys(others)))
+    if tail:
+        why.append(f"  ({'; '.join(tail)})", style="dim")
+    return why
 
 
 def refresh_plan_table(pairs: list, clips: list[str]) -> LiteralTable:

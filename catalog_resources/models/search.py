@@ -25,11 +25,30 @@ class EmbeddingSet(BaseModel):
     seconds: float = 0.0
 
 
+class MatchReason(BaseModel):
+    """One piece of evidence for a hit: where it is (transcript, scene, on-screen text, visual, tag, description,
+    words), its text and time range, the query words it holds, and its cosine similarity when it is a vector."""
+
+    source: str
+    text: str | None = None
+    start_seconds: float | None = None
+    end_seconds: float | None = None
+    words: list[str] = Field(default_factory=list)
+    similarity: float | None = None
+
+
 class SearchHit(BaseModel):
     clip_id: str
     path: str
     file_name: str
-    score: float = Field(description="Fused (hybrid) or single-mode relevance; higher is better.")
+    score: float = Field(description="Fused (hybrid) or single-mode relevance; higher is better. Orders the hits; "
+                                     "not a percentage (see strength).")
+    strength: int | None = Field(default=None, description="Match strength 0-100 %, from the best similarity through "
+                                 "the model's calibration and the query words found (search/evidence.py).")
+    similarity: float | None = Field(default=None, description="Best cosine similarity of the clip or a segment.")
+    matched_words: list[str] = Field(default_factory=list, description="Query words found in the clip's text.")
+    why: str | None = Field(default=None, description="The first reason in one line, as the table shows it.")
+    reasons: list[MatchReason] = Field(default_factory=list)
     matched_by: list[str] = Field(default_factory=list, description="semantic, text")
     start_seconds: float | None = None
     end_seconds: float | None = None

@@ -103,7 +103,7 @@ class SearchQueries:
                               JOIN segments s ON s.segment_id = f.segment_id AND s.segment_type = 'transcript'
                               ORDER BY f.clip_id, f.distance),
                    h AS (SELECT g.clip_id, CASE WHEN sp.segment_id IS NULL THEN g.scope ELSE 'segment' END AS scope,
-                                coalesce(sp.segment_id, g.segment_id) AS segment_id, s.start_seconds, s.end_seconds,
+                                coalesce(sp.segment_id, g.segment_id) AS segment_id, s.segment_type, s.start_seconds, s.end_seconds,
                                 s.text AS segment_text, s.keyframe_path, 1 - g.distance AS similarity, g.distance
                          FROM g LEFT JOIN spoken sp ON sp.clip_id = g.clip_id
                          LEFT JOIN segments s ON s.segment_id = coalesce(sp.segment_id, g.segment_id))"""
@@ -161,7 +161,7 @@ class SearchQueries:
             return []
         with self.connect() as conn:
             return conn.execute(
-                """SELECT s.clip_id, s.segment_id, s.start_seconds, s.end_seconds, s.keyframe_path,
+                """SELECT s.clip_id, s.segment_id, s.segment_type, s.start_seconds, s.end_seconds, s.keyframe_path,
                           ts_headline('simple', s.text, q, 'StartSel=[, StopSel=], HighlightAll=true') AS snippet,
                           ts_rank_cd(to_tsvector('simple', coalesce(s.text, '')), q) AS rank
                    FROM segments s CROSS JOIN websearch_to_tsquery('simple', %s) AS q
@@ -169,6 +169,24 @@ class SearchQueries:
                    ORDER BY s.clip_id, rank DESC, s.start_seconds""",
                 (query, clip_ids),
             ).fetchall()
+
+    def words_found(self, clip_ids: list[str], words: list[str]) -> dict[str, dict[str, Any]]:
+        """Per clip, which of these (lower-case) words its search document holds and which of its tags name one:
+        the "which words matched" of a hit, also when the full-text list did not match every word."""
+        if not clip_ids or not words:
+            return {}
+        with self.connect() as conn:
+            rows = conn.execute(
+                """SELECT r.clip_id, ARRAY(SELECT unnest(tsvector_to_array(r.search_vector))
+                                           INTERSECT SELECT unnest(%(words)s::text[])) AS words,
+                          ARRAY(SELECT t.name || '|' || ct.source FROM clip_tags ct JOIN tags t USING (tag_id)
+                                WHERE ct.clip_id = r.clip_id AND EXISTS (
+                                    SELECT 1 FROM unnest(%(words)s::text[]) w
+                                    WHERE lower(t.name) ~ ('\\m' || w || '\\M')) ORDER BY t.name) AS tags
+                   FROM catalog_records r WHERE r.clip_id = ANY(%(ids)s)""",
+                {"ids": clip_ids, "words": words}).fetchall()
+        return {r["clip_id"]: {"words": [w for w in words if w in r["words"]],
+                               "tags": [tuple(t.rsplit("|", 1)) for t in r["tags"]]} for r in rows}
 
     def hit_facts(self, clip_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Path, name and technical facts of the clips a search returns."""
@@ -180,8 +198,8 @@ class SearchQueries:
                           coalesce(t.duration_seconds, c.duration_seconds) AS duration_seconds,
                           coalesce(t.video_codec, c.video_codec) AS video_codec, coalesce(t.width, c.width) AS width,
                           coalesce(t.height, c.height) AS height, coalesce(t.frame_rate, c.frame_rate) AS frame_rate,
-                          fa.dominant_shot_type AS shot_type, fa.quality_score, r.poster_path
-                   FROM clips c LEFT JOIN catalog_records r USING (clip_id)
+                          fa.dominant_shot_type AS shot_type, fa.quality_score, r.poster_path, a.summary
+                   FROM clips c LEFT JOIN catalog_records r USING (clip_id) LEFT JOIN analysis a USING (clip_id)
                    LEFT JOIN technical_metadata t USING (clip_id) LEFT JOIN frame_analysis fa USING (clip_id)
                    WHERE c.clip_id = ANY(%s)""", (clip_ids,)).fetchall()
         return {r["clip_id"]: r for r in rows}
