@@ -16,9 +16,19 @@ STILLS = {"still_a.mp4": "chelsea", "still_b.mp4": "coffee", "still_c.mp4": "roc
 SECONDS = 2.0
 
 
-def make_still_clip(out: Path, photo: str, seconds: float = SECONDS) -> Path:
+def photo(name: str) -> Image.Image:
+    """A scikit-image photograph as an RGB picture."""
+    return Image.fromarray(getattr(data, name)()).convert("RGB")
+
+
+def make_still_clip(out: Path, photo_name: str, seconds: float = SECONDS) -> Path:
     """A 640x360 H.264 clip, no audio, of one photograph letterboxed on grey, `seconds` long at 25 fps."""
-    picture = Image.fromarray(getattr(data, photo)()).convert("RGB")
+    return make_picture_clip(out, photo(photo_name), seconds)
+
+
+def make_picture_clip(out: Path, picture: Image.Image, seconds: float = SECONDS) -> Path:
+    """A 640x360 H.264 clip, no audio, of one picture letterboxed on grey, `seconds` long at 25 fps."""
+    picture = picture.copy()
     picture.thumbnail((640, 360))
     frame = Image.new("RGB", (640, 360), (60, 60, 60))
     frame.paste(picture, ((640 - picture.width) // 2, (360 - picture.height) // 2))

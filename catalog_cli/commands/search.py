@@ -37,10 +37,46 @@ def _embedder():
     return service
 
 
+LOOK_KEYS = (*EXPORT_KEYS, "query_start_seconds", "query_end_seconds")
+
+
+def _no_looks_yet(store, clip_id: str | None = None) -> None:
+    """One line when the scenes have no look vectors (a catalog analysed before look-alike search existed)."""
+    from catalog_resources.analysis.local.visual.look import LOOK_MODEL
+
+    if store.scene_look_count(clip_id, LOOK_MODEL) == 0:
+        whose = f"clip {clip_id} has" if clip_id else "no clip has"
+        fail(f"{whose} no scene look vectors ({LOOK_MODEL}) yet; run: video-catalog refresh --stale")
+
+
+def _image_search(image: Path, text: str, chosen, limit: int, fmt: str | None, output: Path | None) -> None:
+    """`search --image`: clips by their scene that looks most like the image, with its time range."""
+    from catalog_resources.analysis.local.visual.classifier import FrameClassifier
+    from catalog_resources.analysis.local.visual.look import image_look
+    from catalog_resources.search.filters import is_filtered
+    from catalog_resources.search.looks import image_search
+
+    if text.strip():
+        fail(f"--image searches by the picture alone; drop the words {text.strip()!r} (inline filters are fine)")
+    vector = image_look(image, FrameClassifier(cli_settings().models_dir))  # unreadable: one line, exit 2
+    store = catalog_db()[1]
+    _no_looks_yet(store)
+    hits = image_search(store, vector, chosen, limit)
+    if fmt:
+        export_rows([h.model_dump() for h in hits], fmt, output, EXPORT_KEYS)
+    if not hits:
+        err.print(literal(f"No scene looks like {image}") + (" with these filters." if is_filtered(chosen) else "."),
+                  highlight=False)
+    elif not fmt:
+        print_hits(hits, f"{len(hits)} clips with a scene like {image}")
+    raise typer.Exit(EXIT_OK if hits else EXIT_FAILED)
+
+
 @handles_errors
 @filter_options
 def search(
-    query: Annotated[str, typer.Argument(help="What you are looking for, in words; inline filters like codec:prores fps:>30 shot:close-up work too.")],
+    query: Annotated[str, typer.Argument(help="What you are looking for, in words; inline filters like codec:prores fps:>30 shot:close-up work too.")] = "",
+    image: Annotated[Path | None, typer.Option("--image", help="Find scenes that look like this picture (JPEG, PNG...) instead of words.")] = None,
     mode: Annotated[str, typer.Option(help="hybrid (default), semantic or text.")] = "hybrid",
     limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
     filters: FilterFlags = FilterFlags(),  # --codec, --resolution, ... --collection, as in `list`
@@ -57,11 +93,15 @@ def search(
       video-catalog search "interview about pricing on a rooftop"
       video-catalog search "solar panels" --mode text --codec h264
       video-catalog search "crowd cheering at night" --min-height 1080 --export csv -o hits.csv
+      video-catalog search --image frame.jpg --limit 5
 
     Each hit shows its match strength (0-100 %: 50 % is the model's cut-off, 100 % where nine in ten correct
     matches are, raised when the query's words are in the clip) and why: the transcript line, scene, on-screen
     text, visual label or tag that matched, with its time range, and the words found. --json adds strength,
     similarity, matched_words, why and reasons to the existing fields; score stays the fused rank.
+
+    --image finds the clips whose scenes look most like a picture (same classifier as the scenes' look vectors),
+    with the scene's time range; filters and --limit apply, words do not.
 
     Exit codes: 0 hits found, 1 no good matches (--json prints []), 2 usage or environment error.
     """
@@ -76,6 +116,8 @@ def search(
         fail(f"--export {export!r}: choose json or csv")
     text, inline = parse_inline_filters(query)
     chosen = filters.clip_filter(inline)  # a flag wins over the same filter written in the query
+    if image is not None:
+        _image_search(image, text, chosen, limit, fmt, output)
     if not text.strip():
         fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
     store = catalog_db()[1]
@@ -100,18 +142,29 @@ def search(
 def similar(
     clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path, or a partition key from the Dagster UI.")],
     limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
+    by: Annotated[str, typer.Option("--by", help="meaning (default: what the clip says and shows, in words) or look (what its shots look like).")] = "meaning",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
 ) -> None:
-    """Clips nearest to this one by meaning (its full-clip embedding), itself excluded.
+    """Clips nearest to this one by meaning (its full-clip embedding) or by look (its scenes' pictures), itself
+    excluded.
+
+    --by look pairs each of this clip's scenes with the nearest scenes of other clips and ranks clips by their
+    best pair: the hit's time range is its scene, query_start/end_seconds (--json) this clip's, with a match
+    strength in percent. Look-alikes below the cut-off are not shown (exit 1 when none).
 
     Examples:
       video-catalog similar 3f9a2c1d
       video-catalog similar interview.mov --limit 5 --json
+      video-catalog similar 3f9a2c1d --by look
     """
     from catalog_resources.search.ranking import similar as run_similar
 
+    if by not in ("meaning", "look"):
+        fail(f"--by {by!r}: choose meaning or look")
     store = catalog_db()[1]
     clip_id = one_clip(store, clip)
+    if by == "look":
+        _similar_looks(store, clip_id, limit, as_json)
     embedder = _embedder()
     hits = run_similar(store, embedder, clip_id, limit)
     if not hits and store.clip_vector(clip_id, embedder.model)[0] is None:
@@ -120,3 +173,17 @@ def similar(
         export_rows([h.model_dump() for h in hits], "json", None, EXPORT_KEYS)
         return
     print_hits(hits, f"{len(hits)} clips like {clip_id}")
+
+
+def _similar_looks(store, clip_id: str, limit: int, as_json: bool) -> None:
+    from catalog_resources.search.looks import similar_looks
+
+    _no_looks_yet(store, clip_id)
+    hits = similar_looks(store, clip_id, limit)
+    if as_json:
+        export_rows([h.model_dump() for h in hits], "json", None, LOOK_KEYS)
+    if not hits:
+        err.print(f"No other clip has a scene that looks like clip {clip_id}'s.", highlight=False)
+    elif not as_json:
+        print_hits(hits, f"{len(hits)} clips that look like {clip_id}")
+    raise typer.Exit(EXIT_OK if hits else EXIT_FAILED)

@@ -13,6 +13,7 @@ from PIL import Image
 from pydantic import BaseModel, Field
 
 from catalog_resources.analysis.local.visual import FrameClassifier
+from catalog_resources.analysis.local.visual.look import LOOK_MODEL
 from catalog_resources.analysis.local.visual.scenes import ClipFrames, SceneBounds, describe_scenes
 from catalog_resources.media import frame_metrics as fm
 from catalog_resources.media.faces import detect_faces, dominant_shot_type, shot_type
@@ -72,6 +73,7 @@ class FrameMeter(BaseModel):
                                   face_counts=[len(f.faces) for f in result.frames], motion_times=pts, motion_frames=frames)
                 scenes = [SceneBounds(**s.model_dump()) for s in result.segments]
                 result.visual = describe_scenes(scenes, clip, FrameClassifier(Path(self.models_dir)))
+                result.look_model = LOOK_MODEL
         result.seconds = time.monotonic() - started
         return result
 

@@ -128,5 +128,6 @@ class FrameAnalysis(BaseModel):
     segments: list[SceneSegment] = Field(default_factory=list)
     visual: list[VisualSegment] = Field(
         default_factory=list, description="What each scene shows (offline classifier, faces, light, camera motion).")
+    look_model: str | None = Field(default=None, description="The image model of the scenes' look vectors.")
     analysis_frames: int = 0
     seconds: float = 0.0

@@ -49,9 +49,12 @@ class SearchHit(BaseModel):
     matched_words: list[str] = Field(default_factory=list, description="Query words found in the clip's text.")
     why: str | None = Field(default=None, description="The first reason in one line, as the table shows it.")
     reasons: list[MatchReason] = Field(default_factory=list)
-    matched_by: list[str] = Field(default_factory=list, description="semantic, text")
+    matched_by: list[str] = Field(default_factory=list, description="semantic, text, look")
     start_seconds: float | None = None
     end_seconds: float | None = None
+    query_start_seconds: float | None = Field(default=None, description="`similar --by look`: the time range of the "
+                                              "asked-about clip's scene that looks like this hit's.")
+    query_end_seconds: float | None = None
     snippet: str | None = None
     thumbnail_path: str | None = None
     duration_seconds: float | None = None

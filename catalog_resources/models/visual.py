@@ -81,3 +81,6 @@ class VisualSegment(BaseModel):
     frames: list[VisualFrame] = Field(default_factory=list)
     text: str = Field(default="", description="What search indexes: 'dog, beach, coast; one person; day, warm; static'.")
     seconds: float = Field(default=0.0, description="Wall time the analysis took.")
+    look: list[float] | None = Field(
+        default=None, description="The scene's look for look-alike search: the classifier's pooled features, mean over "
+        "the labelled frames, L2-normalised (1280 values); stored in scene_looks, not in the details JSON.")

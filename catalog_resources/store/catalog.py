@@ -21,6 +21,7 @@ from catalog_resources.store.analysis import AnalysisQueries, replace_segments, 
 from catalog_resources.store.checks import CheckQueries
 from catalog_resources.store.connection import _connection, _open
 from catalog_resources.store.ingest_state import IngestStateQueries
+from catalog_resources.store.looks import LookQueries
 from catalog_resources.store.migrations import MigrationQueries
 from catalog_resources.store.scan_cache import ScanCacheQueries
 from catalog_resources.store.search import SearchQueries
@@ -43,7 +44,7 @@ VISUAL_SEGMENT_FIELDS = {"start_seconds", "end_seconds", "text", "keyframe_path"
 
 
 class CatalogQueries(
-    MigrationQueries, ScanCacheQueries, AnalysisQueries, SearchQueries, IngestStateQueries, CheckQueries
+    MigrationQueries, ScanCacheQueries, AnalysisQueries, SearchQueries, LookQueries, IngestStateQueries, CheckQueries
 ):
     """The SQL: every query and write of the catalog, as a mixin over `self.database_url`.
 
@@ -166,8 +167,9 @@ class CatalogQueries(
         return len(thumbs.thumbnails)
 
     def write_frame_analysis(self, conn: psycopg.Connection, fa: FrameAnalysis) -> int:
-        """frame_analysis row plus the clip's scene_change and visual segments and its `visual` tags (the general
-        terms of what its scenes show); other segment types and tag sources are left alone."""
+        """frame_analysis row plus the clip's scene_change and visual segments, its `visual` tags (the general
+        terms of what its scenes show) and its scenes' look vectors; other segment types and tag sources are left
+        alone. The look vectors go to scene_looks only, not into the details JSON."""
         conn.execute("DELETE FROM frame_analysis WHERE clip_id = %s", (fa.clip_id,))
         conn.execute(
             "INSERT INTO frame_analysis (clip_id, overexposed_percent, underexposed_percent, exposure_warning,"
@@ -175,12 +177,14 @@ class CatalogQueries(
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (fa.clip_id, fa.overexposed_percent, fa.underexposed_percent, fa.exposure_warning, fa.exposure_stops,
              fa.blur_score, fa.noise_score, fa.quality_score, fa.shot_type, len(fa.scene_cuts),
-             Jsonb(fa.model_dump(mode="json", exclude={"frames"}) | {"frames": [f.model_dump() for f in fa.frames]})),
+             Jsonb(fa.model_dump(mode="json", exclude={"frames": True, "visual": {"__all__": {"look"}}})
+                   | {"frames": [f.model_dump() for f in fa.frames]})),
         )
         replace_segments(conn, fa.clip_id, "scene_change", [s.model_dump() for s in fa.segments])
         replace_segments(conn, fa.clip_id, "visual", [v.model_dump(include=VISUAL_SEGMENT_FIELDS) for v in fa.visual])
         tags = replace_tags(conn, fa.clip_id, "visual", [t.term for v in fa.visual for t in v.terms])
-        return 1 + len(fa.segments) + len(fa.visual) + tags
+        looks = self.write_scene_looks(conn, fa)
+        return 1 + len(fa.segments) + len(fa.visual) + tags + looks
 
     def write_catalog_record(self, conn: psycopg.Connection, record: CatalogRecord) -> int:
         values = record.model_dump()

@@ -21,11 +21,11 @@ from catalog_resources.analysis.local.visual.classifier import _EXPORT_VERSION, 
 from catalog_resources.analysis.local.visual.segment import describe_scene
 from catalog_resources.models.visual import VisualSegment
 
-RECIPE_VERSION = 1  # bump when what a scene's description holds or how it is made changes
+RECIPE_VERSION = 2  # bump when what a scene's description holds or how it is made changes (2: its look vector)
 
 
 def visual_code_version() -> str:
-    """'efficientnet-lite0/onnx-v1:visual-v1': the classifier (and its export) and the recipe."""
+    """'efficientnet-lite0/onnx-v1:visual-v2': the classifier (and its export) and the recipe."""
     return f"{MODEL_NAME}/onnx-v{_EXPORT_VERSION}:visual-v{RECIPE_VERSION}"
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from catalog_resources.analysis.local.visual.classifier import FrameClassifier
 from catalog_resources.analysis.local.visual.labels import general_terms, top_labels
 from catalog_resources.analysis.local.visual.light import measure_light
+from catalog_resources.analysis.local.visual.look import scene_look
 from catalog_resources.analysis.local.visual.motion import camera_motion, pick
 from catalog_resources.analysis.local.visual.people import count_faces, scene_people
 from catalog_resources.models.visual import Light, MotionSpan, People, VisualFrame, VisualSegment
@@ -71,7 +72,7 @@ def describe_scene(
     started = time.monotonic()
     chosen = label_frames(times)
     picked = [frames[i] for i in chosen]
-    probabilities, _features = classifier.classify(picked)
+    probabilities, features = classifier.classify(picked)
     counts = [face_counts[i] for i in chosen] if face_counts is not None else count_faces(picked)
     per_frame = [
         VisualFrame(pts_seconds=round(times[i], 4), labels=top_labels(p), faces=n, light=measure_light([f]))
@@ -89,6 +90,7 @@ def describe_scene(
     segment = VisualSegment(
         start_seconds=round(start, 4), end_seconds=round(end, 4), labels=top_labels(mean),
         terms=general_terms(mean), people=people, light=light, motion=motion, frames=per_frame,
+        look=scene_look(features),
     )
     segment.text = scene_text(segment)
     segment.seconds = round(time.monotonic() - started, 4)
