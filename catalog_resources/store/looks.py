@@ -51,21 +51,29 @@ class LookQueries:
                          min_similarity: float) -> list[dict[str, Any]]:
         """Each clip's nearest scene to `vector`, up to `clips` clips, best first, filtered, cut off at
         `min_similarity`. The index answers the nearest scenes first (a materialized CTE, so the planner keeps
-        the index); when the filter or repeated clips leave too few, the exact filtered query answers instead."""
+        the index). Only when all of them were within the cut-off (so more may be) and the filter or repeated
+        clips left too few, ten times as many are read, then the exact filtered query answers; an image like
+        nothing stops at the first read."""
         select = """SELECT l.clip_id, l.scene_index, l.start_seconds, l.end_seconds, l.keyframe_path,
                            l.embedding <=> %(q)s AS distance FROM scene_looks l WHERE l.model = %(model)s"""
         best = f"""f AS (SELECT n.* FROM n {CLIP_JOINS.format(alias='n')} WHERE {where} AND n.distance <= %(max_distance)s),
-                   b AS (SELECT DISTINCT ON (f.clip_id) f.* FROM f ORDER BY f.clip_id, f.distance)
-                   SELECT *, 1 - distance AS similarity FROM b ORDER BY distance LIMIT %(clips)s"""
+                   b AS (SELECT DISTINCT ON (f.clip_id) f.* FROM f ORDER BY f.clip_id, f.distance),
+                   h AS (SELECT *, 1 - distance AS similarity FROM b ORDER BY distance LIMIT %(clips)s)"""
         args = {**params, "q": np.asarray(vector, dtype=np.float32), "model": model, "clips": clips,
-                "max_distance": 1.0 - min_similarity, "candidates": clips * 10}
+                "max_distance": 1.0 - min_similarity}
         with self.connect() as conn:
             _with_vectors(conn).execute(_SETTINGS)
-            rows = conn.execute(f"WITH n AS MATERIALIZED ({select} ORDER BY distance LIMIT %(candidates)s), {best}",
-                                args).fetchall()
-            if len(rows) < clips:  # too few within the candidates: exact, over the clips the filter leaves
-                rows = conn.execute(f"WITH n AS ({select}), {best}", args).fetchall()
-            return rows
+            for candidates in (clips * 10, clips * 100):  # a narrow filter: read ten times further once
+                found = conn.execute(
+                    f"""WITH n AS MATERIALIZED ({select} ORDER BY distance LIMIT %(candidates)s), {best}
+                        SELECT st.frontier, h.* FROM (SELECT max(distance) AS frontier FROM n) st
+                        LEFT JOIN h ON TRUE ORDER BY h.distance""", {**args, "candidates": candidates}).fetchall()
+                rows = [r for r in found if r["clip_id"] is not None]
+                frontier = found[0]["frontier"] if found else None
+                if len(rows) >= clips or frontier is None or frontier > args["max_distance"]:
+                    return rows
+            # every candidate was within the cut-off: more may be, exactly over the clips the filter leaves
+            return conn.execute(f"WITH n AS ({select}), {best} SELECT * FROM h ORDER BY distance", args).fetchall()
 
     def looks_like_clip(self, clip_id: str, model: str, clips: int, min_similarity: float) -> list[dict[str, Any]]:
         """Other clips whose scenes look most like this clip's: per other clip its best pair of scenes (own scene
