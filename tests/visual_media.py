@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from skimage import data
 
@@ -16,9 +17,20 @@ STILLS = {"still_a.mp4": "chelsea", "still_b.mp4": "coffee", "still_c.mp4": "roc
 SECONDS = 2.0
 
 
+def load_photo(photo: str) -> np.ndarray:
+    """A packaged photograph by name: a scikit-image `skimage.data` function ("chelsea"), the left view of its
+    stereo pair ("stereo_motorcycle"), or one of scikit-learn's sample images ("sklearn:china.jpg")."""
+    if photo.startswith("sklearn:"):
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(photo.removeprefix("sklearn:"))
+    image = getattr(data, photo)()
+    return image[0] if photo == "stereo_motorcycle" else image  # (left, right, disparity)
+
+
 def make_still_clip(out: Path, photo: str, seconds: float = SECONDS) -> Path:
     """A 640x360 H.264 clip, no audio, of one photograph letterboxed on grey, `seconds` long at 25 fps."""
-    picture = Image.fromarray(getattr(data, photo)()).convert("RGB")
+    picture = Image.fromarray(load_photo(photo)).convert("RGB")
     picture.thumbnail((640, 360))
     frame = Image.new("RGB", (640, 360), (60, 60, 60))
     frame.paste(picture, ((640 - picture.width) // 2, (360 - picture.height) // 2))
