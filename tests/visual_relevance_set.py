@@ -82,3 +82,25 @@ ABSENT_QUERIES: list[str] = [
     "city traffic at night",
     "a fish underwater",
 ]
+
+
+def measure(store, embedder, clip_of: dict[str, str], *, limit: int = 10) -> dict:
+    """Top-1, recall@5 and MRR of the present queries and, for the absent ones, how many hits each got and the
+    share answered with none, through the real hybrid `search()`. `clip_of`: photograph -> its clip id."""
+    from catalog_resources.search.ranking import search  # here, so the data above imports nothing heavy
+
+    ranks: dict[str, int | None] = {}
+    for q in QUERIES:
+        hits = [h.clip_id for h in search(store, embedder, q["query"], limit=limit).hits]
+        wanted = {clip_of[p] for p in q["expected"]}
+        ranks[q["query"]] = next((i + 1 for i, c in enumerate(hits) if c in wanted), None)
+    absent = {text: len(search(store, embedder, text, limit=limit).hits) for text in ABSENT_QUERIES}
+    n = len(QUERIES)
+    return {
+        "top1": round(sum(r == 1 for r in ranks.values()) / n, 3),
+        "recall@5": round(sum(bool(r and r <= 5) for r in ranks.values()) / n, 3),
+        "mrr": round(sum(1.0 / r for r in ranks.values() if r) / n, 3),
+        "no_match_precision": round(sum(v == 0 for v in absent.values()) / len(absent), 3),
+        "ranks": ranks,
+        "absent_hits": absent,
+    }
