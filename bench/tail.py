@@ -8,13 +8,12 @@ GAPS = (10, 15, 20, 25, 30, 35, 40, 50)
 
 def tail_gaps(answers: list[tuple[list[int], set[int]]], gaps: tuple[int, ...] = GAPS) -> list[dict]:
     """`answers`: per query, the hits' strengths (%) in order and the positions of its expected clips (empty for
-    an absent-subject query). Per gap: expected hits lost, other hits removed and kept, absent queries emptied."""
+    an absent-subject query). Per gap: expected hits lost, other hits removed and kept."""
     rows = []
     for gap in gaps:
-        lost = removed = kept = emptied = absent = 0
+        lost = removed = kept = 0
         for strengths, expected in answers:
             if not strengths:
-                absent += not expected
                 continue
             floor = max(strengths) - gap
             for i, s in enumerate(strengths):
@@ -24,7 +23,6 @@ def tail_gaps(answers: list[tuple[list[int], set[int]]], gaps: tuple[int, ...] =
                     removed += 1
                 else:
                     kept += 1
-            absent += not expected
         rows.append({"gap": gap, "expected_lost": lost, "other_removed": removed, "other_kept": kept})
     return rows
 
