@@ -22,8 +22,8 @@ from tests.visual_media import make_still_clip
 pytestmark = pytest.mark.slow
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-# measured (bench/relevance.py --set visual, MIN_SIMILARITY 0.82 for e5)
-TOP1_FLOOR, RECALL5_FLOOR = 7 / 16, 8 / 16
+# measured (bench/relevance.py --set visual, MIN_SIMILARITY 0.82 for e5): queries found first / in the top 5
+TOP1_FLOOR, RECALL5_FLOOR = 7, 8
 # Two absent queries still get hits, both "... at night": the deep-field photograph's scene text says "night",
 # and short scene texts made only of light words ("daylight, neutral, grey; static": grass, the flower) sit
 # close to any short query about light (best similarity 0.834 and 0.828 against the 0.82 cut-off).
@@ -62,14 +62,14 @@ def test_the_set_is_big_enough_and_silent(catalog):
 
 
 def test_present_queries_reach_the_measured_top1_and_recall(figures):
-    assert figures["top1"] >= TOP1_FLOOR and figures["recall@5"] >= RECALL5_FLOOR, figures
+    ranks = figures["ranks"].values()
+    assert sum(r == 1 for r in ranks) >= TOP1_FLOOR and sum(bool(r and r <= 5) for r in ranks) >= RECALL5_FLOOR, figures
     assert [q for q in MUST_BE_FIRST if figures["ranks"][q] != 1] == [], figures["ranks"]
 
 
 def test_absent_subjects_return_nothing(figures):
     with_hits = {q for q, n in figures["absent_hits"].items() if n}
-    assert with_hits <= ABSENT_WITH_HITS, figures["absent_hits"]
-    assert figures["no_match_precision"] >= 12 / 14
+    assert with_hits <= ABSENT_WITH_HITS, figures["absent_hits"]  # so 12 of the 14 answer nothing
 
 
 def test_no_hit_is_far_weaker_than_the_best_one(catalog):
