@@ -12,7 +12,13 @@ says), and prints:
   the documented 0.957 (the highest such cut-off on a tie), and the figures before (the whole query embedded,
   "clips mentioning" and all) and after (the subject only, MIN_SIMILARITY).
 
-    PYTHONPATH=. .venv/bin/python bench/relevance.py
+Then the visual set (bench/relevance_visual.py, tests/visual_relevance_set.py): twelve silent clips of packaged
+photographs ingested by the real offline pipeline, with the same figures (top-1 too) and distributions. For both
+sets, the weak tail (bench/tail.py): how far below its answer's best hit each expected clip sits, and what a
+"drop hits more than G points below the best" rule (search/evidence.py TAIL_GAP) would remove, measured with the
+rule switched off.
+
+    PYTHONPATH=. .venv/bin/python bench/relevance.py [--set spoken|visual|both]
 """
 
 from __future__ import annotations
