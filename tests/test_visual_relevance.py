@@ -23,13 +23,13 @@ pytestmark = pytest.mark.slow
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 # measured (bench/relevance.py --set visual, MIN_SIMILARITY 0.82 for e5): queries found first / in the top 5
-TOP1_FLOOR, RECALL5_FLOOR = 7, 8
+TOP1_FLOOR, RECALL5_FLOOR = 8, 9
 # Two absent queries still get hits, both "... at night": the deep-field photograph's scene text says "night",
 # and short scene texts made only of light words ("daylight, neutral, grey; static": grass, the flower) sit
 # close to any short query about light (best similarity 0.834 and 0.828 against the 0.82 cut-off).
 ABSENT_WITH_HITS = {"crowd at night", "city traffic at night"}
 # the queries the offline classifier answers with the right clip first (its label or general term names them)
-MUST_BE_FIRST = ["a cat", "kitten", "cup of coffee", "espresso", "camera on a tripod", "scooter", "a person"]
+MUST_BE_FIRST = ["a cat", "kitten", "cup of coffee", "espresso", "camera on a tripod", "scooter", "a person", "people"]
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +81,12 @@ def test_no_hit_is_far_weaker_than_the_best_one(catalog):
     for q in vset.QUERIES:
         strengths = [h.strength for h in search(store, embedder, q["query"]).hits]
         assert all(s >= max(strengths) - TAIL_GAP for s in strengths), (q["query"], strengths)
+
+
+def test_a_shot_without_people_is_not_found_by_the_word_people(catalog):
+    """"no people" (shot type, offline scene label and summary) stays out of the full-text document."""
+    from catalog_resources.search.ranking import search
+
+    store, embedder, clip_of = catalog
+    worded = {h.clip_id for h in search(store, embedder, "people").hits if "text" in h.matched_by}
+    assert worded == {clip_of["astronaut"], clip_of["camera"]}

@@ -54,6 +54,7 @@ QUERIES: list[dict] = [
     {"query": "rocket launch", "expected": ["rocket"]},
     {"query": "an astronaut", "expected": ["astronaut"]},
     {"query": "a person", "expected": ["astronaut"]},
+    {"query": "people", "expected": ["astronaut", "camera"]},
     {"query": "camera on a tripod", "expected": ["camera"]},
     {"query": "a motorbike", "expected": ["stereo_motorcycle"]},
     {"query": "scooter", "expected": ["stereo_motorcycle"]},
