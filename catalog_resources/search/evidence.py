@@ -36,8 +36,8 @@ STOP_WORDS = frozenset(
 # A hit this many points (of 100) weaker than the best hit of the same answer is filler, not a match: a broad
 # query such as "interview" found four interviews at 88-90 % and then very short transcript lines ("Yes!") at
 # 50-58 %. Measured by bench/relevance.py (bench/tail.py) at MIN_SIMILARITY: every expected clip that is found
-# sits at most 1 point below its answer's best hit (45 on the spoken set, 8 on the visual set), so no gap from
-# 10 to 50 loses one; 25 drops 16 of the 22 other hits on the spoken set and 8 of the 29 on the visual set,
+# sits at most 1 point below its answer's best hit (45 on the spoken set, 10 on the visual set), so no gap from
+# 10 to 50 loses one; 25 drops 16 of the 22 other hits on the spoken set and 8 of the 30 on the visual set,
 # and keeps hits within a few points of the best, where near duplicates (two interviews, two coastlines) sit.
 TAIL_GAP = 25
 
