@@ -8,7 +8,8 @@ terms, people, light, camera motion) can find them. Photographs with printed tex
 out: on-screen text reading would find those.
 
 What the offline classifier (EfficientNet-Lite0, ImageNet-1k) says about each one, measured on the letterboxed
-frame (scene text after frame_analysis, most confident first):
+photograph (the scene texts frame_analysis writes for the encoded clips, printed by bench/relevance.py, differ
+only where noted):
 
 - chelsea: Egyptian cat 0.62, tiger cat 0.21 -> "cat, animal"
 - coffee: espresso 0.95 -> "food, drink"
@@ -17,8 +18,8 @@ frame (scene text after frame_analysis, most confident first):
 - camera (the cameraman): tripod 0.95
 - stereo_motorcycle: moped 0.71, motor scooter 0.14 -> "vehicle"
 - sklearn:china.jpg (a temple roof): palace 0.30, bell cote 0.25 -> "building, house"
-- sklearn:flower.jpg: daisy 0.21
-- hubble_deep_field: no label over 0.1; dark -> "night, black"
+- sklearn:flower.jpg: daisy 0.21 (under 0.2 in the encoded clip: its scene text has light words only)
+- hubble_deep_field: no label over 0.2 (the clip: nematode -> "animal"); dark -> "night, black"
 - moon: nematode 0.24 (the crater surface is no ImageNet class)
 - coins: golf ball 0.44 -> "sports equipment, ball"
 - grass: no label over 0.1
