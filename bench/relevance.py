@@ -12,11 +12,18 @@ says), and prints:
   the documented 0.957 (the highest such cut-off on a tie), and the figures before (the whole query embedded,
   "clips mentioning" and all) and after (the subject only, MIN_SIMILARITY).
 
-    PYTHONPATH=. .venv/bin/python bench/relevance.py
+Then the visual set (bench/relevance_visual.py, tests/visual_relevance_set.py): twelve silent clips of packaged
+photographs ingested by the real offline pipeline, with the same figures (top-1 too) and distributions. For both
+sets, the weak tail (bench/tail.py): how far below its answer's best hit each expected clip sits, and what a
+"drop hits more than G points below the best" rule (search/evidence.py TAIL_GAP) would remove, measured with the
+rule switched off.
+
+    PYTHONPATH=. .venv/bin/python bench/relevance.py [--set spoken|visual|both]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -34,6 +41,8 @@ from catalog_resources.search import ranking  # noqa: E402
 from catalog_resources.search.ranking import search  # noqa: E402
 from tests.relevance_set import ABSENT_QUERIES, CLIPS, QUERIES  # noqa: E402
 from tests.search_seed import seed  # noqa: E402
+from bench.relevance_visual import visual_main  # noqa: E402
+from bench.tail import expected_gaps, set_gap, tail_gaps  # noqa: E402
 
 
 KEEP = 0.957  # the spoken set's documented MRR and recall@5 (README): a cut-off may not cost any of it
@@ -88,7 +97,7 @@ def spread(values: list[float]) -> str:
     return f"min {min(values):.3f}  p10 {q[0]:.3f}  median {statistics.median(values):.3f}  p90 {q[-1]:.3f}  max {max(values):.3f}"
 
 
-def main() -> None:
+def spoken_main() -> None:
     home = Path(tempfile.mkdtemp(prefix="vc-bench-relevance-")) / "home"
     app = open_warm_app(home, "batch", 16)
     try:
@@ -116,10 +125,33 @@ def main() -> None:
         after = figures(store, service, MIN_SIMILARITY.get(service.model, 0.5))
         print(f"  before (0.82 on the whole query): {json.dumps(before)}")
         print(f"  after (MIN_SIMILARITY = {after['cutoff']}):            {json.dumps(after)}")
+        answers, kept_gap = [], ranking.evidence.TAIL_GAP
+        set_gap(100)  # the tail as it is without the rule
+        for q in QUERIES:
+            hits = search(store, service, q["query"], filters_of(q), limit=10).hits
+            answers.append(([h.strength for h in hits], {i for i, h in enumerate(hits) if h.clip_id == q["expected"]}))
+        for q in ABSENT_QUERIES:
+            answers.append(([h.strength for h in search(store, service, q["query"], limit=10).hits], set()))
+        set_gap(kept_gap)
+        print(f"  expected hit's points below the best hit: {expected_gaps(answers)}")
+        for row in tail_gaps(answers):
+            print("  tail " + json.dumps(row))
         print("RESULT " + json.dumps({"model": service.model, "present": spread(present), "absent": spread(absent_top),
                                       "chosen": chosen, "before": before, "after": after}))
     finally:
         close_app(app)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=("spoken", "visual", "both"), default="both")
+    which = parser.parse_args().set
+    if which in ("spoken", "both"):
+        print("== spoken set (tests/relevance_set.py)")
+        spoken_main()
+    if which in ("visual", "both"):
+        print("== visual set (tests/visual_relevance_set.py)")
+        visual_main(CachedService())
 
 
 if __name__ == "__main__":

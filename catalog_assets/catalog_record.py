@@ -8,6 +8,7 @@ from catalog_assets.metadata import clip_output, json_metadata
 from catalog_assets.partitions import clip_asset, clip_ids
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.models.clips import CatalogRecord, ClipFacts
+from catalog_resources.search.evidence import without_absences
 
 
 def build_record(clip_id: str, catalog: CatalogResource) -> CatalogRecord:
@@ -30,12 +31,14 @@ def build_record(clip_id: str, catalog: CatalogResource) -> CatalogRecord:
     extra |= {"shot_type": frame.get("dominant_shot_type"), "quality_score": frame.get("quality_score"),
               "poster_path": min(poster["paths"].items(), key=lambda kv: int(kv[0]))[1] if poster else None}
     words = [row["file_name"], *row["paths"], facts.get("video_codec"), facts.get("container"),
-             extra.get("camera"), extra.get("hdr_format"), (tech or {}).get("source_workflow"), extra["shot_type"]]
+             extra.get("camera"), extra.get("hdr_format"), (tech or {}).get("source_workflow"),
+             without_absences(extra["shot_type"])]
     analysis = row.get("analysis")
     if analysis:  # what the clip says and shows, so full-text search finds spoken and written words
         entities = analysis["entities"] or {}
         extra |= {"summary": analysis["summary"], "keywords": list(analysis["keywords"] or [])}
-        words += [analysis["summary"], *extra["keywords"], *analysis["scene_classification"],
+        words += [without_absences(analysis["summary"]), *extra["keywords"],
+                  *map(without_absences, analysis["scene_classification"]),
                   *analysis["on_screen_text"], *(n for names in entities.values() for n in names), analysis["full_text"]]
     words += row.get("visual") or []  # what each scene shows (frame_analysis), so silent footage is found too
     document = " ".join(str(w) for w in words if w)
@@ -49,7 +52,7 @@ def _clip_metadata(record: CatalogRecord) -> dict[str, object]:
 
 @clip_asset(
     deps=["clip_source", "technical_metadata", "thumbnails", "frame_analysis", "ai_analysis"],
-    code_version="3",
+    code_version="4",  # 4: "no people" left out of the document
     group_name="catalog",
     kinds={"postgres"},
 )

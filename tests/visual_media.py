@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from skimage import data
 
@@ -16,9 +17,20 @@ STILLS = {"still_a.mp4": "chelsea", "still_b.mp4": "coffee", "still_c.mp4": "roc
 SECONDS = 2.0
 
 
+def load_photo(photo: str) -> np.ndarray:
+    """A packaged photograph by name: a scikit-image `skimage.data` function ("chelsea"), the left view of its
+    stereo pair ("stereo_motorcycle"), or one of scikit-learn's sample images ("sklearn:china.jpg")."""
+    if photo.startswith("sklearn:"):
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(photo.removeprefix("sklearn:"))
+    image = getattr(data, photo)()
+    return image[0] if photo == "stereo_motorcycle" else image  # (left, right, disparity)
+
+
 def photo(name: str) -> Image.Image:
-    """A scikit-image photograph as an RGB picture."""
-    return Image.fromarray(getattr(data, name)()).convert("RGB")
+    """A packaged photograph (see load_photo) as an RGB picture."""
+    return Image.fromarray(load_photo(name)).convert("RGB")
 
 
 def make_still_clip(out: Path, photo_name: str, seconds: float = SECONDS) -> Path:
@@ -44,4 +56,4 @@ def make_picture_clip(out: Path, picture: Image.Image, seconds: float = SECONDS)
 def make_stills(folder: Path) -> dict[str, Path]:
     """photo name -> its silent clip in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    return {photo: make_still_clip(folder / name, photo) for name, photo in STILLS.items()}
+    return {picture: make_still_clip(folder / name, picture) for name, picture in STILLS.items()}

@@ -154,6 +154,8 @@ def search(store: CatalogQueries, embedder: EmbeddingService | None, query: str,
             **{k: row[k] for k in ("duration_seconds", "video_codec", "width", "height", "frame_rate", "shot_type",
                                    "quality_score")},
         ))
+    keep = evidence.drop_weak_tail([h.strength for h in result.hits])
+    result.hits = [hit for hit, kept in zip(result.hits, keep) if kept]
     return result
 
 

@@ -1,0 +1,39 @@
+"""The weak tail of a hit list: how far below the best hit the expected clips sit, and how much filler a
+"drop hits more than G points below the best one" rule would remove, measured per relevance set."""
+
+from __future__ import annotations
+
+GAPS = (10, 15, 20, 25, 30, 35, 40, 50)
+
+
+def tail_gaps(answers: list[tuple[list[int], set[int]]], gaps: tuple[int, ...] = GAPS) -> list[dict]:
+    """`answers`: per query, the hits' strengths (%) in order and the positions of its expected clips (empty for
+    an absent-subject query). Per gap: expected hits lost, other hits removed and kept."""
+    rows = []
+    for gap in gaps:
+        lost = removed = kept = 0
+        for strengths, expected in answers:
+            if not strengths:
+                continue
+            floor = max(strengths) - gap
+            for i, s in enumerate(strengths):
+                if i in expected:
+                    lost += s < floor
+                elif s < floor:
+                    removed += 1
+                else:
+                    kept += 1
+        rows.append({"gap": gap, "expected_lost": lost, "other_removed": removed, "other_kept": kept})
+    return rows
+
+
+def expected_gaps(answers: list[tuple[list[int], set[int]]]) -> list[int]:
+    """How many points each expected hit sits below its query's best hit (the rule's gap must exceed all)."""
+    return sorted(max(s) - s[i] for s, expected in answers for i in expected if s)
+
+
+def set_gap(gap: int) -> None:
+    """Set search's tail rule (evidence.TAIL_GAP) for a measurement; 100 switches it off."""
+    from catalog_resources.search import evidence
+
+    evidence.TAIL_GAP = gap
