@@ -15,7 +15,7 @@ from catalog_cli.options import FilterFlags, filter_options
 from catalog_cli.render import err
 from catalog_cli.render.export import EXPORT_KEYS, export_rows
 from catalog_cli.render.tables import print_hits
-from catalog_cli.render.text import echo, literal
+from catalog_cli.render.text import count, echo, literal
 
 
 def _embedder():
@@ -68,7 +68,7 @@ def _image_search(image: Path, text: str, chosen, limit: int, fmt: str | None, o
         err.print(literal(f"No scene looks like {image}") + (" with these filters." if is_filtered(chosen) else "."),
                   highlight=False)
     elif not fmt:
-        print_hits(hits, f"{len(hits)} clips with a scene like {image}")
+        print_hits(hits, f"{count(len(hits), 'clip')} with a scene like {image}")
     raise typer.Exit(EXIT_OK if hits else EXIT_FAILED)
 
 
@@ -133,7 +133,7 @@ def search(
         err.print(literal(f"No good matches for {echo(text)}") + (" with these filters." if is_filtered(chosen) else "."),
                   highlight=False)
     elif not fmt:
-        print_hits(result.hits, f"{len(result.hits)} clips for {echo(text)} ({result.mode})",
+        print_hits(result.hits, f"{count(len(result.hits), 'clip')} for {echo(text)} ({result.mode})",
                     frozenset(re.findall(r"\w+", text.lower())))
     raise typer.Exit(EXIT_OK if result.hits else EXIT_FAILED)
 
@@ -172,7 +172,7 @@ def similar(
     if as_json:
         export_rows([h.model_dump() for h in hits], "json", None, EXPORT_KEYS)
         return
-    print_hits(hits, f"{len(hits)} clips like {clip_id}")
+    print_hits(hits, f"{count(len(hits), 'clip')} like {clip_id}")
 
 
 def _similar_looks(store, clip_id: str, limit: int, as_json: bool) -> None:
@@ -185,5 +185,5 @@ def _similar_looks(store, clip_id: str, limit: int, as_json: bool) -> None:
     if not hits:
         err.print(f"No other clip has a scene that looks like clip {clip_id}'s.", highlight=False)
     elif not as_json:
-        print_hits(hits, f"{len(hits)} clips that look like {clip_id}")
+        print_hits(hits, f"{count(len(hits), 'clip')} that look like {clip_id}")
     raise typer.Exit(EXIT_OK if hits else EXIT_FAILED)

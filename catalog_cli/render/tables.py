@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from catalog_cli.render import err, out
-from catalog_cli.render.text import LiteralTable, literal, visible
+from catalog_cli.render.text import LiteralTable, count, literal, visible
 
 
 def human_size(size: float | None) -> str:
@@ -55,7 +55,7 @@ def print_summary(summary, dry_run: bool) -> None:
 
 def clips_table(rows: list[dict[str, Any]]) -> LiteralTable:
     """`video-catalog list`: one row per clip."""
-    table = LiteralTable(title=f"{len(rows)} clips", header_style="bold")
+    table = LiteralTable(title=count(len(rows), "clip"), header_style="bold")
     for column, justify in (("clip", "left"), ("file", "left"), ("duration", "right"), ("size", "right"),
                             ("resolution", "right"), ("fps", "right"), ("codec", "left"), ("HDR", "left"),
                             ("shot", "left"), ("camera", "left"), ("recorded", "left"), ("status", "left"),
@@ -123,7 +123,7 @@ def why_cell(hit, words: frozenset[str]):
 
 def refresh_plan_table(pairs: list, clips: list[str]) -> LiteralTable:
     """`video-catalog refresh --dry-run`: the (asset, clip) pairs that would be redone, and why."""
-    table = LiteralTable(title=f"{len(pairs)} stale (asset, clip) pairs over {len(clips)} clips", header_style="bold")
+    table = LiteralTable(title=f"{len(pairs)} stale (asset, clip) pairs over {count(len(clips), 'clip')}", header_style="bold")
     for column in ("clip", "asset", "reason"):
         table.add_column(column, overflow="fold")
     for pair in pairs:

@@ -58,6 +58,11 @@ def shorten(value: Any, limit: int = ECHO_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def count(n: int, noun: str) -> str:
+    """"1 clip", "3 clips": a title reads as a person would say it."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def echo(value: Any, limit: int = ECHO_CHARS) -> str:
     """A user's input quoted back in a message: cut to one line's worth, control characters visible."""
     return repr(shorten(value, limit))
