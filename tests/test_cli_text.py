@@ -95,7 +95,7 @@ def test_list_and_search_tables_print_cells_literally(hostile_catalog):
     assert found.returncode == 0, found.stderr
     assert_clean(found)
     flat = unfolded(found.stdout)
-    assert unfolded(f"1 clip for 'pizza slice' (text)") in flat
+    assert unfolded("1 clip for 'pizza slice' (text)") in flat
     assert unfolded(HOSTILE_ID_SHOWN) in flat
     said = "We sell [bold]pizza[/] by the :pizza: slice.\\x1b[2J Then \\x1b]0;pwned\\x07 the title."
     assert said.replace(" ", "") in column(found.stdout, 6)  # the `why` column: footage brackets kept as they are
