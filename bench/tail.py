@@ -37,3 +37,35 @@ def set_gap(gap: int) -> None:
     from catalog_resources.search import evidence
 
     evidence.TAIL_GAP = gap
+
+
+MARGINS = (0.0, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04)
+
+
+def bar_sweep(measure, label: str, margins: tuple[float, ...] = MARGINS) -> list[dict]:
+    """`measure()` -> figures, once per WHOLE_CLIP_MARGIN (search/evidence.py; 0 = rule off), at the cut-off in
+    force: a whole-clip-only match needs the cut-off + the margin. The margin in force is restored after."""
+    import json
+
+    from catalog_resources.search import evidence
+
+    kept, rows = evidence.WHOLE_CLIP_MARGIN, []
+    try:
+        for margin in margins:
+            evidence.WHOLE_CLIP_MARGIN = margin
+            rows.append({"margin": margin, **measure()})
+            print(f"  {label} margin " + json.dumps(rows[-1]))
+    finally:
+        evidence.WHOLE_CLIP_MARGIN = kept
+    return rows
+
+
+def leaks(store, service, queries: list[str]) -> None:
+    """Each hit an absent-subject query still gets: what found it (whole clip or a segment), similarity, words."""
+    from catalog_resources.search.ranking import search
+
+    for text in queries:
+        for h in search(store, service, text, limit=10).hits:
+            where = "whole clip" if h.start_seconds is None else f"segment {h.start_seconds}-{h.end_seconds}"
+            print(f"    leak {text!r}: {h.file_name} {h.strength} % sim {h.similarity} by {h.matched_by} {where}"
+                  f" words {h.matched_words}")
