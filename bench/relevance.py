@@ -42,7 +42,7 @@ from catalog_resources.search.ranking import search  # noqa: E402
 from tests.relevance_set import ABSENT_QUERIES, CLIPS, QUERIES  # noqa: E402
 from tests.search_seed import seed  # noqa: E402
 from bench.relevance_visual import visual_main  # noqa: E402
-from bench.tail import bar_sweep, expected_gaps, leaks, set_gap, tail_gaps  # noqa: E402
+from bench.tail import expected_gaps, leaks, set_gap, tail_gaps  # noqa: E402
 
 
 KEEP = 0.957  # the spoken set's documented MRR and recall@5 (README): a cut-off may not cost any of it
@@ -126,8 +126,6 @@ def spoken_main() -> None:
         print(f"  before (0.82 on the whole query): {json.dumps(before)}")
         print(f"  after (MIN_SIMILARITY = {after['cutoff']}):            {json.dumps(after)}")
         leaks(store, service, [q["query"] for q in ABSENT_QUERIES])
-        cut = MIN_SIMILARITY.get(service.model, 0.5)
-        bar_sweep(lambda: figures(store, service, cut), "spoken")
         answers, kept_gap = [], ranking.evidence.TAIL_GAP
         set_gap(100)  # the tail as it is without the rule
         for q in QUERIES:

@@ -18,7 +18,7 @@ from catalog_assets.steps import select_steps
 from catalog_resources.embeddings.service import EmbeddingService
 from catalog_resources.search import evidence
 from catalog_resources.search.ranking import search
-from bench.tail import bar_sweep, expected_gaps, leaks, set_gap, tail_gaps
+from bench.tail import expected_gaps, leaks, set_gap, tail_gaps
 from tests.visual_media import make_still_clip
 from tests import visual_relevance_set as vset
 
@@ -79,7 +79,6 @@ def visual_main(service: EmbeddingService) -> dict:
         after = vset.measure(store, service, clip_of)
         print(f"  at MIN_SIMILARITY = {service.cutoff}: " + json.dumps(after))
         leaks(store, service, vset.ABSENT_QUERIES)
-        bar_sweep(lambda: {k: v for k, v in vset.measure(store, service, clip_of).items() if k != "ranks"}, "visual")
         answers, kept_gap = [], evidence.TAIL_GAP
         set_gap(100)  # the tail as it is without the rule
         for q in vset.QUERIES:

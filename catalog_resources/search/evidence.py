@@ -42,19 +42,6 @@ STOP_WORDS = frozenset(
 TAIL_GAP = 25
 
 
-# A clip found only by its whole-clip (summary) vector, with none of its segments at the cut-off, no full-text
-# match and none of the query's words in its text, needs this much more similarity than the cut-off (a margin, so
-# it follows each model's own cut-off).
-WHOLE_CLIP_MARGIN = 0.0
-
-
-def whole_clip_only(matched_by: list[str], similarity: float | None, words: list[str], segment_backed: bool,
-                    cutoff: float) -> bool:
-    """Whether a hit rests only on a whole-clip similarity below cutoff + WHOLE_CLIP_MARGIN (then it is dropped)."""
-    return (matched_by == ["semantic"] and not segment_backed and not words and similarity is not None
-            and similarity < cutoff + WHOLE_CLIP_MARGIN)
-
-
 # Words that say something is NOT in the shot must not answer a search for it. "no people" (a frame's shot type
 # without faces, the offline analyzer's scene label and summary) in the full-text document made a search for
 # "people" on tests/visual_relevance_set.py return the ten clips without anyone at 75-88 % and neither of the

@@ -40,7 +40,6 @@ class _Match(BaseModel):
     snippet: str | None = None
     thumbnail_path: str | None = None
     segment_type: str | None = None
-    segment_backed: bool = True  # a whole-clip match: does one of the clip's segments also pass the cut-off?
 
 
 def semantic_ranking(store: CatalogQueries, embedder: EmbeddingService, query: str, where: str, params: dict,
@@ -57,25 +56,7 @@ def semantic_ranking(store: CatalogQueries, embedder: EmbeddingService, query: s
             snippet=row["segment_text"] if segment else None, thumbnail_path=row["keyframe_path"] if segment else None,
             segment_type=row.get("segment_type") if segment else None,
         )
-    matches = list(best.values())[:limit]
-    _mark_unbacked(store, vector, embedder, dimension, where, params, matches)
-    return matches
-
-
-def _mark_unbacked(store: CatalogQueries, vector, embedder: EmbeddingService, dimension: int, where: str,
-                   params: dict, matches: list[_Match]) -> None:
-    """Flag the whole-clip matches below the cut-off + WHOLE_CLIP_MARGIN none of whose segments passes the cut-off:
-    only their summary vector found them, the weakest evidence there is (evidence.whole_clip_only)."""
-    bar = embedder.cutoff + evidence.WHOLE_CLIP_MARGIN
-    weak = [m.clip_id for m in matches if m.start_seconds is None and m.score < bar]
-    if not weak:
-        return
-    rows = store.semantic_matches(vector, embedder.model, dimension, f"({where}) AND n.clip_id = ANY(%(weak_ids)s)",
-                                  {**params, "weak_ids": weak}, len(weak), min_similarity=embedder.cutoff,
-                                  scope="segment")
-    backed = {r["clip_id"] for r in rows}
-    for m in matches:
-        m.segment_backed = m.clip_id not in weak or m.clip_id in backed
+    return list(best.values())[:limit]
 
 
 def text_ranking(store: CatalogQueries, query: str, where: str, params: dict, limit: int) -> list[_Match]:
@@ -156,7 +137,6 @@ def search(store: CatalogQueries, embedder: EmbeddingService | None, query: str,
     words = evidence.content_words(subject)
     found = store.words_found(order, words)
     scale = calibration(embedder)
-    backed = {m.clip_id: m.segment_backed for m in lists.get("semantic", [])}
     for clip_id in order:
         by = {name: next(m for m in matches if m.clip_id == clip_id)
               for name, matches in lists.items() if any(m.clip_id == clip_id for m in matches)}
@@ -174,9 +154,6 @@ def search(store: CatalogQueries, embedder: EmbeddingService | None, query: str,
             **{k: row[k] for k in ("duration_seconds", "video_codec", "width", "height", "frame_rate", "shot_type",
                                    "quality_score")},
         ))
-    if embedder is not None:
-        result.hits = [hit for hit in result.hits if not evidence.whole_clip_only(
-            hit.matched_by, hit.similarity, hit.matched_words, backed.get(hit.clip_id, True), embedder.cutoff)]
     keep = evidence.drop_weak_tail([h.strength for h in result.hits])
     result.hits = [hit for hit, kept in zip(result.hits, keep) if kept]
     return result
