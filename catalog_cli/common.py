@@ -92,10 +92,10 @@ def split_list(values: list[str] | None) -> list[str]:
 
 
 def one_clip(store, ref: str) -> str:
-    """The clip an id, id prefix, path or Dagster partition key names, or a one-line error (exit 2)."""
+    """The clip an id, id prefix, path, file name or Dagster partition key names, or a one-line error (exit 2)."""
     matches = store.resolve_clip(ref)
     if not matches:
-        fail(f"{ref}: no cataloged clip has this id, id prefix, path or partition key (see `video-catalog list`)")
+        fail(f"{ref}: no cataloged clip has this id, id prefix, path, file name or partition key (see `video-catalog list`)")
     if len(matches) > 1:
-        fail(f"{ref}: ambiguous, matches {', '.join(matches)}; give more of the id")
+        fail(f"{ref}: ambiguous, matches {', '.join(matches)}; give the path or more of the id")
     return matches[0]

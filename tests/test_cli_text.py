@@ -113,7 +113,7 @@ def test_refs_with_markup_in_similar_refresh_show(hostile_catalog):
         result = cli(*command)
         assert result.returncode == 2, (command, result.stderr)
         assert_clean(result)
-        assert result.stderr.strip() == "error: [/]x[bold]: no cataloged clip has this id, id prefix, path or partition key " \
+        assert result.stderr.strip() == "error: [/]x[bold]: no cataloged clip has this id, id prefix, path, file name or partition key " \
                                         "(see `video-catalog list`)", command
     plan = cli("refresh", "--missing", "embeddings", "--clip", HOSTILE_ID, "--dry-run")
     assert plan.returncode == 0, plan.stderr

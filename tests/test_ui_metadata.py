@@ -116,6 +116,8 @@ def test_partitions_are_named_after_their_files_and_the_cli_takes_those_keys(bat
                                timeout=120)
         assert shown.returncode == 0, shown.stderr
         assert json.loads(shown.stdout)["clip_id"] == clip_id
+        by_name = subprocess.run([*CLI, "show", "--json", name], capture_output=True, text=True, timeout=120)
+        assert by_name.returncode == 0 and json.loads(by_name.stdout)["clip_id"] == clip_id, by_name.stderr
 
 
 def test_lineage_names_the_clips_own_upstream_materializations(batch):

@@ -71,7 +71,7 @@ def list_clips(
 
 @handles_errors
 def show(
-    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path, or a partition key from the Dagster UI.")],
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path or name, or a partition key from the Dagster UI.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the stored models as JSON.")] = False,
 ) -> None:
     """Show everything cataloged about one clip.
@@ -97,7 +97,7 @@ def show(
 
 @handles_errors
 def open_clip(
-    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix, a file path, or a partition key from the Dagster UI.")],
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix, a file path or name, or a partition key from the Dagster UI.")],
 ) -> None:
     """Open the clip's contact sheet in the desktop's image viewer (prints the path where there is none).
 
@@ -117,7 +117,7 @@ def open_clip(
 
 @handles_errors
 def transcript(
-    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path, or a partition key from the Dagster UI.")],
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path or name, or a partition key from the Dagster UI.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="text, srt, vtt or json.")] = "text",
     srt: Annotated[bool, typer.Option("--srt", help="Same as --format srt.")] = False,
     vtt: Annotated[bool, typer.Option("--vtt", help="Same as --format vtt.")] = False,

@@ -140,7 +140,7 @@ def search(
 
 @handles_errors
 def similar(
-    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path, or a partition key from the Dagster UI.")],
+    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path or name, or a partition key from the Dagster UI.")],
     limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
     by: Annotated[str, typer.Option("--by", help="meaning (default: what the clip says and shows, in words) or look (what its shots look like).")] = "meaning",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,

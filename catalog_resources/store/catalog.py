@@ -246,7 +246,7 @@ class CatalogQueries(
 
     def resolve_clip(self, ref: str) -> list[str]:
         """Clip ids matching an id, a path the clip was seen at, a Dagster partition key (`<name>-<id>`, as
-        copied from the UI), or an id prefix."""
+        copied from the UI), a file name it was seen under, or an id prefix."""
         with self.connect() as conn:
             exact = conn.execute("SELECT clip_id FROM clips WHERE clip_id = %s", (ref,)).fetchall()
             if exact:
@@ -259,6 +259,12 @@ class CatalogQueries(
             by_key = keys_by_clip([ref])
             if by_key:
                 rows = conn.execute("SELECT clip_id FROM clips WHERE clip_id = ANY(%s)", (list(by_key),)).fetchall()
+                if rows:
+                    return [r["clip_id"] for r in rows]
+            if "/" not in ref:  # a bare file name, as `list` shows it (several clips: the caller says ambiguous)
+                rows = conn.execute(
+                    "SELECT DISTINCT clip_id FROM clip_sources WHERE split_part(reverse(path), '/', 1) = reverse(%s) "
+                    "ORDER BY clip_id LIMIT 10", (ref,)).fetchall()
                 if rows:
                     return [r["clip_id"] for r in rows]
             prefix = ref.replace("\\", "").replace("%", "").replace("_", "")
