@@ -34,6 +34,7 @@ from PIL import Image, ImageEnhance
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import close_app, open_warm_app  # noqa: E402
+from bench.search import copy_clip_rows  # noqa: E402
 from bench.stats import percentile  # noqa: E402
 from catalog_resources.analysis.local.visual.classifier import FrameClassifier  # noqa: E402
 from catalog_resources.analysis.local.visual.look import LOOK_MODEL, image_look, scene_look  # noqa: E402
@@ -43,7 +44,6 @@ from catalog_resources.settings import CatalogSettings  # noqa: E402
 
 PHOTOS = ["chelsea", "coffee", "rocket", "astronaut", "hubble_deep_field", "immunohistochemistry", "retina", "camera",
           "coins", "moon", "page", "text", "brick", "grass", "gravel", "horse", "clock", "logo"]
-CODECS = ["h264", "hevc", "prores", "vp9"]
 
 
 def photos() -> dict[str, Image.Image]:
@@ -110,14 +110,7 @@ def seed(store, clips: int, pool: np.ndarray) -> tuple[int, float]:
         register_vector(conn)
         conn.execute("DROP INDEX IF EXISTS scene_looks_hnsw")
         with conn.transaction(), conn.cursor() as cur:
-            with cur.copy("COPY clips (clip_id, file_name, path, size_bytes, md5, fast_hash, fingerprint, duration_seconds,"
-                          " video_codec, width, height, frame_rate) FROM STDIN") as copy:
-                for i in range(clips):
-                    cid, height = f"c{i:09d}", pyrng.choice([720, 1080, 2160])
-                    copy.write_row((cid, f"{cid}.mp4", f"/archive/{cid}.mp4", 1, cid, cid, cid, 30.0,
-                                    pyrng.choice(CODECS), height * 16 // 9, height, 25.0))
-            cur.execute("INSERT INTO technical_metadata (clip_id, video_codec, width, height, frame_rate, duration_seconds)"
-                        " SELECT clip_id, video_codec, width, height, frame_rate, duration_seconds FROM clips")
+            copy_clip_rows(cur, clips, pyrng, seconds=30.0, frame_rates=[25.0])
             scenes = [pyrng.randint(1, 6) for _ in range(clips)]
             total = sum(scenes)
             a, b = rng.integers(0, len(pool), total), rng.integers(0, len(pool), total)

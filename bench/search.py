@@ -64,6 +64,18 @@ def mix(pool: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
     return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32), a
 
 
+def copy_clip_rows(cur, clips: int, pyrng: random.Random, *, seconds: float, frame_rates: list[float]) -> None:
+    """`clips` synthetic clips rows c000000000... with technical metadata, so the filters apply (bench/look.py too)."""
+    with cur.copy("COPY clips (clip_id, file_name, path, size_bytes, md5, fast_hash, fingerprint, duration_seconds,"
+                  " video_codec, width, height, frame_rate) FROM STDIN") as copy:
+        for i in range(clips):
+            cid, height = f"c{i:09d}", pyrng.choice([720, 1080, 2160])
+            copy.write_row((cid, f"{cid}.mp4", f"/archive/{cid}.mp4", 1, cid, cid, cid, seconds,
+                            pyrng.choice(CODECS), height * 16 // 9, height, pyrng.choice(frame_rates)))
+    cur.execute("INSERT INTO technical_metadata (clip_id, video_codec, width, height, frame_rate, duration_seconds)"
+                " SELECT clip_id, video_codec, width, height, frame_rate, duration_seconds FROM clips")
+
+
 def load(store, clips: int, segments: int, pool: np.ndarray, pool_texts: list[str], model: str) -> float:
     from pgvector.psycopg import register_vector
 
@@ -73,15 +85,7 @@ def load(store, clips: int, segments: int, pool: np.ndarray, pool_texts: list[st
         register_vector(conn)
         conn.execute("DROP INDEX IF EXISTS embeddings_hnsw_384")
         with conn.transaction(), conn.cursor() as cur:
-            with cur.copy("COPY clips (clip_id, file_name, path, size_bytes, md5, fast_hash, fingerprint, duration_seconds,"
-                          " video_codec, width, height, frame_rate) FROM STDIN") as copy:
-                for i in range(clips):
-                    cid = f"c{i:09d}"
-                    height = pyrng.choice([720, 1080, 2160])
-                    copy.write_row((cid, f"{cid}.mp4", f"/archive/{cid}.mp4", 1, cid, cid, cid, 60.0,
-                                    pyrng.choice(CODECS), height * 16 // 9, height, pyrng.choice([24.0, 25.0, 30.0, 50.0])))
-            cur.execute("INSERT INTO technical_metadata (clip_id, video_codec, width, height, frame_rate, duration_seconds)"
-                        " SELECT clip_id, video_codec, width, height, frame_rate, duration_seconds FROM clips")
+            copy_clip_rows(cur, clips, pyrng, seconds=60.0, frame_rates=[24.0, 25.0, 30.0, 50.0])
             full, picks = mix(pool, rng, clips)
             with cur.copy("COPY catalog_records (clip_id, file_name, path, size_bytes, md5, status, document)"
                           " FROM STDIN") as copy:
