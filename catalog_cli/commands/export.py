@@ -126,7 +126,10 @@ def export(
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
-        write_output(output, text)
+        try:
+            write_output(output, text)  # a missing folder, a folder, no permission: its one line, exit 2
+        except OSError as exc:  # anything else the file system says (read-only, /proc, I/O error)
+            fail(f"cannot write {output}: {exc.strerror or exc}; choose another --output")
         err.print(f"wrote {count(len(subclips), 'subclip')} to {literal(output)}", highlight=False)
     if offline:
         err.print(f"{count(offline, 'clip')} offline: referenced at the last known path (`video-catalog relink` "
