@@ -34,7 +34,16 @@ ADAPTER = {"edl": "cmx_3600", "fcpxml": "fcpx_xml", "otio": "otio_json"}
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+    """The command in this process (Typer's runner): the console script's code without a Python start and its
+    imports per call (the ingest below runs as a real process)."""
+    from typer.testing import CliRunner
+
+    from catalog_cli.main import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def make_timecode_clip(path: Path, rate: str, timecode: str) -> Path:
@@ -54,7 +63,8 @@ def catalog(module_catalog_env, tmp_path_factory):
         make_timecode_clip(folder / name, rate, timecode)
     config = folder.parent / "light.json"
     config.write_text(json.dumps({"steps": {s: False for s in REGISTER_ONLY if s not in ("technical_metadata", "catalog_record")}}))
-    result = cli("ingest", "--json", "--config", str(config), str(folder))
+    result = subprocess.run([*CLI, "ingest", "--json", "--config", str(config), str(folder)], capture_output=True,
+                            text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     ids = {Path(item["path"]).name: item["clip_id"] for item in json.loads(result.stdout)["new"]}
     assert sorted(ids) == sorted(CLIPS)
@@ -212,3 +222,6 @@ def test_bad_input_is_one_line(catalog, tmp_path):
     one_line(cli("export", "otio", "--collection", "ntsc", "-o", str(tmp_path / "missing" / "x.otio")), 2, "does not exist")
     one_line(cli("export", "otio", "--collection", "ntsc", "-o", str(tmp_path)), 2, "it is a folder")
     one_line(cli("export", "otio", "--collection", "ntsc", "-o", "/proc/version"), 2, "cannot write /proc/version")
+    real = subprocess.run([str(Path(sys.executable).parent / "video-catalog"), "export", "edl", "--collection", "ntsc",
+                           "-o", str(tmp_path / "no" / "x.edl")], capture_output=True, text=True, timeout=120)
+    one_line(real, 2, "does not exist")  # the console script itself, in its own process

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from typing import Annotated
 
 import typer
@@ -143,7 +144,7 @@ def forget(
     clip_ids = list(dict.fromkeys(one_clip(store, ref) for ref in clips))
     names = {cid: (store.clip_row(cid) or {}).get("path", "") for cid in clip_ids}
     if not yes:
-        if not os.isatty(0):
+        if not sys.stdin.isatty():
             fail(f"forget {count(len(clip_ids), 'clip')}: confirm with --yes (no terminal to ask on)")
         for cid in clip_ids:
             err.print(f"  {cid}  {literal(names[cid])}", highlight=False)
