@@ -4,6 +4,7 @@ None of these imports Dagster."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -162,8 +163,12 @@ def db_export(
         fail(f"--format {fmt!r}: choose json or jsonl")
     pieces = _export_lines(fmt)
     if output is None:
-        for piece in pieces:
-            sys.stdout.write(piece)
+        try:
+            for piece in pieces:
+                sys.stdout.write(piece)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     write_output(output, "")  # an unwritable place is one line now, before any work
     with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as handle:

@@ -14,7 +14,7 @@ import typer
 from catalog_cli.common import catalog_app, catalog_db, cli_settings, fail, handles_errors, one_clip
 from catalog_cli.errors import EXIT_FAILED, EXIT_OK
 from catalog_cli.render import err, out
-from catalog_cli.render.text import count, literal
+from catalog_cli.render.text import count, literal, visible
 
 
 def _verify_targets(store, path: str | None, everything: bool) -> list[dict]:
@@ -67,7 +67,8 @@ def verify(
     else:
         for c in checks:
             if c.state != "ok":
-                out.print(f"{c.state:<10} {c.path} (clip {c.clip_id}): {c.reason}", markup=False, highlight=False)
+                out.print(f"{c.state:<10} {visible(c.path)} (clip {c.clip_id}): {visible(c.reason)}", markup=False,
+                          highlight=False)
         tally = {s: sum(c.state == s for c in checks) for s in ("ok", "changed", "rotted", "missing", "offline", "unreadable")}
         out.print(f"{count(len(checks), 'path')} checked: " + ", ".join(f"{n} {s}" for s, n in tally.items() if n),
                   markup=False, highlight=False)
@@ -117,7 +118,7 @@ def relink(
     else:
         for m in moves:
             detail = f": {m.reason}" if m.reason else ""
-            out.print(f"{m.state:<17} {m.old} -> {m.new}{detail}", markup=False, highlight=False)
+            out.print(f"{m.state:<17} {visible(m.old)} -> {visible(m.new)}{visible(detail)}", markup=False, highlight=False)
         verb = "would relink" if dry_run else "relinked"
         out.print(f"{verb} {len(good)} of {count(len(moves), 'path')}", markup=False, highlight=False)
     raise typer.Exit(EXIT_OK if len(good) == len(moves) else EXIT_FAILED)

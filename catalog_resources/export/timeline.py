@@ -58,12 +58,12 @@ class SubclipFrames(BaseModel):
 
 
 def clip_rate(frame_rate: float | None) -> float:
-    """The rate to count a clip's frames at: the exact SMPTE rate when the measured one is that rate (29.97 is
-    30000/1001), else the measured rate itself."""
+    """The rate to count a clip's frames at: the nearest SMPTE rate when the measured one is within 3 % of it
+    (29.97 is 30000/1001; a phone's variable rate averaging 29.6 is edited as 29.97), else the measured rate."""
     if not frame_rate or frame_rate <= 0:
         return DEFAULT_RATE
     smpte = RationalTime.nearest_smpte_timecode_rate(frame_rate)
-    return smpte if abs(smpte - frame_rate) < 0.01 else frame_rate
+    return smpte if abs(smpte - frame_rate) <= 0.03 * frame_rate else frame_rate
 
 
 def is_drop_frame(timecode: str | None, rate: float) -> bool:
@@ -163,8 +163,10 @@ def _edl(timeline: otio.schema.Timeline) -> str:
         raise UsageError(f"an EDL holds one frame rate, these clips have {', '.join(f'{r:g}' for r in rates)} fps; "
                          "export fcpxml or otio, or one rate at a time (add --fps to the search)")
     rate = clips[0].source_range.duration.rate
+    if not RationalTime.is_valid_timecode_rate(rate):
+        raise UsageError(f"an EDL counts timecode, and {rate:g} fps is no timecode rate; export fcpxml or otio")
     text = otio.adapters.write_to_string(timeline, "cmx_3600", rate=rate)
-    drop = ";" in RationalTime(0, rate).to_timecode(rate) if RationalTime.is_valid_timecode_rate(rate) else False
+    drop = ";" in RationalTime(0, rate).to_timecode(rate)
     fcm = "FCM: DROP FRAME" if drop else "FCM: NON-DROP FRAME"
     lines = text.split("\n")
     at = 1 if lines and lines[0].startswith("TITLE:") else 0
