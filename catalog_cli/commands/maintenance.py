@@ -152,6 +152,8 @@ def forget(
         if not typer.confirm(f"Forget {count(len(clip_ids), 'clip')} (the originals stay)?", err=True):
             fail("nothing forgotten", EXIT_FAILED)
     media_dir = cli_settings().media_dir.resolve()
+    # partitions first: if Dagster's storage fails, the rows are still there and the same command finishes later
+    partitions = _forget_partitions(clip_ids)
     removed_rows = delete_clips(store, clip_ids)
     folders = []
     for cid in clip_ids:
@@ -159,7 +161,6 @@ def forget(
         if folder.parent == media_dir and folder.is_dir():  # only the store's own folder, never an original
             shutil.rmtree(folder)
             folders.append(str(folder))
-    partitions = _forget_partitions(clip_ids)
     if as_json:
         print(json.dumps({"clips": clip_ids, "paths": names, "media_folders": folders, "partitions": partitions}, indent=2))
         return
