@@ -60,7 +60,7 @@ def library(module_catalog_env, media_library, tmp_path_factory):
     assert result.returncode == 0, result.stderr
     ids = {Path(item["path"]).name: item["clip_id"] for item in json.loads(result.stdout)["new"]}
     assert sorted(ids) == sorted(NAMES)
-    return {"drive": drive, "footage": footage, "ids": ids, "settings": module_catalog_env}
+    return {"drive": drive, "footage": footage, "ids": ids, "settings": module_catalog_env, "config": config}
 
 
 def test_verify_reports_changed_vanished_and_rotted_files(library):
@@ -127,6 +127,12 @@ def test_offline_drive_is_listed_then_relinked_without_reprocessing(library, tmp
         assert json.loads(sidecar.read_text())["path"] == shown["path"]
         assert json.loads(cli("list", "--offline", "--json").stdout) == []
         assert states(cli("verify", "--all", "--json")) == {name: "ok" for name in NAMES}
+        again = subprocess.run([*CLI, "ingest", "--json", "--config", str(library["config"]), str(moved / "footage")],
+                               capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        summary = json.loads(again.stdout)  # the relinked paths are known: nothing new, moved or redone
+        assert sorted(Path(e["path"]).name for e in summary["existing"]) == sorted(NAMES)
+        assert not any(summary[k] for k in ("new", "moved", "resumed", "duplicates", "failed")), summary
 
         elsewhere = tmp_path / "empty disk"
         elsewhere.mkdir()

@@ -170,7 +170,10 @@ def db_export(
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
-    write_output(output, "")  # an unwritable place is one line now, before any work
+    try:
+        write_output(output, "")  # an unwritable place is one line now, before any work
+    except OSError as exc:  # anything else the file system says (read-only, /proc, I/O error)
+        fail(f"cannot write {output}: {exc.strerror or exc}; choose another --output")
     with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         for piece in pieces:
             handle.write(piece)
