@@ -202,3 +202,6 @@ def test_db_export_streams_every_clip_with_stable_keys_and_stats_count_rows(libr
     assert "clips" in cli("db", "stats").stdout
     one_line(cli("db", "export", "-o", str(tmp_path / "no" / "such" / "x.json")), 2, "does not exist")
     one_line(cli("db", "export", "--format", "xml"), 2, "--format")
+    one_line(cli("db", "export", "-o", "/proc/version"), 2, "cannot write /proc/version")
+    one_line(cli("db", "export", "-o", str(tmp_path)), 2, "it is a folder")
+    assert json.loads(target.read_text())["clips"]  # a failed export leaves an earlier one alone

@@ -119,14 +119,13 @@ def db_prune(
               markup=False, highlight=False)
 
 
-def _export_lines(fmt: str):
+def _export_lines(store, fmt: str):
     """The export's text, piece by piece: a JSON object whose `clips` array is written one clip at a time, or
     JSON lines (a header line, then one line per clip)."""
     from datetime import datetime, timezone
 
     from catalog_resources.store.catalog_export import EXPORT_VERSION, collections, iter_clips
 
-    store = catalog_db()[1]
     header = {"format": "video-catalog", "version": EXPORT_VERSION,
               "exported_at": datetime.now(timezone.utc).isoformat(), "collections": collections(store)}
     if fmt == "jsonl":
@@ -161,7 +160,7 @@ def db_export(
 
     if fmt not in ("json", "jsonl"):
         fail(f"--format {fmt!r}: choose json or jsonl")
-    pieces = _export_lines(fmt)
+    pieces = _export_lines(catalog_db()[1], fmt)  # the database first: if it is down, no file is touched
     if output is None:
         try:
             for piece in pieces:
@@ -170,13 +169,14 @@ def db_export(
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
-    try:
-        write_output(output, "")  # an unwritable place is one line now, before any work
-    except OSError as exc:  # anything else the file system says (read-only, /proc, I/O error)
+    if output.is_dir() or not output.parent.is_dir():
+        write_output(output, "")  # "it is a folder" / "the folder does not exist": its one line, nothing written
+    try:  # the old file, if any, is replaced only when the whole export is written
+        with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+            for piece in pieces:
+                handle.write(piece)
+    except OSError as exc:  # anything else the file system says (read-only, /proc, full, I/O error)
         fail(f"cannot write {output}: {exc.strerror or exc}; choose another --output")
-    with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as handle:
-        for piece in pieces:
-            handle.write(piece)
     err.print(f"wrote {literal(output)}", highlight=False)
 
 
