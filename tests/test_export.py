@@ -142,6 +142,7 @@ def check_subclip(clip: otio.schema.Clip, text: str, fmt: str, name: str, catalo
         available = clip.media_reference.available_range
         assert (available.start_time.value, available.duration.value) == (origin, total)
         assert clip.metadata["video_catalog"]["clip_id"] == catalog["ids"][name]
+        assert clip.metadata["video_catalog"]["drop_frame"] == (name == "tc_2997df.mov")
 
 
 def test_edl_round_trips_to_the_frame_at_each_rate(catalog, tmp_path):

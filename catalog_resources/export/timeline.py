@@ -110,7 +110,8 @@ def _otio_clip(sub: Subclip, frames: SubclipFrames) -> otio.schema.Clip:
         available_range=TimeRange(RationalTime(frames.origin, rate), RationalTime(frames.total, rate)),
     )
     metadata = {"video_catalog": {"clip_id": sub.clip_id, "path": sub.path, "start_seconds": sub.start_seconds,
-                                  "end_seconds": sub.end_seconds, "note": sub.note}}
+                                  "end_seconds": sub.end_seconds, "note": sub.note, "timecode": sub.timecode,
+                                  "drop_frame": frames.drop_frame}}
     if sub.reel:
         metadata["cmx_3600"] = {"reel": sub.reel}
     return otio.schema.Clip(
