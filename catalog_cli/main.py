@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from catalog_cli.commands import clips, db, ingest, pipeline, prompt, search, ui
+from catalog_cli.commands import export, maintenance
 
 app = typer.Typer(
     name="video-catalog",
@@ -32,6 +33,10 @@ app.command()(pipeline.refresh)
 app.command()(clips.transcript)
 app.command()(pipeline.steps)
 app.command()(ui.ui)
+app.command()(export.export)
+app.command()(maintenance.verify)
+app.command()(maintenance.relink)
+app.command()(maintenance.forget)
 app.add_typer(db.db_app, name="db")
 app.add_typer(prompt.prompt_app, name="prompt")
 
