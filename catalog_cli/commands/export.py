@@ -32,7 +32,7 @@ def parse_handles(text: str) -> float:
 def _search_hits(store, query: str, mode: str, limit: int) -> list[tuple[str, float | None, float | None, str | None]]:
     """(clip id, start, end, snippet) of each hit of the `search` command's query: the same function, filters
     written in the query (`codec:prores fps:25`) included."""
-    from catalog_cli.commands.search import _embedder
+    from catalog_cli.commands.search import query_embedder
     from catalog_resources.search.query import parse_inline_filters
     from catalog_resources.search.filters import FilterError, build_filter
     from catalog_resources.search.ranking import search as run_search
@@ -46,7 +46,7 @@ def _search_hits(store, query: str, mode: str, limit: int) -> list[tuple[str, fl
         fail(str(exc))
     if not text.strip():
         fail("the --search query has no words to search for (only filters)")
-    embedder = _embedder() if mode != "text" else None
+    embedder = query_embedder() if mode != "text" else None
     if embedder is not None and store.embedded_clip_count(embedder.model) == 0:
         if mode == "semantic":
             fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
