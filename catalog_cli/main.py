@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, search, tags, ui
+from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, search, segments, tags, ui
 
 app = typer.Typer(
     name="video-catalog",
@@ -28,6 +28,7 @@ app.command()(clips.show)
 app.command("open")(clips.open_clip)
 app.command()(search.search)
 app.command()(search.similar)
+app.command()(segments.segments)
 app.command()(pipeline.refresh)
 app.command()(clips.transcript)
 app.command()(pipeline.steps)

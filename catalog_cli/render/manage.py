@@ -58,7 +58,7 @@ def segments_table(rows: list[dict[str, Any]], title: str, with_clip: bool) -> L
         table.add_column(column, overflow="fold", justify="right" if column == "length" else "left")
     for row in rows:
         cells = [str(row["segment_id"]), *([row["clip_id"], row["file_name"]] if with_clip else []),
-                 row["segment_type"], timecode(row["start_seconds"]), timecode(row["end_seconds"]),
+                 row["segment_type"], timecode(row["start_seconds"], tenths=True), timecode(row["end_seconds"], tenths=True),
                  f"{row['duration_seconds']:.1f} s", row.get("snippet") or row.get("text") or ""]
         table.add_row(*cells)
     return table
@@ -72,7 +72,7 @@ def segment_hits_table(hits: list[dict[str, Any]], title: str) -> LiteralTable:
     for i, hit in enumerate(hits, start=1):
         match = f"{hit['strength']} %" if hit.get("strength") is not None else f"{hit['similarity']:.3f}"
         table.add_row(str(i), match, str(hit["segment_id"]), hit["clip_id"], hit["file_name"], hit["segment_type"],
-                      f"{timecode(hit['start_seconds'])}–{timecode(hit['end_seconds'])}",
+                      f"{timecode(hit['start_seconds'], tenths=True)}–{timecode(hit['end_seconds'], tenths=True)}",
                       hit.get("snippet") or hit.get("text") or "")
     return table
 
@@ -85,5 +85,5 @@ def print_moment(moment: dict[str, Any]) -> None:
     for column in ("from", "to", "what", "text"):
         table.add_column(column, overflow="fold")
     for item in moment["items"]:
-        table.add_row(timecode(item["start_seconds"]), timecode(item["end_seconds"]), item["kind"], item["text"] or "")
+        table.add_row(timecode(item["start_seconds"], tenths=True), timecode(item["end_seconds"], tenths=True), item["kind"], item["text"] or "")
     out.print(table)
