@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, search, segments, tags, ui
+from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, report, search, segments, tags, ui
 
 app = typer.Typer(
     name="video-catalog",
@@ -35,6 +35,7 @@ app.command()(pipeline.steps)
 app.command()(ui.ui)
 app.add_typer(collections.collection_app, name="collection")
 app.add_typer(tags.tag_app, name="tag")
+app.add_typer(report.report_app, name="report")
 app.add_typer(db.db_app, name="db")
 app.add_typer(prompt.prompt_app, name="prompt")
 

@@ -5,6 +5,7 @@ name names two clips). Made by the product's own sample maker (ffmpeg + espeak-n
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,10 +23,14 @@ CLIPS = [
 ]
 
 
-def ingest_library(folder: Path, *extra: str) -> dict[str, str]:
-    """{relative name: clip id} of the clips, ingested by `video-catalog ingest --json`."""
+def ingest_library(folder: Path, *extra: str, copies: dict[str, str] | None = None) -> dict[str, str]:
+    """{relative name: clip id} of the clips, ingested by `video-catalog ingest --json`; `copies` {copy: original}
+    are byte-for-byte copies made before the ingest (the same content at a second path)."""
     for spec in CLIPS:
         make_clip(folder / spec.name, spec)
+    for copy, original in (copies or {}).items():
+        (folder / copy).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(folder / original, folder / copy)
     result = cli("ingest", "--json", *extra, str(folder))
     assert result.returncode == 0, result.stderr
     by_path = {item["path"]: item["clip_id"] for item in json.loads(result.stdout)["new"]}
