@@ -86,3 +86,13 @@ def test_storage_usage_counts_content_once_and_the_media_store_by_kind(library):
     assert "choose text, json or csv" in one_line_error(cli("report", "storage-usage", "--format", "xml"))
     text = cli("report", "storage-usage", "--by", "collection")
     assert text.returncode == 0 and "total" in text.stdout
+
+
+def test_management_read_commands_load_no_dagster_and_no_model_runtime(library):
+    from tests.test_layers import HEAVY, loaded_by
+
+    interview = library["ids"]["rooftop interview.mp4"]
+    for argv in (["collection", "list", "--json"], ["tag", "list", "--json"],
+                 ["search", "--at", "0:05", interview, "--json"], ["report", "storage-usage", "--json"]):
+        heavy = loaded_by(*argv) & set(HEAVY)
+        assert heavy == set(), f"`video-catalog {' '.join(argv)}` imported {sorted(heavy)}"
