@@ -8,6 +8,7 @@ import os
 import psycopg
 import pytest
 
+from catalog_resources.ingest.partition_keys import partition_key
 from tests.manage_media import ingest_library
 from tests.manage_media import run as cli
 from tests.test_cli_errors import one_line_error
@@ -44,7 +45,8 @@ def test_collection_lifecycle_and_list_filter(library):
     # an id prefix, a path and a file name all name clips, as `show` takes them
     added = ok_json("collection", "add", "project alpha", "--clip-ids", f"{interview[:8]},{folder / 'drone.mkv'}")
     assert added == {"collection": "Project Alpha", "added": sorted([interview, drone]), "already": []}
-    again = ok_json("collection", "add", "Project Alpha", "--clip-ids", "drone.mkv")
+    again = ok_json("collection", "add", "Project Alpha", "--clip-ids", "drone.mkv",
+                    "--clip-ids", partition_key(drone, "drone.mkv"))  # a key copied from the Dagster UI
     assert again["added"] == [] and again["already"] == [drone]
     assert listed("--collection", "Project Alpha") == {interview, drone}
     assert listed("--collection", "project alpha") == {interview, drone}  # case does not matter, as when typed
