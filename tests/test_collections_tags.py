@@ -61,6 +61,7 @@ def test_collection_lifecycle_and_list_filter(library):
     assert listed("--collection", "Alpha final") == {interview} and listed("--collection", "Project Alpha") == set()
     summaries = {c["name"]: c for c in ok_json("collection", "list")}
     assert summaries["Alpha final"]["clip_count"] == 1
+    assert summaries["Alpha final"]["size_bytes"] == (folder / "rooftop interview.mp4").stat().st_size
     assert ok_json("collection", "delete", "Alpha final") == {"name": "Alpha final", "clip_count": 1}
     assert listed() >= {interview, drone}  # the clips stay cataloged
     assert "no collection named 'Alpha final'" in one_line_error(cli("collection", "show", "Alpha final"))

@@ -34,7 +34,7 @@ def ok_json(*args: str):
 def test_content_summary_of_the_catalog_and_of_a_collection(library):
     ids = library["ids"]
     whole = ok_json("report", "content-summary", "--json")
-    assert whole["clip_count"] == 4
+    assert whole["clip_count"] == 4 and whole["size_bytes"] == rows("SELECT sum(size_bytes) FROM clips")[0][0]
     assert whole["duration_seconds"] == pytest.approx(rows("SELECT sum(duration_seconds) FROM clip_facts")[0][0])
     assert whole["codecs"] == {"h264": 3, "vp9": 1}
     assert whole["resolutions"] == {"640x360": 2, "320x180": 1, "320x240": 1}

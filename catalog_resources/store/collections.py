@@ -64,7 +64,7 @@ class CollectionQueries:
             return conn.execute(
                 """SELECT co.collection_id, co.name, co.description, co.created_at, co.updated_at,
                           count(cc.clip_id) AS clip_count, coalesce(sum(x.duration_seconds), 0) AS duration_seconds,
-                          coalesce(sum(c.size_bytes), 0) AS size_bytes
+                          coalesce(sum(c.size_bytes), 0)::bigint AS size_bytes
                    FROM collections co LEFT JOIN collection_clips cc USING (collection_id)
                    LEFT JOIN clips c ON c.clip_id = cc.clip_id LEFT JOIN clip_facts x ON x.clip_id = cc.clip_id
                    WHERE %(name)s::text IS NULL OR lower(co.name) = lower(%(name)s)

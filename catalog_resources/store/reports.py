@@ -32,7 +32,7 @@ class ReportQueries:
         with self.connect() as conn:
             head = conn.execute(
                 f"""WITH {chosen} SELECT count(*) AS clip_count, coalesce(sum(x.duration_seconds), 0) AS duration_seconds,
-                           coalesce(sum(c.size_bytes), 0) AS size_bytes, min(x.recorded_at) AS recorded_from,
+                           coalesce(sum(c.size_bytes), 0)::bigint AS size_bytes, min(x.recorded_at) AS recorded_from,
                            max(x.recorded_at) AS recorded_to,
                            count(*) FILTER (WHERE x.exposure_warning) AS exposure_warnings,
                            count(*) FILTER (WHERE (fa.details->>'is_blurry')::boolean) AS blurry,
