@@ -41,10 +41,10 @@ def set_gap(gap: int) -> None:
 
 def leaks(store, service, queries: list[str]) -> None:
     """Each hit an absent-subject query still gets: what found it (whole clip or a segment), similarity, words.
-    Measured (e5, cut-off 0.82): the spoken leaks are a segment match (knitting, 0.829) and a whole-clip one
-    (astronaut, 0.828); a present paraphrase ("shelled reptile paddling above bright polyps" -> the reef turtle)
-    is found the same way at 0.820-0.825, so a higher bar for whole-clip-only matches loses it (MRR 0.957 ->
-    0.936 at +0.005); on the visual set it empties "city traffic at night" at +0.01 but not "crowd at night"."""
+    Measured (e5, cut-off 0.82, texts-v3): the spoken leaks are a segment match (knitting -> pasta, 0.834) and two
+    whole-clip ones (astronaut -> skate, 0.830; volcano -> coastal cliffs, 0.826); a present paraphrase ("shelled
+    reptile paddling above bright polyps" -> the reef turtle) is found the same way at 0.82-0.83, so a higher bar
+    for whole-clip-only matches loses it. The visual set has none."""
     from catalog_resources.search.ranking import search
 
     for text in queries:

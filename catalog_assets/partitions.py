@@ -48,3 +48,15 @@ def clip_asset(*, default_enabled: bool = True, required: bool = False, **kwargs
             metadata={"video_catalog/default_enabled": default_enabled, "video_catalog/required": required},
             **kwargs,
         )
+
+
+def forget_partitions(instance: DagsterInstance, clip_ids: Iterable[str]) -> list[str]:
+    """Delete these clips' partitions (`forget`): the keys deleted. Their past runs and events stay in the log."""
+    keys = registered_keys(instance)
+    deleted = []
+    for clip_id in clip_ids:
+        key = keys.get(clip_id)
+        if key is not None:
+            instance.delete_dynamic_partition(clips_partitions.name, key)
+            deleted.append(key)
+    return deleted

@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, report, search, segments, tags, ui
+from catalog_cli.commands import export, maintenance
 
 app = typer.Typer(
     name="video-catalog",
@@ -33,6 +34,10 @@ app.command()(pipeline.refresh)
 app.command()(clips.transcript)
 app.command()(pipeline.steps)
 app.command()(ui.ui)
+app.command()(export.export)
+app.command()(maintenance.verify)
+app.command()(maintenance.relink)
+app.command()(maintenance.forget)
 app.add_typer(collections.collection_app, name="collection")
 app.add_typer(tags.tag_app, name="tag")
 app.add_typer(report.report_app, name="report")

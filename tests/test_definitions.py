@@ -135,10 +135,10 @@ def test_build_analyzer_and_embedder_pick_one_resource_class_per_backend(tmp_pat
     assert "models_dir" not in GeminiAnalyzer.model_fields and "threads" not in OpenAIAnalyzer.model_fields
 
     embedder = build_embedder(settings())
-    assert type(embedder) is LocalEmbedder and embedder.code_version() == "local/multilingual-e5-small:texts-v2"
+    assert type(embedder) is LocalEmbedder and embedder.code_version() == "local/multilingual-e5-small:texts-v3"
     remote = build_embedder(settings(embedding_backend="openai", embedding_model="BAAI/bge-m3",
                                      embedding_base_url="http://localhost:8080/v1"))
-    assert type(remote) is OpenAIEmbedder and remote.code_version() == "openai/BAAI/bge-m3:texts-v2"
+    assert type(remote) is OpenAIEmbedder and remote.code_version() == "openai/BAAI/bge-m3:texts-v3"
     assert remote.service().base_url == "http://localhost:8080/v1" and "base_url" not in LocalEmbedder.model_fields
 
 

@@ -236,9 +236,28 @@ def test_scene_descriptions_enter_the_clip_text_and_get_vectors_of_their_own():
                 "text": "tabby, cat, animal; daylight, warm; static"},
                {"segment_id": 4, "segment_type": "visual", "start_seconds": 2.0, "end_seconds": 4.0,
                 "text": "espresso, food, drink; daylight, warm; pan right"}]}
-    assert full_clip_text(row).splitlines()[1] == (
+    assert full_clip_text(row).splitlines()[0] == (
         "Seen: tabby, cat, animal; daylight, warm; static / espresso, food, drink; daylight, warm; pan right")
     assert segment_texts(row) == [(1, "On screen: OPEN"), (3, "tabby, cat, animal; daylight, warm; static"),
                                   (4, "espresso, food, drink; daylight, warm; pan right")]
     one_scene = {"file_name": "cat.mp4", "segments": [row["segments"][0], row["segments"][2]], "screen_items": row["screen_items"]}
     assert segment_texts(one_scene) == [(3, "tabby, cat, animal; daylight, warm; static")]  # the scene's words: clip text
+
+
+def test_the_clip_text_says_what_the_clip_holds_not_its_name_codec_or_absences():
+    """A file name, codec facts and "no people" made every thin clip about as near to any short query as to its own
+    subject (bench/relevance.py); they are searched by full text and filters, not embedded."""
+    from catalog_resources.embeddings.texts import full_clip_text
+
+    row = {"file_name": "GOPR0042.MP4", "shot_type": "no people",
+           "technical": {"video_codec": "h264", "width": 1920, "height": 1080, "frame_rate": 25.0},
+           "analysis": {"summary": "The clip shows framing: no people; sound: speech.",
+                        "scene_classification": ["speech", "no people"], "keywords": ["harbour"]},
+           "segments": [{"segment_id": 1, "segment_type": "visual", "start_seconds": 0.0, "end_seconds": 2.0,
+                         "text": "seashore, coast; daylight, cool; pan left"}]}
+    assert full_clip_text(row).splitlines() == [
+        "The clip shows sound: speech.", "Keywords: harbour", "Scene: speech",
+        "Seen: seashore, coast; daylight, cool; pan left"]
+    framed = full_clip_text(row | {"shot_type": "close-up", "analysis": {"summary": "The clip shows framing: close-up, no people."}})
+    assert framed.splitlines() == ["The clip shows framing: close-up.", "Seen: seashore, coast; daylight, cool; pan left",
+                                   "Framing: close-up shot"]

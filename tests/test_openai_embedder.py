@@ -102,7 +102,7 @@ def test_a_catalog_embedded_through_the_endpoint_is_searchable(module_catalog_en
         winemaker = next(c for c in CLIPS[:8] if c["clip_id"] == "int-winemaker-de")
         hits = search(store, service, "Riesling Trauben Spätfrost", mode="semantic").hits
     assert hits[0].clip_id == winemaker["clip_id"]
-    assert service.code_version() == "openai/BAAI/bge-m3:texts-v2"
+    assert service.code_version() == "openai/BAAI/bge-m3:texts-v3"
 
 
 def store_rows(store, sql):

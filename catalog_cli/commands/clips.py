@@ -27,6 +27,7 @@ def list_clips(
     filters: FilterFlags = FilterFlags(),  # --codec, --resolution, ... --collection: one option per filter (catalog_cli/options.py)
     sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution, fps or quality.")] = "cataloged",
     limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Only clips none of whose recorded files is there now (a drive not mounted, a folder moved).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
     export: Annotated[str | None, typer.Option(help="json or csv: machine-readable rows (same keys as --json).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the export to this file.")] = None,
@@ -41,6 +42,7 @@ def list_clips(
       video-catalog list --min-quality 70 --exposure-ok --sort quality
       video-catalog list --shot-type close-up
       video-catalog list --codec prores --export csv -o prores.csv
+      video-catalog list --offline
     """
     from catalog_resources.models.clips import SORT_KEYS
     from catalog_resources.search.filters import is_filtered
@@ -51,7 +53,9 @@ def list_clips(
     if export not in (None, "json", "csv"):
         fail(f"--export {export!r}: choose json or csv")
     db = catalog_db()[1]
-    rows = db.list_clips(limit, chosen, sort)
+    rows = db.list_clips(None if offline else limit, chosen, sort)
+    if offline:  # whether a file is there is a question for the disk, now, not for the catalog
+        rows = [row for row in rows if not any(os.path.exists(p) for p in row["paths"])][:limit]
     states = db.clip_states([row["clip_id"] for row in rows]) if rows else {}
     for row in rows:  # complete, in progress, failed (which step, why), incomplete, stale or metadata-only
         row["status"] = states[row["clip_id"]].label if row["clip_id"] in states else row["status"]
@@ -63,7 +67,7 @@ def list_clips(
         export_rows(records, export or "json", output, (*LIST_KEYS, "cataloged_at", "recorded_at"))
         return
     if not rows:
-        out.print("No clips match these filters." if is_filtered(chosen) else
+        out.print("No clips match these filters." if is_filtered(chosen) or offline else
                   "The catalog is empty. Add footage with: video-catalog ingest /path/to/footage")
         return
     out.print(clips_table(rows))

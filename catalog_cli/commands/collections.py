@@ -171,7 +171,7 @@ def add(
 
 def _search_hits(store, query: str, filters: FilterFlags, limit: int) -> list[str]:
     """The clip ids `search QUERY` would print, by the same search (hybrid, or words alone until clips are embedded)."""
-    from catalog_cli.commands.search import _embedder
+    from catalog_cli.commands.search import query_embedder
     from catalog_resources.search.query import parse_inline_filters
     from catalog_resources.search.ranking import search as run_search
 
@@ -179,7 +179,7 @@ def _search_hits(store, query: str, filters: FilterFlags, limit: int) -> list[st
     chosen = filters.clip_filter(inline)
     if not text.strip():
         fail("--from-search has no words to search for (only filters); use --from-list with those filters")
-    embedder = _embedder()
+    embedder = query_embedder()
     if store.embedded_clip_count(embedder.model) == 0:
         embedder = None
     return [hit.clip_id for hit in run_search(store, embedder, text, chosen, limit=limit).hits]

@@ -4,11 +4,13 @@ None of these imports Dagster."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from catalog_cli.common import catalog_db, cli_settings, handles_errors
+from catalog_cli.common import catalog_db, cli_settings, fail, handles_errors
 from catalog_cli.render import out
 from catalog_cli.render.tables import cluster_line, human_size, print_db_status
 from catalog_cli.render.text import literal
@@ -115,3 +117,88 @@ def db_prune(
     freed = human_size(sum(c.size_bytes for c in pruned))
     out.print(f"{len(pruned)} orphan clusters" + (f", {freed} {'to free' if dry_run else 'freed'}" if pruned else ""),
               markup=False, highlight=False)
+
+
+def _export_lines(store, fmt: str):
+    """The export's text, piece by piece: a JSON object whose `clips` array is written one clip at a time, or
+    JSON lines (a header line, then one line per clip)."""
+    from datetime import datetime, timezone
+
+    from catalog_resources.store.catalog_export import EXPORT_VERSION, collections, iter_clips
+
+    header = {"format": "video-catalog", "version": EXPORT_VERSION,
+              "exported_at": datetime.now(timezone.utc).isoformat(), "collections": collections(store)}
+    if fmt == "jsonl":
+        yield json.dumps({"kind": "catalog", **header}, sort_keys=True, default=str) + "\n"
+        for clip in iter_clips(store):
+            yield json.dumps({"kind": "clip", **clip}, sort_keys=True, default=str) + "\n"
+        return
+    yield json.dumps(header, sort_keys=True, default=str)[:-1] + ', "clips": ['
+    for n, clip in enumerate(iter_clips(store)):
+        yield ("," if n else "") + "\n" + json.dumps(clip, sort_keys=True, default=str)
+    yield "\n]}\n"
+
+
+@db_app.command("export")
+@handles_errors
+def db_export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="json (one object, clips streamed into its array) or jsonl (one clip a line).")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export the whole catalog (clips, paths, metadata, analysis, transcripts, segments, tags, collections;
+    not the vectors) as JSON with stable, sorted keys, streamed: memory stays flat however large the catalog.
+
+    Examples:
+      video-catalog db export --format json -o catalog.json
+      video-catalog db export --format jsonl | jq -c 'select(.kind == "clip") | .clip.path'
+    """
+    import sys
+
+    from catalog_cli.errors import write_output
+    from catalog_cli.render import err
+    from catalog_resources.files import atomic_path
+
+    if fmt not in ("json", "jsonl"):
+        fail(f"--format {fmt!r}: choose json or jsonl")
+    pieces = _export_lines(catalog_db()[1], fmt)  # the database first: if it is down, no file is touched
+    if output is None:
+        try:
+            for piece in pieces:
+                sys.stdout.write(piece)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    if output.is_dir() or not output.parent.is_dir():
+        write_output(output, "")  # "it is a folder" / "the folder does not exist": its one line, nothing written
+    try:  # the old file, if any, is replaced only when the whole export is written
+        with atomic_path(output) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+            for piece in pieces:
+                handle.write(piece)
+    except OSError as exc:  # anything else the file system says (read-only, /proc, full, I/O error)
+        fail(f"cannot write {output}: {exc.strerror or exc}; choose another --output")
+    err.print(f"wrote {literal(output)}", highlight=False)
+
+
+@db_app.command("stats")
+@handles_errors
+def db_stats(as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False) -> None:
+    """Row counts and sizes: each catalog table, the database, the originals (each clip once) and the media store.
+
+    Examples:
+      video-catalog db stats
+      video-catalog db stats --json | jq '.tables[] | select(.table == "clips")'
+    """
+    from catalog_resources.store.catalog_export import catalog_totals, table_stats
+
+    store = catalog_db()[1]
+    media = cli_settings().media_dir
+    media_bytes = sum(f.stat().st_size for f in media.rglob("*") if f.is_file()) if media.is_dir() else 0
+    info = {**catalog_totals(store), "media_store_bytes": media_bytes, "tables": table_stats(store)}
+    if as_json:
+        print(json.dumps(info, indent=2, default=str))
+        return
+    out.print(f"{info['clips']} clips; originals {human_size(info['originals_bytes'])}, media store "
+              f"{human_size(media_bytes)}, database {human_size(info['database_bytes'])}", markup=False, highlight=False)
+    for t in info["tables"]:
+        out.print(f"  {t['table']:<22} {t['rows']:>10} rows  {human_size(t['bytes']):>10}", markup=False, highlight=False)

@@ -18,7 +18,7 @@ from catalog_cli.render.tables import print_hits
 from catalog_cli.render.text import count, echo, literal
 
 
-def _embedder():
+def query_embedder():
     """The query embedder, checked now: an unknown model or a missing key is one line before any search runs."""
     from catalog_resources.embeddings.local import EmbedderError, LocalEncoder
     from catalog_resources.embeddings.service import EmbeddingService
@@ -139,7 +139,7 @@ def search(
     if not text.strip():
         fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
     store = catalog_db()[1]
-    embedder = _embedder() if mode != "text" else None
+    embedder = query_embedder() if mode != "text" else None
     if embedder is not None and store.embedded_clip_count(embedder.model) == 0:
         if mode == "semantic":
             fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
@@ -197,7 +197,7 @@ def similar(
     clip_id = one_clip(store, clip)
     if by == "look":
         _similar_looks(store, clip_id, limit, as_json)
-    embedder = _embedder()
+    embedder = query_embedder()
     hits = run_similar(store, embedder, clip_id, limit)
     if not hits and store.clip_vector(clip_id, embedder.model)[0] is None:
         fail(f"clip {clip_id} has no {embedder.model} embedding yet; run: video-catalog refresh --missing embeddings")

@@ -111,11 +111,11 @@ def search_at(store, clip_ref: str, at: str, context: float, as_json: bool) -> N
 
 def similar_segments(segment_id: int, limit: int, as_json: bool) -> None:
     """`similar --segment-id ID`: segments of other clips nearest to this one."""
-    from catalog_cli.commands.search import _embedder
+    from catalog_cli.commands.search import query_embedder
     from catalog_resources.search.segments import similar_segments as run
 
     store = catalog_db()[1]
-    hits = run(store, _embedder(), segment_id, limit)
+    hits = run(store, query_embedder(), segment_id, limit)
     if as_json:
         print_json([{k: h.model_dump()[k] for k in HIT_KEYS} for h in hits])
     elif not hits:

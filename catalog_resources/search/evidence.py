@@ -47,6 +47,16 @@ TAIL_GAP = 25
 # "people" on tests/visual_relevance_set.py return the ten clips without anyone at 75-88 % and neither of the
 # two with a person.
 _ABSENT = re.compile(r"\bno people\b", re.IGNORECASE)
+# What removing it leaves behind in the offline summary's "label: a, b; label: c." list: an empty item, a
+# dangling comma.
+_TIDY = (
+    (re.compile(r"\b\w[\w-]*:\s*(?=[;.]|$)"), ""),  # "framing: ;" -> ";"
+    (re.compile(r",\s*(?=[;.,]|$)"), ""),  # "medium, ;" -> "medium;"
+    (re.compile(r"(?<=:)\s*,"), ""),  # "framing: , medium" -> "framing: medium"
+    (re.compile(r"(?:^|(?<=\bshows))\s*;"), ""),  # "shows ; sound" -> "shows sound"
+    (re.compile(r";\s*(?=[.;]|$)"), ""),  # "speech; ." -> "speech."
+)
+_SAYS_NOTHING = re.compile(r"(?:The clip shows)?\s*\.?", re.IGNORECASE)
 
 
 class Calibration(BaseModel):
@@ -63,8 +73,17 @@ class Calibration(BaseModel):
 
 
 def without_absences(text: str | None) -> str | None:
-    """A description for the full-text document with its "no people" left out (the rest unchanged)."""
-    return " ".join(_ABSENT.sub(" ", text).split()) if text else text
+    """A description with its "no people" left out, for the full-text document and the embedded clip text: the
+    offline summary's "framing: no people" item goes as a whole ("The clip shows framing: medium, no people;
+    sound: speech." -> "The clip shows framing: medium; sound: speech."), and a summary left saying nothing
+    goes too (None)."""
+    if not text:
+        return text
+    kept = _ABSENT.sub(" ", text)
+    for pattern, replacement in _TIDY:
+        kept = pattern.sub(replacement, kept)
+    kept = " ".join(kept.split())
+    return None if _SAYS_NOTHING.fullmatch(kept) else kept
 
 
 def search_subject(query: str) -> str:

@@ -26,9 +26,11 @@ def _with_vectors(conn: psycopg.Connection) -> psycopg.Connection:
     return conn
 
 
-# A spoken line almost as near as the clip's best vector (often a scene whose text is the whole transcript)
-# answers with its own time range and words; the clip keeps its best score.
-TRANSCRIPT_MARGIN = 0.03
+# A timed segment almost as near as the clip's best vector answers with its own time range and words; the clip
+# keeps its best score. A spoken line is preferred (the best is often a scene whose text is the whole
+# transcript), else the nearest scene, e.g. a silent shot's visual description when the whole-clip text, which
+# says the same, is a hair nearer.
+SEGMENT_MARGIN = 0.03
 
 CLIP_JOINS = "JOIN clip_facts x ON x.clip_id = {alias}.clip_id"  # what the filters read (sql/004)
 
@@ -79,8 +81,8 @@ class SearchQueries:
     def semantic_matches(self, vector: Any, model: str, dimension: int, where: str, params: dict[str, Any], clips: int,
                          *, min_similarity: float = -1.0, scope: str | None = None) -> list[dict[str, Any]]:
         """The nearest vector of each clip (full-clip or segment, or only `scope`), up to `clips` clips, best first,
-        filtered in SQL and cut off at `min_similarity`; a transcript line within TRANSCRIPT_MARGIN of it stands in
-        for it, so the hit carries that line's time range.
+        filtered in SQL and cut off at `min_similarity`; a timed segment within SEGMENT_MARGIN of it (a transcript
+        line first) stands in for it, so the hit carries that segment's time range.
 
         The cast to vector(N) under `dimension = N` is the partial HNSW index's own expression. The index
         answers the nearest candidates first (a materialized CTE, so the planner cannot trade it for a
@@ -98,14 +100,14 @@ class SearchQueries:
         best = f"""f AS (SELECT n.* FROM n {CLIP_JOINS.format(alias='n')} WHERE {where} AND n.distance <= %(max_distance)s),
                    b AS (SELECT DISTINCT ON (f.clip_id) f.* FROM f ORDER BY f.clip_id, f.distance),
                    g AS (SELECT * FROM b ORDER BY distance LIMIT %(clips)s),
-                   spoken AS (SELECT DISTINCT ON (f.clip_id) f.clip_id, f.segment_id FROM f
-                              JOIN g ON g.clip_id = f.clip_id AND f.distance <= g.distance + {TRANSCRIPT_MARGIN}
-                              JOIN segments s ON s.segment_id = f.segment_id AND s.segment_type = 'transcript'
-                              ORDER BY f.clip_id, f.distance),
+                   timed AS (SELECT DISTINCT ON (f.clip_id) f.clip_id, f.segment_id FROM f
+                             JOIN g ON g.clip_id = f.clip_id AND f.distance <= g.distance + {SEGMENT_MARGIN}
+                             JOIN segments s ON s.segment_id = f.segment_id
+                             ORDER BY f.clip_id, s.segment_type <> 'transcript', f.distance),
                    h AS (SELECT g.clip_id, CASE WHEN sp.segment_id IS NULL THEN g.scope ELSE 'segment' END AS scope,
                                 coalesce(sp.segment_id, g.segment_id) AS segment_id, s.segment_type, s.start_seconds, s.end_seconds,
                                 s.text AS segment_text, s.keyframe_path, 1 - g.distance AS similarity, g.distance
-                         FROM g LEFT JOIN spoken sp ON sp.clip_id = g.clip_id
+                         FROM g LEFT JOIN timed sp ON sp.clip_id = g.clip_id
                          LEFT JOIN segments s ON s.segment_id = coalesce(sp.segment_id, g.segment_id))"""
         approximate = f"""WITH n AS MATERIALIZED ({nearest} ORDER BY {distance} LIMIT %(candidates)s), {best}
                 SELECT st.*, h.* FROM (SELECT max(distance) AS frontier, count(*) AS read, (SELECT count(*) FROM f) AS passed,

@@ -1,0 +1,1 @@
+"""Timelines for editing software (EDL, FCPXML, OTIO) made from catalog clips and search hits."""
