@@ -88,6 +88,8 @@ def test_bad_times_and_references_are_one_line(library):
     assert "ambiguous" in one_line_error(cli("segments", "b-roll.mov"))
     assert "ambiguous" in one_line_error(cli("search", "--at", "0:01", "b-roll.mov"))
     assert "only 12.0 s long" in one_line_error(cli("search", "--at", "00:05:30", interview))
+    assert "no CSV" in one_line_error(cli("search", "--at", "0:05", interview, "--export", "csv"))
+    assert "needs the clip" in one_line_error(cli("search", "--at", "0:05"))
     assert "no segment 999999" in one_line_error(cli("similar", "--segment-id", "999999"))
     assert "say what to compare" in one_line_error(cli("similar"))
 

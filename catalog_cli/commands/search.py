@@ -130,6 +130,9 @@ def search(
     if at is not None:  # the query is the clip
         from catalog_cli.commands.segments import search_at
 
+        if fmt == "csv" or output is not None:
+            fail("--at prints a table, or JSON with --json; it has no CSV or -o")
+
         search_at(catalog_db()[1], query, at, context_seconds, fmt == "json")
         return
     text, inline = parse_inline_filters(query)
