@@ -200,7 +200,7 @@ class SearchQueries:
                 """SELECT r.clip_id, ARRAY(SELECT unnest(tsvector_to_array(r.search_vector))
                                            INTERSECT SELECT unnest(%(words)s::text[])) AS words,
                           ARRAY(SELECT t.name || '|' || ct.source FROM clip_tags ct JOIN tags t USING (tag_id)
-                                WHERE ct.clip_id = r.clip_id AND EXISTS (
+                                WHERE ct.clip_id = r.clip_id AND ct.review IS DISTINCT FROM 'rejected' AND EXISTS (
                                     SELECT 1 FROM unnest(%(words)s::text[]) w
                                     WHERE lower(t.name) ~ ('\\m' || w || '\\M')) ORDER BY t.name) AS tags
                    FROM catalog_records r WHERE r.clip_id = ANY(%(ids)s)""",
