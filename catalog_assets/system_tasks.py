@@ -18,7 +18,7 @@ from dagster import (
 )
 # No public constants for these tag names in Dagster 1.13 (the ingest runner and the sensor import them too).
 from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARENT_RUN_ID_TAG, PARTITION_NAME_TAG,
+    ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG, PARTITION_NAME_TAG,
 )
 from pydantic import BaseModel, Field
 
@@ -91,7 +91,7 @@ def list_tasks(instance: DagsterInstance, groups: Sequence[str] = tuple(GROUPS),
             tasks.append(Task(
                 run_id=run.run_id, status=run.status.value, job=run.job_name, created_at=_iso(record.create_timestamp.timestamp()),
                 started_at=_iso(record.start_time), ended_at=_iso(record.end_time), partitions=keys,
-                clips=[clip_id_of(k) for k in keys], launched_by=_launched_by(run), parent_run_id=run.tags.get(PARENT_RUN_ID_TAG)))
+                clips=[clip_id_of(k) for k in keys], launched_by=_launched_by(run), parent_run_id=run.parent_run_id))
         found[group] = tasks
     return found
 
@@ -151,6 +151,16 @@ class RetryResult(BaseModel):
     seconds: float = 0.0
 
 
+PARTITION_TAGS = (PARTITION_NAME_TAG, ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
+
+
+def retry_tags(run: DagsterRun) -> dict[str, str]:
+    """The parent's tags a re-execution needs (`execute_job` copies none): its partition or range, our own tags
+    (sensor batch, retry-of), and this process's pid and host, so a killed retry is found by the next ingest."""
+    kept = {k: v for k, v in run.tags.items() if k in PARTITION_TAGS or not k.startswith("dagster/")}
+    return {**kept, **process_tags()}
+
+
 def retry_run(instance: DagsterInstance, ref: str) -> RetryResult:
     """Re-execute a failed (or canceled) run from its failed steps, in this process, as Dagster's own re-execution:
     the new run carries the parent and root run ids, the partition tags and the asset selection of the old one."""
@@ -159,7 +169,7 @@ def retry_run(instance: DagsterInstance, ref: str) -> RetryResult:
         raise UsageError(f"run {run.run_id[:8]} is {run.status.value}; only a failed or canceled run can be retried")
     job = build_reconstructable_job(__name__, job_named.__name__, reconstructable_args=(run.job_name,))
     started = time.monotonic()
-    result = execute_job(job, instance, tags=process_tags(), raise_on_error=False,
+    result = execute_job(job, instance, tags=retry_tags(run), raise_on_error=False,
                          reexecution_options=ReexecutionOptions.from_failure(run.run_id, instance))
     with result:
         run_id, success = result.run_id, result.success
