@@ -105,6 +105,24 @@ def test_healthchecks_fail_when_a_binary_is_missing(catalog, monkeypatch, tmp_pa
     assert result.stdout.splitlines() == ["problem: ffmpeg: not found on PATH; install it (Debian: apt-get install ffmpeg)"]
 
 
+def test_watched_folders_need_the_daemon_and_must_exist(catalog, monkeypatch, tmp_path):
+    monkeypatch.setenv("VIDEO_CATALOG_WATCH", f"{tmp_path}:{tmp_path / 'unmounted'}")
+    result = cli("system", "healthchecks")
+    assert result.returncode == 2
+    assert result.stdout.splitlines() == [
+        "problem: daemon: not running, so the watched folders are not cataloged; start it with `video-catalog ui` "
+        "(webserver and daemon)",
+        f"problem: watch: watched folders missing: {tmp_path / 'unmounted'}; mount them, or change "
+        "`video-catalog config set watch FOLDER:FOLDER`"]
+
+
+def test_config_and_status_imports(catalog):
+    """`config show` is a read-only command: no Dagster, no model runtime (tests/test_layers.py's probe)."""
+    from tests.test_layers import HEAVY, loaded_by
+
+    assert loaded_by("config", "show", "--json") & set(HEAVY) == set()
+
+
 # ------------------------------------------------------------------------------------------------- system tasks
 
 

@@ -158,7 +158,7 @@ STATUS_NAMES = {"queued": "queued", "in-progress": "in_progress", "in_progress":
 @system_app.command("tasks")
 @handles_errors
 def tasks(
-    status_filter: Annotated[list[str] | None, typer.Option("--status", help="queued, in-progress or failed (repeatable); default all three.")] = None,
+    status_filter: Annotated[list[str] | None, typer.Option("--status", metavar="STATUS", help="queued, in-progress or failed (repeatable); default all three.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Runs per status, newest first.")] = 20,
     cancel: Annotated[str | None, typer.Option("--cancel", metavar="RUN", help="Cancel this run (id or id prefix).")] = None,
     retry: Annotated[str | None, typer.Option("--retry", metavar="RUN", help="Re-execute this failed run from its failed steps.")] = None,
