@@ -120,20 +120,27 @@ def cancel_run(instance: DagsterInstance, ref: str) -> tuple[DagsterRun, str]:
     run = find_run(instance, ref)
     if run.is_finished:
         raise UsageError(f"run {run.run_id[:8]} already ended ({run.status.value}); nothing to cancel")
-    if run.status in QUEUED:
-        instance.report_run_canceled(run, "canceled by `video-catalog system tasks --cancel` before it started")
-        return run, "canceled (it had not started)"
     pid = run.tags.get(PID_TAG)
-    if pid and run.tags.get(HOST_TAG) == this_host() and pid.isdigit():
+    if run.status not in QUEUED and pid and run.tags.get(HOST_TAG) == this_host() and pid.isdigit():
         if process_alive(int(pid)):
             raise UsageError(f"run {run.run_id[:8]} runs inside `video-catalog ingest` (pid {pid}); stop that command "
                              f"(Ctrl-C, or kill {pid}): its clips resume on the next ingest")
         instance.report_run_canceled(run, f"its ingest process (pid {pid}) is gone")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         return run, "marked canceled (its ingest process was gone)"
-    if not instance.run_launcher.terminate(run.run_id):
+    if run.status == DagsterRunStatus.NOT_STARTED:  # created, never queued or launched: nothing will start it
+        instance.report_run_canceled(run, "canceled by `video-catalog system tasks --cancel` before it started")
+        return run, "canceled (it had not started)"
+    was_queued = run.status == DagsterRunStatus.QUEUED
+    try:  # the public way: the run coordinator takes a queued run off the queue, else asks the launcher to stop it
+        stopped = instance.run_coordinator.cancel_run(run.run_id)
+    except Exception as exc:  # noqa: BLE001 - the launcher's own failure, as one line
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"run {run.run_id[:8]} could not be terminated ({why}); stop it in the Dagster UI "
+                         "(`video-catalog ui`)") from None
+    if not stopped:
         raise UsageError(f"run {run.run_id[:8]} could not be terminated by the run launcher; stop it in the Dagster UI")
-    return run, "termination requested"
+    return run, "canceled (it had not started)" if was_queued else "termination requested"
 
 
 def job_named(name: str):

@@ -171,6 +171,29 @@ def test_cancel_a_queued_run(catalog):
     assert again.returncode == 2 and "already ended (CANCELED)" in again.stderr
 
 
+def test_cancel_a_run_of_an_ingest(catalog):
+    """A run inside a live `ingest` names that process; one whose ingest is gone is marked canceled."""
+    from dagster import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    from catalog_assets.ingest_runner import HOST_TAG, PID_TAG
+    from catalog_resources.store.ingest_state import this_host
+
+    instance = catalog["app"].instance
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    runs = {pid: create_run_for_test(instance, job_name="ingest", status=DagsterRunStatus.STARTED,
+                                     tags={PID_TAG: str(pid), HOST_TAG: this_host()})
+            for pid in (os.getpid(), gone.pid)}
+    live = cli("system", "tasks", "--cancel", runs[os.getpid()].run_id)
+    assert live.returncode == 2 and f"runs inside `video-catalog ingest` (pid {os.getpid()})" in live.stderr
+    assert instance.get_run_by_id(runs[os.getpid()].run_id).status == DagsterRunStatus.STARTED
+    dead = cli("system", "tasks", "--cancel", runs[gone.pid].run_id, "--json")
+    assert dead.returncode == 0 and json.loads(dead.stdout)["result"] == "marked canceled (its ingest process was gone)"
+    assert instance.get_run_by_id(runs[gone.pid].run_id).status == DagsterRunStatus.CANCELED
+    instance.report_run_canceled(runs[os.getpid()])  # leave no run "in progress" behind for the module's other tests
+
+
 # ------------------------------------------------------------------------------------------------------- config
 
 
