@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from catalog_resources.errors import UsageError
-from catalog_resources.files import write_atomic
+from catalog_resources.files import write_atomic as _write_atomic
 from catalog_resources.settings import NOT_IN_FILE, CatalogSettings, ConfigFileError
 
 ENV_PREFIX = "VIDEO_CATALOG_"
@@ -41,6 +41,15 @@ class SettingValue(BaseModel):
     file_value: Any = None  # what the file says, when the environment overrides it
     description: str = ""
     accepts: str = ""
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Atomically, and private to the owner (0600): the file may hold API keys or a database password."""
+    old = os.umask(0o077)
+    try:
+        _write_atomic(path, data)
+    finally:
+        os.umask(old)
 
 
 def fields() -> dict[str, FieldInfo]:

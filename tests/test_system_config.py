@@ -218,6 +218,7 @@ def test_config_set_show_and_the_environment_wins(home, monkeypatch):
     assert _show("thumbnail_count")["source"] == "default"
     assert cli("config", "set", "thumbnail-count", "12").returncode == 0
     assert tomllib.loads((home / "config.toml").read_text()) == {"thumbnail_count": 12}
+    assert (home / "config.toml").stat().st_mode & 0o777 == 0o600  # it may hold API keys
     assert load_settings().thumbnail_count == 12  # what every command, the definitions and the sensor read
     row = _show("VIDEO_CATALOG_THUMBNAIL_COUNT")
     assert (row["value"], row["source"]) == (12, "file")
