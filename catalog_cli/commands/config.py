@@ -17,7 +17,7 @@ from catalog_cli.render import err, out
 from catalog_cli.render.text import literal
 
 config_app = typer.Typer(
-    help="Settings in <home>/config.toml (thumbnails, proxy, analyzer, models, watch folders...); "
+    help="Settings in <home>/config.toml (thumbnails, analyzer, models, watch folders, batch size...); "
     "VIDEO_CATALOG_* environment variables win over the file.",
     no_args_is_help=True,
 )
