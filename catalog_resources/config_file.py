@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tomllib
+import types
 import typing
 from pathlib import Path
 from typing import Any, Literal
@@ -88,7 +89,7 @@ def accepts(key: str) -> str:
     """What a key accepts, in words: `a whole number from 1 to 200`, `one of jpeg, webp`..."""
     info = fields()[key]
     annotation, optional = info.annotation, False
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         optional, annotation = len(args) < len(typing.get_args(annotation)), args[0]
     if typing.get_origin(annotation) is Literal:
