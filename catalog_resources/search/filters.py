@@ -252,10 +252,12 @@ FILTERS: tuple[Filter, ...] = (
            "Framing from face size: extreme-close-up, close-up, medium, wide, no-people.", "--shot-type",
            (Inline("shot", "=", "shot:close-up"),)),
     Filter("tag", TEXT, _exists("clip_tags ct JOIN tags tg USING (tag_id)",
-                                "ct.clip_id = x.clip_id AND tg.name = lower(%(tag)s)", "tag"),
-           "Has this tag (e.g. an AI keyword).", "--tag", (Inline("tag", "=", "tag:interview"),)),
+                                "ct.clip_id = x.clip_id AND tg.name = lower(%(tag)s)"
+                                " AND ct.review IS DISTINCT FROM 'rejected'", "tag"),
+           "Has this tag (yours, or an AI or visual one not rejected).", "--tag", (Inline("tag", "=", "tag:interview"),)),
     Filter("collection", TEXT, _exists("collection_clips cc JOIN collections co USING (collection_id)",
-                                       "cc.clip_id = x.clip_id AND co.name = %(collection)s", "collection"),
+                                       "cc.clip_id = x.clip_id AND lower(co.name) = lower(%(collection)s)",
+                                       "collection"),
            "In this collection.", "--collection", (Inline("collection", "=", 'collection:"trip 2024"'),)),
 )
 BY_FIELD: dict[str, Filter] = {f.field: f for f in FILTERS}
