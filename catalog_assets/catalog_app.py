@@ -21,6 +21,7 @@ from catalog_assets.ingest_runner import (
 )
 from catalog_assets.resume import expected_steps, steps_to_finish
 from catalog_assets.partition_migration import legacy_partitions, rename_legacy_partitions
+from catalog_assets.settled_ingest import pipeline_signature
 from catalog_assets.steps import pipeline_steps
 from catalog_assets.io_manager import sidecar_path
 from catalog_assets.refresh import GraphVersions, RefreshPlan, graph_versions, input_edges, plan_refresh
@@ -93,11 +94,14 @@ class CatalogApp:
         asset_config: dict[str, dict] | None = None,
         max_cost: float | None = None,
         on_estimate: Callable[[dict[str, float]], None] | None = None,
+        report: ScanReport | None = None,
     ) -> IngestSummary:
+        """`report`: the scan of `paths` already made (settled_ingest's), so the files are not walked twice."""
         analyzer = build_analyzer(self.settings) if "ai_analysis" in steps else None
         if analyzer is not None and analyzer.is_cloud:
             analyzer.check_ready()  # a missing key stops here, before any file is read
-        report = scan(list(paths), self.store, on_file=on_scan, record=not dry_run)
+        if report is None:
+            report = scan(list(paths), self.store, on_file=on_scan, record=not dry_run)
         plan = plan_ingest(report, self.store, limit=limit)
         summary = plan.summary
         if analyzer is not None and analyzer.is_cloud:
@@ -138,6 +142,7 @@ class CatalogApp:
         marked = fail_orphaned_runs(self.instance)
         defaults = {s.name: s.default_enabled for s in pipeline_steps()}
         self.store.record_pipeline(self.graph.versions, defaults, input_edges(self.graph))
+        self.store.record_pipeline_signature(pipeline_signature(self.settings))
         return marked
 
     def _work(self, plan: IngestPlan, report: ScanReport, steps: Sequence[str]) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from tests.media import CLIPS, copy, truncated_after_header
+from tests.test_layers import loaded_by
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "catalog_cli.main"]
@@ -101,6 +102,16 @@ def test_ingest_catalogs_every_clip_and_rerun_changes_nothing(catalog_env, foota
     assert code == 0
     assert again["new"] == [] and len(again["existing"]) == len(CLIPS)
     assert len(instance.get_runs()) == runs_before  # nothing re-ran
+    # a cataloged folder is answered from the catalog alone (catalog_assets/settled_ingest.py), without Dagster ...
+    assert "dagster" not in loaded_by("ingest", "--json", str(footage))
+    # ... while the pipeline it recorded still holds: another setting sends it down the Dagster path once
+    os.environ["VIDEO_CATALOG_THUMBNAIL_COUNT"] = "7"
+    try:
+        assert "dagster" in loaded_by("ingest", "--json", str(footage))
+        assert "dagster" not in loaded_by("ingest", "--json", str(footage))
+    finally:
+        del os.environ["VIDEO_CATALOG_THUMBNAIL_COUNT"]
+    assert len(instance.get_runs()) == runs_before
 
 
 def test_clip_failing_in_a_batch_fails_alone(catalog_env, footage, faststart_clip):

@@ -183,6 +183,18 @@ class IngestStateQueries:
                      for i, (a, v) in enumerate(versions.items())],
                 )
 
+    def record_pipeline_signature(self, signature: str) -> None:
+        with self.connect() as conn:
+            conn.execute("INSERT INTO pipeline_signature (signature) VALUES (%s) ON CONFLICT (only_row)"
+                         " DO UPDATE SET signature = EXCLUDED.signature, recorded_at = now()", (signature,))
+
+    def recorded_pipeline(self) -> tuple[str | None, list[str]]:
+        """(the signature the pipeline was recorded under, its default steps in graph order)."""
+        with self.connect() as conn:
+            row = conn.execute("SELECT signature FROM pipeline_signature").fetchone()
+            steps = conn.execute("SELECT asset FROM pipeline_versions WHERE default_enabled ORDER BY position").fetchall()
+        return (row["signature"] if row else None), [s["asset"] for s in steps]
+
     # ---- per-clip state ----------------------------------------------------------------------------
 
     def clip_progress(self, clip_ids: list[str] | None = None) -> dict[str, dict[str, Any]]:
