@@ -12,6 +12,7 @@ import typer
 
 from catalog_cli.commands import clips, db, ingest, pipeline, prompt, search, ui
 from catalog_cli.commands import export, maintenance
+from catalog_cli.commands import people
 
 app = typer.Typer(
     name="video-catalog",
@@ -39,6 +40,7 @@ app.command()(maintenance.relink)
 app.command()(maintenance.forget)
 app.add_typer(db.db_app, name="db")
 app.add_typer(prompt.prompt_app, name="prompt")
+app.add_typer(people.people_app, name="people")
 
 
 def main() -> None:

@@ -72,6 +72,20 @@ def _image_search(image: Path, text: str, chosen, limit: int, fmt: str | None, o
     raise typer.Exit(EXIT_OK if hits else EXIT_FAILED)
 
 
+def _person_search(chosen, limit: int, fmt: str | None, output: Path | None) -> None:
+    """`search --person anna` without words: that person's clips, most screen time first, with their times."""
+    from catalog_resources.people.search import person_hits
+
+    hits = person_hits(catalog_db()[1], chosen, limit)
+    if fmt:
+        export_rows([h.model_dump() for h in hits], fmt, output, EXPORT_KEYS)
+    if not hits:
+        err.print(literal(f"No clip shows a person matching {echo(chosen.person)}."), highlight=False)
+    elif not fmt:
+        print_hits(hits, f"{count(len(hits), 'clip')} with {echo(chosen.person)}")
+    raise typer.Exit(EXIT_OK if hits else EXIT_FAILED)
+
+
 @handles_errors
 @filter_options
 def search(
@@ -94,6 +108,7 @@ def search(
       video-catalog search "solar panels" --mode text --codec h264
       video-catalog search "crowd cheering at night" --min-height 1080 --export csv -o hits.csv
       video-catalog search --image frame.jpg --limit 5
+      video-catalog search --person "Anna"              # every clip Anna is in, with her times on screen
 
     Each hit shows its match strength (0-100 %: 50 % is the model's cut-off, 100 % where nine in ten correct
     matches are, raised when the query's words are in the clip) and why: the transcript line, scene, on-screen
@@ -118,6 +133,8 @@ def search(
     chosen = filters.clip_filter(inline)  # a flag wins over the same filter written in the query
     if image is not None:
         _image_search(image, text, chosen, limit, fmt, output)
+    if not text.strip() and chosen.person:  # a person alone: their clips, with the times they are on screen
+        _person_search(chosen, limit, fmt, output)
     if not text.strip():
         fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
     store = catalog_db()[1]
@@ -127,6 +144,10 @@ def search(
             fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
         embedder = None  # hybrid falls back to words alone until clips are embedded
     result = run_search(store, embedder, text, chosen, mode=mode, limit=limit)
+    if chosen.person:
+        from catalog_resources.people.search import with_person_times
+
+        with_person_times(store, result.hits, chosen.person)
     if fmt:  # no good matches: an empty array (or a header-only CSV), the line on stderr, exit 1
         export_rows([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)
     if not result.hits:

@@ -166,11 +166,11 @@ class PeopleQueries:
             _refresh_centroids(conn, {person_id, new})
             return new
 
-    def forget_person(self, person_id: int) -> list[str]:
-        """Delete the person: their tracks, vectors, rejections and name. Returns the face crops to delete."""
+    def forget_person(self, person_id: int) -> list[dict[str, Any]]:
+        """Delete the person: their tracks, vectors, rejections and name. Returns the deleted tracks (clip_id,
+        track_index, crop_path) so their crops and sidecar entries go too (people/forget.py)."""
         with self.connect() as conn, conn.transaction():
-            crops = [r["crop_path"] for r in conn.execute(
-                "DELETE FROM face_tracks WHERE person_id = %s RETURNING crop_path", (person_id,)).fetchall()]
+            gone = conn.execute("DELETE FROM face_tracks WHERE person_id = %s RETURNING clip_id, track_index, crop_path",
+                                (person_id,)).fetchall()
             conn.execute("DELETE FROM people WHERE person_id = %s", (person_id,))
-        return [c for c in crops if c]
-
+        return [dict(r) for r in gone]
