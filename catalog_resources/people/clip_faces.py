@@ -61,7 +61,7 @@ def find_faces(thumbs: ThumbnailSet | None, analysis: FrameAnalysis | None, out_
         return embed_face(rgb, face) if embeddable(face, rgb.shape[1], rgb.shape[0]) else None
 
     end = start + duration if duration else (frames[-1].pts if frames else start)
-    tracks, best = build_tracks(frames, embed, start=start, end=max(end, start))
+    tracks, best = build_tracks(frames, embed, start=start, end=max(end, start), cuts=analysis.scene_cuts)
     for old in out_dir.glob("track_*.jpg") if out_dir.is_dir() else []:
         old.unlink()  # a re-analysis leaves no crop of a face it no longer finds
     for track, (index, _pts, face) in zip(tracks, best):

@@ -99,15 +99,19 @@ def _mean(vectors: Sequence[np.ndarray]) -> np.ndarray:
     return mean / max(float(np.linalg.norm(mean)), 1e-9)
 
 
-def on_screen(indexes: set[int], times: Sequence[float], start: float, end: float) -> list[tuple[float, float]]:
+def on_screen(indexes: set[int], times: Sequence[float], start: float, end: float,
+              cuts: Sequence[float] = ()) -> list[tuple[float, float]]:
     """Time ranges a person is seen: each decoded frame they are on stands for the time half way to its
-    neighbouring decoded frames (the clip's start and end at the edges); neighbouring frames merge."""
+    neighbouring decoded frames (the clip's start and end at the edges), never across a scene cut; neighbouring
+    frames merge."""
     ranges: list[tuple[float, float]] = []
     for i in sorted(indexes):
         low = start if i == 0 else (times[i - 1] + times[i]) / 2
         high = end if i == len(times) - 1 else (times[i] + times[i + 1]) / 2
+        low = max([low, *(c for c in cuts if c <= times[i])])
+        high = min([high, *(c for c in cuts if c > times[i])])
         low, high = round(max(start, low), 3), round(min(end, max(high, low)), 3)
-        if ranges and i - 1 in indexes:
+        if ranges and i - 1 in indexes and ranges[-1][1] >= low:
             ranges[-1] = (ranges[-1][0], high)
         else:
             ranges.append((low, high))
@@ -115,9 +119,9 @@ def on_screen(indexes: set[int], times: Sequence[float], start: float, end: floa
 
 
 def build_tracks(frames: Sequence[Frame], embed: Callable[[int, Face], np.ndarray | None], *, start: float,
-                 end: float) -> tuple[list[FaceTrack], list[tuple[int, float, Face]]]:
+                 end: float, cuts: Sequence[float] = ()) -> tuple[list[FaceTrack], list[tuple[int, float, Face]]]:
     """The clip's face tracks, and each track's best sighting (for its face crop). `embed(frame index, face)`
-    gives a face's unit vector, or None when the face is too small to embed."""
+    gives a face's unit vector, or None when the face is too small to embed; `cuts` are the clip's scene cuts."""
     chains = chain_by_position(frames)
     for chain in chains:
         index, _pts, face = chain.best()
@@ -126,7 +130,7 @@ def build_tracks(frames: Sequence[Frame], embed: Callable[[int, Face], np.ndarra
     tracks, best = [], []
     for n, group in enumerate(join_chains(chains)):
         sightings = sorted((s for c in group for s in c.sightings), key=lambda s: s[1])
-        ranges = on_screen({i for i, _, _ in sightings}, times, start, end)
+        ranges = on_screen({i for i, _, _ in sightings}, times, start, end, cuts)
         tracks.append(FaceTrack(
             track_index=n, start_seconds=ranges[0][0], end_seconds=ranges[-1][1], ranges=ranges,
             sightings=[FaceSighting(pts_seconds=p, **f.model_dump()) for _, p, f in sightings],

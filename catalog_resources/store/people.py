@@ -26,7 +26,8 @@ class PersonNotFound(UsageError):
 
 
 def _vector(values: Any) -> np.ndarray:
-    return np.asarray(values, dtype=np.float32)
+    """A vector as numpy, whether pgvector's loader gave an array or its Vector type (binary results)."""
+    return np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values, dtype=np.float32)
 
 
 def _refresh_centroids(conn: psycopg.Connection, person_ids: set[int]) -> None:
