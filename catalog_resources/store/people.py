@@ -39,7 +39,14 @@ def _refresh_centroids(conn: psycopg.Connection, person_ids: set[int]) -> None:
                         WHERE p.person_id = s.id""", (sorted(person_ids),))
 
 
+# Centroids move with every track a person gets, so the HNSW index holds many dead entries between vacuums; the
+# default search (ef_search 40, no iterative scan) then missed the nearest person for 14 of 500 people at 10k tracks
+# (bench/faces.py). A wider, iterative search finds them.
+_SEARCH = ("SELECT set_config('hnsw.ef_search', '200', true), set_config('hnsw.iterative_scan', 'relaxed_order', true)")
+
+
 def _candidates(conn: psycopg.Connection, vector: np.ndarray, taken: set[int]) -> list[Candidate]:
+    conn.execute(_SEARCH)
     rows = conn.execute("""SELECT person_id, centroid <-> %s AS distance FROM people WHERE centroid IS NOT NULL
                            ORDER BY centroid <-> %s LIMIT %s""", (vector, vector, CANDIDATES + len(taken))).fetchall()
     rows = [r for r in rows if r["person_id"] not in taken]
@@ -60,6 +67,9 @@ class PeopleQueries:
         """The clip's tracks replaced by these, each given to the nearest person (else a new one). Two tracks
         of one clip are two people (tracks.py keeps apart faces seen together), so they never share one."""
         _with_vectors(conn)
+        # one writer at a time gives tracks people (till the transaction ends): two ingest processes seeing the
+        # same new face at once would otherwise each start a person for it
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('video_catalog.people'))")
         touched = {r["person_id"] for r in conn.execute(
             "DELETE FROM face_tracks WHERE clip_id = %s RETURNING person_id", (faces.clip_id,)).fetchall()
             if r["person_id"] is not None}
