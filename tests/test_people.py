@@ -141,6 +141,10 @@ def test_naming_then_search_by_person_returns_exactly_their_clips_with_times(cat
             times = [r for r in hit["reasons"] if r["source"] == "person"]
             assert times and all(r["end_seconds"] > r["start_seconds"] for r in times)
             assert hit["start_seconds"] is not None
+    words = cli("search", "person", "--mode", "text", "--person", "eileen", "--json")  # words and a person
+    assert words.returncode in (0, 1), words.stderr
+    for hit in json.loads(words.stdout or "[]"):
+        assert hit["clip_id"] in expected and any(r["source"] == "person" for r in hit["reasons"])
     listed = json.loads(cli("list", "--person", "Eileen Collins", "--json").stdout)
     assert {row["clip_id"] for row in listed} == expected
     shown = json.loads(cli("people", "show", "eileen", "--json").stdout)
