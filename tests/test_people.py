@@ -147,6 +147,9 @@ def test_naming_then_search_by_person_returns_exactly_their_clips_with_times(cat
         assert hit["clip_id"] in expected and any(r["source"] == "person" for r in hit["reasons"])
     listed = json.loads(cli("list", "--person", "Eileen Collins", "--json").stdout)
     assert {row["clip_id"] for row in listed} == expected
+    two = json.loads(cli("show", clip_of["e_two.mp4"], "--json").stdout)["people"]
+    assert {t["name"] for t in two} == {"Eileen Collins", None} and all(t["ranges"] for t in two)
+    assert "Eileen Collins" in cli("show", clip_of["e_two.mp4"]).stdout
     shown = json.loads(cli("people", "show", "eileen", "--json").stdout)
     assert shown["name"] == "Eileen Collins" and {a["clip_id"] for a in shown["appearances"]} == expected
     missing = cli("search", "--person", "nobody-here")

@@ -132,6 +132,14 @@ class PeopleQueries:
                    WHERE t.person_id = %s ORDER BY c.file_name, t.start_seconds""", (person_id,)).fetchall()
         return [PersonAppearance(**r) for r in rows]
 
+    def clip_people(self, clip_id: str) -> list[dict[str, Any]]:
+        """Who is in one clip (`show`): each face track with its person, name, times on screen and face crop."""
+        with self.connect() as conn:
+            return list(conn.execute(
+                """SELECT t.track_id, t.person_id, p.name, t.start_seconds, t.end_seconds, t.ranges, t.crop_path
+                   FROM face_tracks t LEFT JOIN people p USING (person_id) WHERE t.clip_id = %s
+                   ORDER BY t.start_seconds, t.track_index""", (clip_id,)))
+
     def person_ranges(self, person: str, clip_ids: list[str]) -> dict[str, list[tuple[float, float]]]:
         """The time ranges people matching `person` (as the --person filter matches) are on screen, per clip."""
         where, params = person_condition(person)
