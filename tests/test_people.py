@@ -112,6 +112,7 @@ def test_the_same_person_across_clips_is_one_person_and_others_another(catalog):
     assert len(astronaut) == 1 and len(cameraman) == 1 and astronaut != cameraman
     assert _people_of(store, clip_of, {"e_two.mp4"}) == astronaut | cameraman
     assert all(Path(t["crop_path"]).is_file() for t in tracks)
+    assert all(Path(t["crop_path"]).stat().st_mode & 0o077 == 0 for t in tracks)  # face crops are private
 
 
 @pytest.mark.slow
