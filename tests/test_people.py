@@ -181,6 +181,11 @@ def test_a_name_survives_reanalysis_and_a_split_face_stays_rejected(catalog):
     merged = cli("people", "merge", str(astronaut), str(other))
     assert merged.returncode == 0, merged.stderr
     assert _people_of(store, clip_of, ASTRONAUT - CAMERAMAN) == {astronaut}
+    with store.connect() as conn:  # merged back: the face is no longer rejected from them
+        assert conn.execute("SELECT count(*) AS n FROM face_track_rejections").fetchone()["n"] == 0
+    with store.connect() as conn, conn.transaction():
+        store.write_faces(conn, faces)
+    assert _people_of(store, clip_of, {"c_dark_mirror.mp4"}) == {astronaut}
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ import psycopg
 
 from catalog_resources.errors import UsageError
 from catalog_resources.models.people import FaceSet, PersonAppearance, PersonSummary
-from catalog_resources.people.clustering import CANDIDATES, Candidate, choose_person
+from catalog_resources.people.clustering import CANDIDATES, REJECTED_DISTANCE, Candidate, choose_person
 from catalog_resources.people.match import person_condition
 from catalog_resources.store.search import _with_vectors
 
@@ -166,6 +166,10 @@ class PeopleQueries:
             conn.execute("""UPDATE people SET name = COALESCE(name, (SELECT name FROM people WHERE person_id = %s))
                             WHERE person_id = %s""", (other, keep))
             conn.execute("DELETE FROM people WHERE person_id = %s", (other,))
+            # a face rejected from one of them that is like a track of the merged person is theirs after all
+            conn.execute("""DELETE FROM face_track_rejections r WHERE r.person_id = %s AND EXISTS (
+                                SELECT 1 FROM face_tracks t WHERE t.person_id = %s AND t.embedding <-> r.embedding < %s)""",
+                         (keep, keep, REJECTED_DISTANCE))
             _refresh_centroids(conn, {keep})
 
     def split_person(self, person_id: int, track_ids: list[int]) -> int:
