@@ -7,6 +7,10 @@ a small caption), then in one process:
   seconds per frame (1080p and 2160p are shrunk to 1280 px long side before OCR).
 CPU seconds are printed beside wall seconds because this machine may be shared with other work.
 
+Then the reader (detector at DET_LONG_SIDE) against RapidOCR's default detector size (the baseline, measured in
+the same run) on 720p frames with text (the drawn ones) and without (photographs that ship in scikit-image):
+CPU s per frame each way, the ratio, and any line the baseline read that the reader did not.
+
     .venv/bin/python bench/screen_text.py [--threads 2] [--repeat 5]
 """
 
@@ -61,6 +65,46 @@ def make_frame(path: Path, size: tuple[int, int], index: int) -> Path:
     return path
 
 
+def photo_frames(folder: Path, count: int) -> list[Path]:
+    """720p frames of packaged photographs: no text on them (what most thumbnails are)."""
+    from skimage import data
+
+    photos = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket(), data.hubble_deep_field(),
+              data.immunohistochemistry(), data.cat()]
+    paths = []
+    for i in range(count):
+        path = folder / f"photo_{i}.jpg"
+        Image.fromarray(photos[i % len(photos)]).convert("RGB").resize(SIZES["720p"]).save(path, quality=88)
+        paths.append(path)
+    return paths
+
+
+def detector_size_figures(reader, text_frames: list[Path], photos: list[Path]) -> dict[str, float]:
+    """CPU s per frame of the reader against an engine at RapidOCR's default detector size."""
+    from catalog_resources.analysis.local.screen_text import build_engine, load_frame
+
+    baseline = build_engine(reader.threads, det_long_side=None)
+    figures: dict[str, float] = {}
+    for kind, paths in (("text", text_frames), ("photo", photos)):
+        full_cpu, reader_cpu, lost = [], [], 0
+        for i, path in enumerate(paths):
+            bgr, _scale, _size = load_frame(path)
+            cpu0 = cpu_seconds()
+            full = baseline(bgr)
+            full_cpu.append(cpu_seconds() - cpu0)
+            cpu0 = cpu_seconds()
+            read = reader.read([(float(i), path)])
+            reader_cpu.append(cpu_seconds() - cpu0)
+            wanted = {t for t, score in zip(full.txts or (), full.scores or ()) if score >= reader.min_confidence}
+            lost += len(wanted - {line.text for line in read.lines})
+        base, mine = statistics.median(full_cpu), statistics.median(reader_cpu)
+        print(f"  720p {kind:5s}: default detector size {base:.3f} CPU s/frame, reader {mine:.3f} ({base / mine:.2f}x"
+              f" faster), lines lost: {lost}")
+        figures |= {f"{kind}_default_cpu_s": round(base, 3), f"{kind}_reader_cpu_s": round(mine, 3),
+                    f"{kind}_lines_lost": lost}
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
@@ -94,6 +138,7 @@ def main() -> None:
                   f" median {statistics.median(cpus):.3f} CPU s/frame; lines found per frame {found} (drawn: 3)")
             result[f"{name}_wall_s_per_frame"] = round(statistics.median(walls), 3)
             result[f"{name}_cpu_s_per_frame"] = round(statistics.median(cpus), 3)
+        result |= detector_size_figures(reader, frames["720p"], photo_frames(folder, args.repeat))
         print("RESULT " + json.dumps(result, sort_keys=True))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

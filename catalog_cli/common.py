@@ -99,3 +99,9 @@ def one_clip(store, ref: str) -> str:
     if len(matches) > 1:
         fail(f"{ref}: ambiguous, matches {', '.join(matches)}; give the path or more of the id")
     return matches[0]
+
+
+def many_clips(store, refs: list[str] | None) -> list[str]:
+    """Clip ids for comma-separated or repeated references (`--clip-ids a,b --clip-ids c`), each resolved as `show`
+    resolves one (id, prefix, path, file name, partition key); the first unknown or ambiguous one ends the command."""
+    return list(dict.fromkeys(one_clip(store, ref) for ref in split_list(refs)))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import typer
 
-from catalog_cli.commands import clips, db, ingest, pipeline, prompt, search, ui
+from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, report, search, segments, tags, ui
 from catalog_cli.commands import export, maintenance
 from catalog_cli.commands import people
+from catalog_cli.commands import config, system
 
 app = typer.Typer(
     name="video-catalog",
@@ -30,6 +31,7 @@ app.command()(clips.show)
 app.command("open")(clips.open_clip)
 app.command()(search.search)
 app.command()(search.similar)
+app.command()(segments.segments)
 app.command()(pipeline.refresh)
 app.command()(clips.transcript)
 app.command()(pipeline.steps)
@@ -38,9 +40,14 @@ app.command()(export.export)
 app.command()(maintenance.verify)
 app.command()(maintenance.relink)
 app.command()(maintenance.forget)
+app.add_typer(collections.collection_app, name="collection")
+app.add_typer(tags.tag_app, name="tag")
+app.add_typer(report.report_app, name="report")
 app.add_typer(db.db_app, name="db")
 app.add_typer(prompt.prompt_app, name="prompt")
 app.add_typer(people.people_app, name="people")
+app.add_typer(system.system_app, name="system")
+app.add_typer(config.config_app, name="config")
 
 
 def main() -> None:

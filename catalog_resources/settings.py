@@ -1,7 +1,9 @@
-"""Where the catalog lives and how it is reached, read once from the environment.
+"""Where the catalog lives and how it is reached, read once from the environment and `<home>/config.toml`.
 
 Every command and every Dagster process (CLI, webserver, daemon) derives its paths from the same
-settings, so a `VIDEO_CATALOG_HOME` set in one shell means one catalog everywhere.
+settings, so a `VIDEO_CATALOG_HOME` set in one shell means one catalog everywhere. Priority: arguments,
+then `VIDEO_CATALOG_*` environment variables, then the home's `config.toml` (written by `video-catalog
+config set`), then the defaults below. The home itself is never read from the file: the file lives in it.
 """
 
 from __future__ import annotations
@@ -12,14 +14,59 @@ import stat
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from catalog_resources.errors import SetupError
+
+CONFIG_FILE_NAME = "config.toml"
+NOT_IN_FILE = frozenset({"home"})  # the file lives in the home, so the home cannot come from it
+DEFAULT_HOME = Path("~/.video-catalog")
+
+
+class ConfigFileError(SetupError):
+    """The home's config.toml cannot be read or holds a bad value; the message names the file, the key and the fix."""
+
+
+def config_file_path(home: Path) -> Path:
+    return Path(home).expanduser().absolute() / CONFIG_FILE_NAME
+
+
+class ConfigFileSource(TomlConfigSettingsSource):
+    """`<home>/config.toml` as a settings source: a file that does not parse is one line naming it and the fix,
+    and keys that may not come from the file (the home) are left out."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        self.path = path
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path) -> dict:
+        import tomllib
+
+        try:
+            with file_path.open("rb") as handle:
+                data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigFileError(f"{file_path} is not valid TOML ({exc}); fix it, or restore a backup with "
+                                  f"`video-catalog config restore FILE`") from None
+        except OSError as exc:
+            raise ConfigFileError(f"cannot read {file_path} ({exc.strerror}); make it readable by you") from None
+        return {k: v for k, v in data.items() if k not in NOT_IN_FILE}
+
+
+def _home_from(init_settings: PydanticBaseSettingsSource, env_settings: PydanticBaseSettingsSource) -> Path:
+    """The home this load will end with (argument, else environment, else the default), to find its file."""
+    given = getattr(init_settings, "init_kwargs", {}).get("home")
+    if given is None:
+        env = getattr(env_settings, "env_vars", {})
+        given = env.get("video_catalog_home") or DEFAULT_HOME
+    return Path(given)
 
 
 class CatalogSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIDEO_CATALOG_", extra="ignore")
 
-    home: Path = Field(default=Path("~/.video-catalog"), description="Catalog home: media store, Dagster instance, embedded database.")
+    home: Path = Field(default=DEFAULT_HOME, description="Catalog home: media store, Dagster instance, embedded database.")
     database_url: str | None = Field(default=None, description="External Postgres with pgvector; unset means the embedded server.")
     dagster_database_url: str | None = Field(default=None, description="Dagster storage URL; defaults to database `dagster` on the catalog's server.")
     watch: str = Field(default="", description="Folders the sensor watches, colon separated.")
@@ -60,6 +107,18 @@ class CatalogSettings(BaseSettings):
         description="As root only: where the embedded server's data and binaries live, so no folder we did not create is chmod-ed.",
     )
 
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment variables win over the home's config.toml, which wins over the defaults."""
+        home = _home_from(init_settings, env_settings)
+        return init_settings, env_settings, ConfigFileSource(settings_cls, config_file_path(home)), dotenv_settings, \
+            file_secret_settings
+
+    @property
+    def config_file(self) -> Path:
+        return config_file_path(self.home)
+
     @field_validator("home", "pg_runtime_root", mode="after")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
@@ -95,7 +154,33 @@ class CatalogSettings(BaseSettings):
 
 
 def load_settings() -> CatalogSettings:
-    return CatalogSettings()
+    """The settings every command, the definitions and the sensor use. A bad value that came from config.toml
+    (and not from the environment, whose errors stay a ValidationError the CLI names by variable) is one line
+    naming the file, the key and how to fix it."""
+    try:
+        return CatalogSettings()
+    except ValidationError as exc:
+        home = _home_from(_NoInit(), _EnvNames())
+        path = config_file_path(home)
+        env = _EnvNames().env_vars
+        from_file = [e for e in exc.errors() if e["loc"] and f"video_catalog_{e['loc'][0]}" not in env]
+        if from_file and path.is_file():
+            problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in from_file)
+            raise ConfigFileError(f"bad setting in {path}: {problems}; fix it with `video-catalog config set KEY VALUE` "
+                                  f"or `video-catalog config unset KEY`") from None
+        raise
+
+
+class _NoInit:
+    init_kwargs: dict = {}
+
+
+class _EnvNames:
+    """The environment as pydantic-settings reads it (names lower-cased)."""
+
+    @property
+    def env_vars(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in os.environ.items()}
 
 
 PRIVATE_UMASK = 0o077

@@ -47,6 +47,13 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     ffmpeg(*inputs, "-filter_complex", graph, "-map", "[v]", *X264, str(d / "cuts.mp4"))
     ffmpeg(*inputs, "-filter_complex", graph, "-map", "[v]", *X264, "-output_ts_offset", "1", str(d / "cuts_late.mp4"))
     made["cuts"], made["cuts_late"] = d / "cuts.mp4", d / "cuts_late.mp4"
+    # a cut out of black into a scene fading up, entered at 5 % of its level (as in PySceneDetect's test video)
+    dark_entry = ["testsrc2=size=640x360:rate=25:duration=2", "color=black:size=640x360:rate=25:duration=1",
+                  "mandelbrot=size=640x360:rate=25,trim=duration=5,setpts=PTS-STARTPTS,fade=t=in:st=0:d=4,"
+                  "trim=start=0.2,setpts=PTS-STARTPTS"]
+    ffmpeg(*[a for s in dark_entry for a in ("-f", "lavfi", "-i", s)], "-filter_complex", graph, "-map", "[v]", *X264,
+           str(d / "cut_from_black.mp4"))
+    made["cut_from_black"] = d / "cut_from_black.mp4"
     for name, face_fraction in FACE_FRAMINGS.items():
         still = d / f"{name}.png"
         face_frame(face_fraction).save(still)
@@ -117,6 +124,12 @@ def test_hard_cuts_within_one_frame_and_none_on_a_fade(analysed):
     assert all(s.keyframe_path and Path(s.keyframe_path).is_file() for s in cuts.segments)
     assert analysed["fade"].scene_cuts == [] and len(analysed["fade"].segments) == 1
     assert analysed["normal"].analysis_frames == 50
+
+
+def test_a_cut_out_of_black_into_a_dim_fade_up_is_a_cut(analysed):
+    """Black (level 0) into a frame at 5 % of its scene's level differs by 0.029 only, under the 0.08 of a cut."""
+    cuts = analysed["cut_from_black"].scene_cuts
+    assert len(cuts) == 2 and cuts[0] == pytest.approx(2.0, abs=0.04) and cuts[1] == pytest.approx(3.0, abs=0.04), cuts
 
 
 def test_cut_times_are_source_presentation_times(analysed):

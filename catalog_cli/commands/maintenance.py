@@ -4,7 +4,6 @@ and `forget` (remove clips from the catalog, never their originals). Only `forge
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from typing import Annotated

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from catalog_cli.common import catalog_db, cli_settings, fail, handles_errors, one_clip
+from catalog_cli.common import catalog_db, cli_settings, fail, handles_errors, one_clip, split_list
 from catalog_cli.errors import EXIT_FAILED, EXIT_OK
 from catalog_cli.options import FilterFlags, filter_options
 from catalog_cli.render import err
@@ -97,6 +97,14 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Same as --export json.")] = False,
     export: Annotated[str | None, typer.Option(help="json or csv: machine-readable results.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the export to this file.")] = None,
+    segment_level: Annotated[bool, typer.Option("--segment-level", help="Each hit is one segment (a transcript line, "
+                                                "a scene), not a clip.")] = False,
+    types: Annotated[list[str] | None, typer.Option("--type", help="--segment-level: only scene_change, transcript "
+                                                    "or visual segments (repeat or comma-separate).")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="What is said and shown around this time (00:05:30) of the "
+                                           "clip given in place of the query.")] = None,
+    context_seconds: Annotated[float, typer.Option("--context-seconds", help="--at: seconds before and after.",
+                                                   min=0)] = 30.0,
 ) -> None:
     """Find clips by meaning and by words, with timestamps for the moment that matched.
 
@@ -109,6 +117,11 @@ def search(
       video-catalog search "crowd cheering at night" --min-height 1080 --export csv -o hits.csv
       video-catalog search --image frame.jpg --limit 5
       video-catalog search --person "Anna"              # every clip Anna is in, with her times on screen
+      video-catalog search "discussion about pricing" --segment-level --type transcript
+      video-catalog search --at 00:05:30 --context-seconds 30 3f9a2c1d
+
+    --segment-level ranks segments instead of clips (same filters, cut-off and strength scale). --at answers
+    with the clip's transcript lines, scenes, sound events and on-screen text around that moment.
 
     Each hit shows its match strength (0-100 %: 50 % is the model's cut-off, 100 % where nine in ten correct
     matches are, raised when the query's words are in the clip) and why: the transcript line, scene, on-screen
@@ -129,6 +142,14 @@ def search(
     fmt = "json" if as_json else export
     if fmt not in (None, "json", "csv"):
         fail(f"--export {export!r}: choose json or csv")
+    if at is not None:  # the query is the clip
+        from catalog_cli.commands.segments import search_at
+
+        if fmt == "csv" or output is not None:
+            fail("--at prints a table, or JSON with --json; it has no CSV or -o")
+
+        search_at(catalog_db()[1], query, at, context_seconds, fmt == "json")
+        return
     text, inline = parse_inline_filters(query)
     chosen = filters.clip_filter(inline)  # a flag wins over the same filter written in the query
     if image is not None:
@@ -143,6 +164,10 @@ def search(
         if mode == "semantic":
             fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
         embedder = None  # hybrid falls back to words alone until clips are embedded
+    if segment_level:
+        from catalog_cli.commands.segments import segment_level_search
+
+        segment_level_search(store, embedder, text, chosen, split_list(types), mode, limit, fmt, output)
     result = run_search(store, embedder, text, chosen, mode=mode, limit=limit)
     if chosen.person:
         from catalog_resources.people.search import with_person_times
@@ -161,8 +186,10 @@ def search(
 
 @handles_errors
 def similar(
-    clip: Annotated[str, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path or name, or a partition key from the Dagster UI.")],
+    clip: Annotated[str | None, typer.Argument(help="A clip id, an id prefix (4+ characters), a file path or name, or a partition key from the Dagster UI.")] = None,
     limit: Annotated[int, typer.Option(help="At most N clips.", min=1)] = 10,
+    segment_id: Annotated[int | None, typer.Option("--segment-id", help="Segments of other clips like this segment "
+                                                   "(ids from `video-catalog segments CLIP`).")] = None,
     by: Annotated[str, typer.Option("--by", help="meaning (default: what the clip says and shows, in words) or look (what its shots look like).")] = "meaning",
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
 ) -> None:
@@ -177,11 +204,19 @@ def similar(
       video-catalog similar 3f9a2c1d
       video-catalog similar interview.mov --limit 5 --json
       video-catalog similar 3f9a2c1d --by look
+      video-catalog similar --segment-id 1234 --limit 10
     """
     from catalog_resources.search.ranking import similar as run_similar
 
     if by not in ("meaning", "look"):
         fail(f"--by {by!r}: choose meaning or look")
+    if (clip is None) == (segment_id is None):
+        fail("say what to compare: a clip, or --segment-id ID (one of them)")
+    if segment_id is not None:
+        from catalog_cli.commands.segments import similar_segments
+
+        similar_segments(segment_id, limit, as_json)
+    assert clip is not None
     store = catalog_db()[1]
     clip_id = one_clip(store, clip)
     if by == "look":

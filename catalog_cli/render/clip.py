@@ -111,7 +111,7 @@ def _ai_panels(a: dict[str, Any] | None, tags: list[dict[str, str]]) -> list[Pan
         ("organisations", ", ".join(entities.get("organizations") or [])),
         ("locations", ", ".join(entities.get("locations") or [])),
         ("warnings", ", ".join(w["category"] for w in content.get("content_warnings") or [])),
-        ("tags", ", ".join(f"{t['name']} ({t['source']})" for t in tags)),
+        ("tags", ", ".join(f"{t['name']} ({t['source']}{', ' + t['review'] if t.get('review') else ''})" for t in tags)),
         ("language", language),
         ("file", a.get("analysis_file_path")),
     ])]

@@ -81,22 +81,33 @@ def quality_score(sharpness: float, noise: float, exposure_stats: dict[str, floa
     return {"score": round(100 * sum(parts[k] * w for k, w in weights.items()), 1), **{k: round(v, 3) for k, v in parts.items()}}
 
 
+NEAR_BLACK = 0.03  # mean level (0-1) of a frame that is black to the eye
+DARK_CUT_MIN = 0.02  # the least mean difference that counts as a cut out of (or into) black
+
+
 def scene_cuts(pts: list[float], frames: list[np.ndarray], *, threshold: float = 0.08, ratio: float = 4.0,
                min_gap: float = 0.25) -> list[float]:
     """Hard cuts: a frame-to-frame difference that is large and a spike over its neighbourhood.
 
-    A fade changes the picture a little on every frame, so no single difference stands out: no cut.
+    A fade changes the picture a little on every frame, so no single difference stands out: no cut. A cut out
+    of black into a dim frame (a scene that then fades up) differs from black by little in absolute terms: it
+    counts when one side is black and the other is mostly new (the difference is most of its level), e.g. black
+    into a fade-up entered at 5 % (mean difference 0.029) is a cut; the first step of a fade-in from black
+    (0.013 at 25 fps over 1.5 s) is not, and its neighbours keep a short fade's equal steps from standing out.
     Returns the presentation time of each new scene's first frame.
     """
     if len(frames) < 2:
         return []
+    levels = [float(f.mean()) / 255.0 for f in frames]
     diffs = np.array([float(np.abs(b.astype(np.float32) - a.astype(np.float32)).mean()) / 255.0
                       for a, b in zip(frames, frames[1:])])
     cuts: list[float] = []
     for i, d in enumerate(diffs):
         window = np.concatenate([diffs[max(0, i - 5) : i], diffs[i + 1 : i + 6]])
         local = float(np.median(window)) if window.size else 0.0
-        if d >= threshold and d >= ratio * local + 0.01:
+        darker, brighter = sorted((levels[i], levels[i + 1]))
+        out_of_black = darker <= NEAR_BLACK and d >= DARK_CUT_MIN and d >= 0.6 * brighter
+        if (d >= threshold or out_of_black) and d >= ratio * local + 0.01:
             t = pts[i + 1]
             if not cuts or t - cuts[-1] >= min_gap:
                 cuts.append(t)

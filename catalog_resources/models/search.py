@@ -64,3 +64,25 @@ class SearchHit(BaseModel):
     frame_rate: float | None = None
     shot_type: str | None = None
     quality_score: float | None = None
+
+
+class SegmentHit(BaseModel):
+    """One segment as an answer (`search --segment-level`, `similar --segment-id`): where it is, what it holds, and
+    how strongly it matched."""
+
+    segment_id: int
+    clip_id: str
+    path: str
+    file_name: str
+    segment_type: str
+    start_seconds: float
+    end_seconds: float
+    duration_seconds: float
+    text: str | None = None
+    snippet: str | None = Field(default=None, description="The text with the query's words [marked], when words matched.")
+    keyframe_path: str | None = None
+    score: float = Field(description="Fused (hybrid) or single-mode relevance; orders the hits.")
+    strength: int | None = Field(default=None, description="Match strength 0-100 %, as for clip hits.")
+    similarity: float | None = None
+    matched_words: list[str] = Field(default_factory=list)
+    matched_by: list[str] = Field(default_factory=list)

@@ -34,9 +34,10 @@ def replace_segments(conn: psycopg.Connection, clip_id: str, segment_type: str, 
 
 
 def replace_tags(conn: psycopg.Connection, clip_id: str, source: str, names: list[str]) -> int:
-    """A clip's tags from one source (ai, visual) replaced; a name the clip already has from another source (a
-    user's own tag) keeps that source."""
-    conn.execute("DELETE FROM clip_tags WHERE clip_id = %s AND source = %s", (clip_id, source))
+    """A clip's unreviewed tags from one source (ai, visual) replaced; a name the clip already has from another
+    source (a user's own tag) keeps that source, and a tag a person reviewed (`tag accept|reject`, sql/008) stays
+    as they left it: a rejected tag the analysis finds again stays rejected."""
+    conn.execute("DELETE FROM clip_tags WHERE clip_id = %s AND source = %s AND review IS NULL", (clip_id, source))
     names = sorted({n.strip().lower() for n in names if n.strip()})
     if not names:
         return 0
@@ -113,7 +114,7 @@ class AnalysisQueries:
     def clip_tags(self, clip_id: str) -> list[dict[str, str]]:
         with self.connect() as conn:
             return conn.execute(
-                "SELECT t.name, ct.source FROM clip_tags ct JOIN tags t USING (tag_id) WHERE ct.clip_id = %s"
+                "SELECT t.name, ct.source, ct.review FROM clip_tags ct JOIN tags t USING (tag_id) WHERE ct.clip_id = %s"
                 " ORDER BY ct.source, t.name", (clip_id,)
             ).fetchall()
 

@@ -19,13 +19,17 @@ from psycopg.types.json import Jsonb
 from catalog_resources.ingest.partition_keys import keys_by_clip
 from catalog_resources.store.analysis import AnalysisQueries, replace_segments, replace_tags
 from catalog_resources.store.checks import CheckQueries
+from catalog_resources.store.collections import CollectionQueries
 from catalog_resources.store.connection import _connection, _open
 from catalog_resources.store.ingest_state import IngestStateQueries
 from catalog_resources.store.looks import LookQueries
 from catalog_resources.store.migrations import MigrationQueries
 from catalog_resources.store.people import PeopleQueries
+from catalog_resources.store.reports import ReportQueries
 from catalog_resources.store.scan_cache import ScanCacheQueries
 from catalog_resources.store.search import SearchQueries
+from catalog_resources.store.segments import SegmentQueries
+from catalog_resources.store.tags import TagQueries
 from catalog_resources.models.clips import CatalogRecord, ClipFilter, ClipSource, SourcePath
 from catalog_resources.search.filters import filter_sql
 from catalog_resources.models.media import FrameAnalysis, ThumbnailSet
@@ -47,6 +51,7 @@ VISUAL_SEGMENT_FIELDS = {"start_seconds", "end_seconds", "text", "keyframe_path"
 class CatalogQueries(
     MigrationQueries, ScanCacheQueries, AnalysisQueries, SearchQueries, LookQueries, IngestStateQueries, CheckQueries,
     PeopleQueries,
+    CollectionQueries, TagQueries, SegmentQueries, ReportQueries,
 ):
     """The SQL: every query and write of the catalog, as a mixin over `self.database_url`.
 

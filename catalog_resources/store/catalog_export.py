@@ -27,7 +27,7 @@ SELECT c.clip_id, to_jsonb(c) AS clip,
             FROM segments sg WHERE sg.clip_id = c.clip_id), '[]') AS segments,
   coalesce((SELECT jsonb_agg(to_jsonb(th) - 'clip_id' ORDER BY th.thumbnail_index)
             FROM thumbnails th WHERE th.clip_id = c.clip_id), '[]') AS thumbnails,
-  coalesce((SELECT jsonb_agg(jsonb_build_object('name', tg.name, 'source', ct.source) ORDER BY tg.name, ct.source)
+  coalesce((SELECT jsonb_agg(jsonb_build_object('name', tg.name, 'source', ct.source, 'review', ct.review) ORDER BY tg.name, ct.source)
             FROM clip_tags ct JOIN tags tg USING (tag_id) WHERE ct.clip_id = c.clip_id), '[]') AS tags,
   coalesce((SELECT jsonb_agg(co.name ORDER BY co.name) FROM collection_clips cc
             JOIN collections co USING (collection_id) WHERE cc.clip_id = c.clip_id), '[]') AS collections,

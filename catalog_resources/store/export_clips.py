@@ -11,7 +11,7 @@ from catalog_resources.store.catalog import CatalogQueries
 def collection_clip_ids(store: CatalogQueries, name: str) -> list[str] | None:
     """The collection's clips in the order they were added; None when there is no collection of that name."""
     with store.connect() as conn:
-        found = conn.execute("SELECT collection_id FROM collections WHERE name = %s", (name,)).fetchone()
+        found = conn.execute("SELECT collection_id FROM collections WHERE lower(name) = lower(%s)", (name,)).fetchone()
         if found is None:
             return None
         rows = conn.execute(
