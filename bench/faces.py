@@ -10,6 +10,10 @@
    measured on real faces: 0.03-0.16 between takes of one face): in memory (people/clustering.py) and through
    the real SQL path (store/people.py `write_faces`, pgvector) on an embedded server, one track per clip.
 
+Measured here (2 shared cores, load 7-9): 0.016 CPU s per footage second over 61 s of footage (48 faces found,
+10 tracks, 11 faces embedded, ~80 ms each); clustering 10,000 tracks of 500 people: 0.16-0.25 ms a track in
+memory, 6-10 ms a track through SQL (one transaction per clip), 500 people found, purity 1.0.
+
     .venv/bin/python bench/faces.py                 # both
     .venv/bin/python bench/faces.py --tracks 2000   # a quicker SQL figure
 """
