@@ -20,6 +20,7 @@ from catalog_resources.models.analysis import ComprehensiveAIAnalysis
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models.clips import CatalogRecord, ClipSource
+from catalog_resources.models.people import FaceSet
 from catalog_resources.models.search import EmbeddingSet
 from catalog_resources.models.technical import TechnicalMetadata
 
@@ -32,6 +33,7 @@ ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
     "proxy": (DerivedMedia, None),  # files under media/<clip>/; the sidecar says where
     "thumbnails": (ThumbnailSet, lambda store, conn, m: store.write_thumbnails(conn, m)),
     "frame_analysis": (FrameAnalysis, lambda store, conn, m: store.write_frame_analysis(conn, m)),
+    "faces": (FaceSet, lambda store, conn, m: store.write_faces(conn, m)),
     "ai_analysis": (ComprehensiveAIAnalysis, lambda store, conn, m: store.write_analysis(conn, m)),
     "embeddings": (EmbeddingSet, lambda store, conn, m: store.write_embeddings(conn, m)),
     "catalog_record": (CatalogRecord, lambda store, conn, m: store.write_catalog_record(conn, m)),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictStr, ValidationErr
 
 from catalog_assets.graph import ASSETS
 from catalog_resources.errors import UsageError
+from catalog_resources.settings import load_settings
 
 ENABLED_KEY = "video_catalog/default_enabled"
 REQUIRED_KEY = "video_catalog/required"
@@ -109,6 +110,8 @@ def select_steps(
     steps = pipeline_steps()
     by_name = {s.name: s for s in steps}
     chosen = {s.name: s.default_enabled for s in steps}
+    if "faces" in chosen and not load_settings().faces:  # VIDEO_CATALOG_FACES=0: face data is personal data
+        chosen["faces"] = False
     overrides = _read_config(config) if config else {}
     overrides.update({name: True for name in enable})
     overrides.update({name: False for name in disable})

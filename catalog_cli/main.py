@@ -12,6 +12,7 @@ import typer
 
 from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, report, search, segments, tags, ui
 from catalog_cli.commands import export, maintenance
+from catalog_cli.commands import people
 from catalog_cli.commands import config, system
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.add_typer(tags.tag_app, name="tag")
 app.add_typer(report.report_app, name="report")
 app.add_typer(db.db_app, name="db")
 app.add_typer(prompt.prompt_app, name="prompt")
+app.add_typer(people.people_app, name="people")
 app.add_typer(system.system_app, name="system")
 app.add_typer(config.config_app, name="config")
 

@@ -93,6 +93,7 @@ class CatalogSettings(BaseSettings):
     analysis_ocr_frames: int = Field(default=4, ge=0, description="Thumbnails read for on-screen text (about 1.5 s each on 2 cores).")
     thumbnail_format: Literal["jpeg", "webp"] = Field(default="jpeg", description="jpeg encodes 8x faster and opens everywhere; webp is about half the bytes.")
     thumbnail_count: int = Field(default=30, ge=1, le=200, description="Candidate frames per clip for thumbnails and the contact sheet.")
+    faces: bool = Field(default=True, description="Find faces and group them into people (personal data: stored in the catalog only while on); 0 turns the faces step off.")
     image_model_path: Path | None = Field(default=None, description="Optional local CLIP/SigLIP folder (save_pretrained) for zero-shot scene labels.")
     embedding_backend: Literal["local", "openai"] = Field(default="local", description="local (packaged model) or openai (any compatible endpoint).")
     embedding_model: str = Field(default="multilingual-e5-small", description="Local: multilingual-e5-small or all-MiniLM-L6-v2; openai: the served model, e.g. BAAI/bge-m3.")

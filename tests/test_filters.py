@@ -67,7 +67,9 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "shot_type": ("close up", {"prores-4k"}),
     "tag": ("Interview", {"prores-4k", "dnxhd-sd"}),
     "collection": ("trip 2024", {"prores-4k", "hevc-720"}),
+    "person": ("anna", {"prores-4k", "hevc-8k"}),
 }
+PEOPLE = {"prores-4k": "Anna Weber", "hevc-8k": "Anna Weber", "h264-hd": "Ben Okafor"}  # who is on screen
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,12 @@ def catalog(module_catalog_env):
                 conn.execute("INSERT INTO collections (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", (collection,))
                 conn.execute("INSERT INTO collection_clips (collection_id, clip_id) SELECT collection_id, %s"
                              " FROM collections WHERE name = %s", (clip_id, collection))
+        for name in sorted(set(PEOPLE.values())):
+            conn.execute("INSERT INTO people (name, centroid) VALUES (%s, array_fill(0.1, ARRAY[128])::vector)", (name,))
+        for n, (clip_id, name) in enumerate(PEOPLE.items()):
+            conn.execute("INSERT INTO face_tracks (clip_id, track_index, person_id, start_seconds, end_seconds, model,"
+                         " embedding) SELECT %s, 0, person_id, 1, 2, 'test', array_fill(0.1, ARRAY[128])::vector"
+                         " FROM people WHERE name = %s", (clip_id, name))
     return store
 
 

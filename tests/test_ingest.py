@@ -265,7 +265,7 @@ def test_ui_serves_the_asset_graph_with_one_partition_per_clip(catalog_env, foot
                 continue
         assert answer is not None, "the UI did not answer within 120 s"
         nodes = {tuple(n["assetKey"]["path"]): set(n["partitionKeys"]) for n in answer["data"]["assetNodes"]}
-        names = ("clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "ai_analysis", "embeddings", "catalog_record")
+        names = ("clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "ai_analysis", "embeddings", "catalog_record")
         assert nodes == {(name,): keys for name in names}
     finally:
         os.killpg(server.pid, signal.SIGTERM)

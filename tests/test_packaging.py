@@ -31,6 +31,9 @@ OPTIONAL_IMPORTS = {
     "httpx": "optional since google-genai 3.0 (imported in a try)",
     "httpx2": "google-genai 3.x's own transport (imported in a try, to catch its timeouts)",
 }
+# Modules whose distribution's top_level.txt does not name them (dlib-bin lists only _dlib_pybind11, yet installs
+# dlib/), so packages_distributions() cannot find their owner: module -> distribution.
+UNLISTED_MODULES = {"dlib": "dlib-bin"}
 SKIPPED_WHEN_COPYING = {".git", ".venv", "__pycache__", "build", "dist", ".pytest_cache", ".demo-footage", "tests",
                         "bench", ".mypy_cache"}
 
@@ -72,6 +75,9 @@ def test_every_third_party_import_is_declared():
         if module in OPTIONAL_IMPORTS:
             continue
         owners = {_normalise(d) for d in distributions.get(module, [])}
+        if module in UNLISTED_MODULES:
+            importlib.metadata.distribution(UNLISTED_MODULES[module])  # installed, or PackageNotFoundError
+            owners.add(UNLISTED_MODULES[module])
         assert owners, f"{module} (imported in {where}) is not installed at all"
         if not owners & declared:
             undeclared[module] = (sorted(owners), where)

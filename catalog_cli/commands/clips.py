@@ -88,6 +88,7 @@ def show(
     clip_id = one_clip(store, clip)
     detail = store.clip_detail(clip_id)
     detail["state"] = store.clip_states([clip_id])[clip_id].model_dump()
+    detail["people"] = store.clip_people(clip_id)  # face tracks (the faces step), see `video-catalog people`
     for product in ("proxy", "thumbnails"):
         sidecar = cli_settings().media_dir / clip_id / f"{product}.json"
         detail[product] = json.loads(sidecar.read_text()) if sidecar.exists() else None

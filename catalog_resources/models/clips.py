@@ -179,3 +179,4 @@ class ClipFilter(BaseModel):
     shot_type: ShotType | None = None
     tag: str | None = None
     collection: str | None = None
+    person: str | None = None

@@ -19,6 +19,7 @@ from typing import Any
 
 from catalog_resources.errors import UsageError
 from catalog_resources.models.clips import RESOLUTIONS, SHOT_TYPES, ClipFilter
+from catalog_resources.people.match import person_condition
 
 Clause = tuple[list[str], dict[str, Any]]  # SQL conditions (AND-ed) and their named parameters
 
@@ -212,6 +213,13 @@ def _exists(table_join: str, condition: str, name: str) -> Callable[[Any], Claus
     return _compare(f"EXISTS (SELECT 1 FROM {table_join} WHERE {condition})", name)
 
 
+def _person(value: str) -> Clause:
+    """Clips where a person matching the value (people/match.py: a number or a part of a name) has a face track."""
+    where, params = person_condition(value, "pp")
+    return [f"EXISTS (SELECT 1 FROM face_tracks ft JOIN people pp USING (person_id) WHERE ft.clip_id = x.clip_id"
+            f" AND {where})"], params
+
+
 TEXT = Text()
 NUMBER = Number()
 DATE = Date()
@@ -259,6 +267,8 @@ FILTERS: tuple[Filter, ...] = (
                                        "cc.clip_id = x.clip_id AND lower(co.name) = lower(%(collection)s)",
                                        "collection"),
            "In this collection.", "--collection", (Inline("collection", "=", 'collection:"trip 2024"'),)),
+    Filter("person", TEXT, _person, "A person on screen: a name from `people name` (a part will do) or a number.",
+           "--person", (Inline("person", "=", 'person:anna or person:"anna weber"'),)),
 )
 BY_FIELD: dict[str, Filter] = {f.field: f for f in FILTERS}
 OPTIONS: tuple[Filter, ...] = tuple(f for f in FILTERS if f.option)  # the command-line options, in help order

@@ -1,0 +1,34 @@
+"""`people forget`: after the rows are gone, the person's face crops and their tracks in the clips' faces.json
+sidecars go too, so no copy of the face data is left in the media store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from catalog_resources.files import write_atomic
+from catalog_resources.models.people import FaceSet
+
+
+def scrub(media_dir: Path, removed: Iterable[Mapping[str, Any]]) -> int:
+    """Delete the crops of these tracks and drop them from their clips' faces.json; the files changed or deleted."""
+    changed = 0
+    by_clip: dict[str, set[int]] = {}
+    for track in removed:
+        by_clip.setdefault(track["clip_id"], set()).add(track["track_index"])
+        if track.get("crop_path"):
+            crop = Path(track["crop_path"])
+            if crop.is_file():
+                crop.unlink()
+                changed += 1
+    for clip_id, indexes in by_clip.items():
+        sidecar = Path(media_dir) / clip_id / "faces.json"
+        if not sidecar.is_file():
+            continue
+        faces = FaceSet.model_validate(json.loads(sidecar.read_text()))
+        faces.tracks = [t for t in faces.tracks if t.track_index not in indexes]
+        write_atomic(sidecar, faces.model_dump_json(indent=2))
+        changed += 1
+    return changed
