@@ -19,7 +19,6 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-import annotated_types
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
@@ -100,7 +99,7 @@ def accepts(key: str) -> str:
     bounds = []
     for meta in info.metadata:
         for attr, word in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-            if isinstance(meta, getattr(annotated_types, attr.capitalize())):
+            if getattr(meta, attr, None) is not None:  # pydantic's Ge/Le/... constraint objects (annotated-types)
                 bounds.append(f"{word} {getattr(meta, attr)}")
     if bounds:
         text += " " + " and ".join(bounds)
