@@ -16,13 +16,14 @@ from catalog_resources.resources.media import FFmpegRunner, MediaStore
 
 
 class ProxyConfig(Config):
-    """`ingest --compression-fps / --compression-bitrate` set these (the spec's AI compression options)."""
+    """`ingest --compression-fps / --compression-bitrate` set these for one run (the spec's AI compression
+    options); unset, the catalog's settings (`proxy_fps`, `proxy_max_bitrate`: environment or config.toml) apply."""
 
-    fps: float = Field(default=5.0, gt=0)
+    fps: float | None = Field(default=None, gt=0)
     max_dimension: int = 1280
     crf: int = 23
     preset: str = "superfast"
-    max_bitrate: str = "1000k"
+    max_bitrate: str | None = None
     audio_bitrate: str = "128k"
 
 
@@ -62,7 +63,8 @@ def proxy(
     AAC stereo) for viewing and cloud analysis, 16 kHz mono audio for speech models, and gray
     64 px frames at the source rate for scene-cut analysis. HDR is tone-mapped to BT.709."""
     started = time.monotonic()
-    settings = ProxySettings(**config.model_dump())
+    settings = ProxySettings(**{**config.model_dump(), "fps": config.fps or ffmpeg.proxy_fps,
+                                "max_bitrate": config.max_bitrate or ffmpeg.proxy_max_bitrate})
     results: dict[str, DerivedMedia] = {}
     for clip_id, source in clip_source.items():
         meta = technical_metadata.get(clip_id)

@@ -93,6 +93,9 @@ class CatalogSettings(BaseSettings):
     analysis_ocr_frames: int = Field(default=4, ge=0, description="Thumbnails read for on-screen text (about 1.5 s each on 2 cores).")
     thumbnail_format: Literal["jpeg", "webp"] = Field(default="jpeg", description="jpeg encodes 8x faster and opens everywhere; webp is about half the bytes.")
     thumbnail_count: int = Field(default=30, ge=1, le=200, description="Candidate frames per clip for thumbnails and the contact sheet.")
+    proxy_fps: float = Field(default=5.0, gt=0, le=120, description="Proxy frame rate (ingest --compression-fps overrides it for one run).")
+    proxy_max_bitrate: str = Field(default="1000k", pattern=r"^\d+(\.\d+)?[kKmM]?$",
+                                   description="Proxy maximum video bitrate, e.g. 1000k or 2M (ingest --compression-bitrate overrides it).")
     faces: bool = Field(default=True, description="Find faces and group them into people (personal data: stored in the catalog only while on); 0 turns the faces step off.")
     image_model_path: Path | None = Field(default=None, description="Optional local CLIP/SigLIP folder (save_pretrained) for zero-shot scene labels.")
     embedding_backend: Literal["local", "openai"] = Field(default="local", description="local (packaged model) or openai (any compatible endpoint).")

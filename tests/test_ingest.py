@@ -211,7 +211,7 @@ def test_dry_run_limit_and_bad_arguments(catalog_env, footage, tmp_path):
 def test_disabled_step_is_not_materialized_and_per_clip_mode(catalog_env, footage, monkeypatch):
     monkeypatch.setenv("VIDEO_CATALOG_RUN_MODE", "per-clip")
     code, summary = ingest_json(
-        str(footage), "--disable", "catalog_record,technical_metadata,proxy,thumbnails,frame_analysis,ai_analysis,embeddings"
+        str(footage), "--disable", "catalog_record,technical_metadata,proxy,thumbnails,frame_analysis,faces,ai_analysis,embeddings"
     )
     assert code == 0 and len(summary["new"]) == len(CLIPS)
     instance = dagster_instance()
@@ -221,6 +221,26 @@ def test_disabled_step_is_not_materialized_and_per_clip_mode(catalog_env, footag
     assert instance.get_materialized_partitions(AssetKey("proxy")) == set()
     assert len(instance.get_runs()) == len(CLIPS)  # one run per clip
     assert rows("SELECT count(*) FROM catalog_records")[0][0] == 0
+
+
+def test_proxy_rate_and_bitrate_come_from_the_settings_file(catalog_env, tmp_path, media_library):
+    """`config set proxy_fps 2` (config.toml) makes every later proxy 2 fps; --compression-fps still wins for a run."""
+    folder = tmp_path / "one"
+    folder.mkdir()
+    name = next(iter(media_library))
+    copy(media_library[name], folder / name)
+    assert cli("config", "set", "proxy_fps", "2").returncode == 0
+    assert cli("config", "set", "proxy_max_bitrate", "600k").returncode == 0
+    code, summary = ingest_json(str(folder), "--disable", "ai_analysis,embeddings")
+    assert code == 0 and len(summary["new"]) == 1
+    clip_id = summary["new"][0]["clip_id"]
+    home = Path(os.environ["VIDEO_CATALOG_HOME"])
+    proxy = json.loads((home / "media" / clip_id / "proxy.json").read_text())
+    assert proxy["proxy_fps"] == 2.0
+    import av
+
+    with av.open(proxy["proxy_path"]) as container:  # the file itself, not only what the sidecar says
+        assert float(container.streams.video[0].average_rate) == pytest.approx(2.0, abs=0.05)
 
 
 def test_odd_file_names_via_cli_arguments(catalog_env, tmp_path, media_library):

@@ -48,6 +48,8 @@ class FFmpegTranscoder(BaseModel):
     binary: str = Field(default="ffmpeg")
     encoder: str = Field(default="auto", description="auto (hardware if a trial encode works, else libx264) or a name.")
     cache_dir: str = Field(default="", description="Where the encoder choice is remembered between runs.")
+    proxy_fps: float = Field(default=5.0, gt=0, description="Proxy frame rate when a run does not set one.")
+    proxy_max_bitrate: str = Field(default="1000k", description="Proxy maximum bitrate when a run does not set one.")
 
     def _binary(self) -> str:
         found = shutil.which(self.binary)
