@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from catalog_cli.commands import clips, db, ingest, pipeline, prompt, search, ui
+from catalog_cli.commands import clips, db, ingest, pipeline, prompt, search, ui, web
 
 app = typer.Typer(
     name="video-catalog",
@@ -32,6 +32,7 @@ app.command()(pipeline.refresh)
 app.command()(clips.transcript)
 app.command()(pipeline.steps)
 app.command()(ui.ui)
+app.command()(web.web)
 app.add_typer(db.db_app, name="db")
 app.add_typer(prompt.prompt_app, name="prompt")
 

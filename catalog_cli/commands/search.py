@@ -20,21 +20,14 @@ from catalog_cli.render.text import count, echo, literal
 
 def _embedder():
     """The query embedder, checked now: an unknown model or a missing key is one line before any search runs."""
-    from catalog_resources.embeddings.local import EmbedderError, LocalEncoder
-    from catalog_resources.embeddings.service import EmbeddingService
+    from catalog_resources.embeddings.local import EmbedderError
+    from catalog_resources.search.session import query_embedder
 
     settings = cli_settings()
-    service = EmbeddingService(model=settings.embedding_model, backend=settings.embedding_backend,
-                               min_similarity=settings.search_min_similarity, base_url=settings.embedding_base_url,
-                               api_key=settings.embedding_api_key)
     try:
-        if settings.embedding_backend == "local":
-            LocalEncoder(settings.embedding_model)  # an unknown or uninstalled model fails here, naming its package
-        else:
-            service.model_backend()  # a missing key fails here
+        return query_embedder(settings)
     except EmbedderError as exc:
         fail(f"{exc} (VIDEO_CATALOG_EMBEDDING_MODEL={settings.embedding_model})")
-    return service
 
 
 LOOK_KEYS = (*EXPORT_KEYS, "query_start_seconds", "query_end_seconds")
@@ -107,25 +100,20 @@ def search(
     """
     from catalog_resources.search.ranking import search as run_search
     from catalog_resources.search.filters import is_filtered
-    from catalog_resources.search.query import parse_inline_filters
+    from catalog_resources.search.session import MODES, split_query, usable_embedder
 
-    if mode not in ("hybrid", "semantic", "text"):
+    if mode not in MODES:
         fail(f"--mode {mode!r}: choose hybrid, semantic or text")
     fmt = "json" if as_json else export
     if fmt not in (None, "json", "csv"):
         fail(f"--export {export!r}: choose json or csv")
-    text, inline = parse_inline_filters(query)
-    chosen = filters.clip_filter(inline)  # a flag wins over the same filter written in the query
+    text, chosen = split_query(query, filters.values)  # a flag wins over the same filter written in the query
     if image is not None:
         _image_search(image, text, chosen, limit, fmt, output)
     if not text.strip():
         fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
     store = catalog_db()[1]
-    embedder = _embedder() if mode != "text" else None
-    if embedder is not None and store.embedded_clip_count(embedder.model) == 0:
-        if mode == "semantic":
-            fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
-        embedder = None  # hybrid falls back to words alone until clips are embedded
+    embedder = usable_embedder(store, _embedder() if mode != "text" else None, mode)  # hybrid: words alone until embedded
     result = run_search(store, embedder, text, chosen, mode=mode, limit=limit)
     if fmt:  # no good matches: an empty array (or a header-only CSV), the line on stderr, exit 1
         export_rows([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)

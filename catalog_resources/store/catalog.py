@@ -201,7 +201,10 @@ class CatalogQueries(
         )
         return 1
 
-    def list_clips(self, limit: int | None = None, filters: ClipFilter | None = None, sort: str = "cataloged") -> list[dict[str, Any]]:
+    def list_clips(self, limit: int | None = None, filters: ClipFilter | None = None, sort: str = "cataloged",
+                   offset: int = 0) -> list[dict[str, Any]]:
+        """`list`'s rows, filtered and sorted in SQL; `offset` pages (the web catalog's library), the clip id breaks
+        ties so pages neither repeat nor skip a clip."""
         where, params = filter_sql(filters)
         order = {
             "cataloged": "c.cataloged_at, c.file_name", "name": "c.file_name", "duration": "duration_seconds DESC NULLS LAST",
@@ -225,8 +228,8 @@ class CatalogQueries(
                    LEFT JOIN frame_analysis fa USING (clip_id)
                    LEFT JOIN clip_facts x USING (clip_id)
                    WHERE {where}
-                   ORDER BY {order} LIMIT %(limit)s""",
-                {**params, "limit": limit},
+                   ORDER BY {order}, c.clip_id LIMIT %(limit)s OFFSET %(offset)s""",
+                {**params, "limit": limit, "offset": max(offset, 0)},
             )
             return list(rows)
 
