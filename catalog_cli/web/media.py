@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 
+PRODUCT_FOLDERS = frozenset({"thumbnails"})  # subfolders of a clip's folder that products are written into
+
+
 class MediaStore:
     def __init__(self, media_dir: Path) -> None:
         self.root = Path(media_dir)
@@ -36,13 +39,15 @@ class MediaStore:
 
     @staticmethod
     def _inside(folder: Path, recorded: str) -> Path | None:
-        """The file a sidecar names, looked up by its name in the clip's folder (the store may have moved since
-        it was written), when it is a regular file that resolves to inside that folder."""
-        name = Path(recorded).name
-        if not name or name in (".", ".."):
+        """The file a sidecar names, looked up by its place in the clip's folder (its name, under a product's
+        subfolder such as thumbnails/; the store may have moved since the sidecar was written), when it is a
+        regular file that resolves to inside that folder."""
+        parts = Path(recorded).parts
+        if not parts or parts[-1] in (".", "..", "/"):
             return None
-        real = (folder / name).resolve()
-        return real if real.parent == folder and real.is_file() else None
+        relative = Path(*parts[-2:]) if len(parts) >= 2 and parts[-2] in PRODUCT_FOLDERS else Path(parts[-1])
+        real = (folder / relative).resolve()
+        return real if real.is_relative_to(folder) and real != folder and real.is_file() else None
 
     def proxy(self, clip_id: str) -> Path | None:
         folder, made = self._folder(clip_id), self.sidecar(clip_id, "proxy")
@@ -51,24 +56,24 @@ class MediaStore:
         return self._inside(folder, made["proxy_path"])
 
     def image_names(self, clip_id: str) -> dict[str, str]:
-        """{file name: what it is} of every image the thumbnails step made for the clip: each thumbnail size,
-        the poster and the contact sheet. Keyframes of scenes are thumbnails too."""
+        """{file name: the path the sidecar recorded} of every image the thumbnails step made for the clip: each
+        thumbnail size, the poster and the contact sheet. Keyframes of scenes are thumbnails too."""
         made = self.sidecar(clip_id, "thumbnails") or {}
         names: dict[str, str] = {}
         for thumb in made.get("thumbnails") or []:
-            for size, path in (thumb.get("paths") or {}).items():
-                names[Path(path).name] = f"thumbnail {thumb.get('index')} ({size})"
+            for path in (thumb.get("paths") or {}).values():
+                names[Path(path).name] = path
         for key in ("poster_path", "contact_sheet_path"):
             if made.get(key):
-                names[Path(made[key]).name] = key.removesuffix("_path")
+                names[Path(made[key]).name] = made[key]
         return names
 
     def image(self, clip_id: str, name: str) -> Path | None:
-        """The image called `name` when the clip's thumbnails sidecar lists it; else None."""
+        """The image called `name` when the clip's thumbnails sidecar lists it (the name is only a key into that
+        list); else None."""
         folder = self._folder(clip_id)
-        if folder is None or name not in self.image_names(clip_id):
-            return None
-        return self._inside(folder, name)
+        recorded = self.image_names(clip_id).get(name) if folder is not None else None
+        return self._inside(folder, recorded) if recorded else None
 
     def small_image(self, clip_id: str, name: str) -> Path | None:
         """The smallest size of the thumbnail one of whose sizes is called `name` (the grid's posters); the

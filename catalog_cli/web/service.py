@@ -63,6 +63,7 @@ class SearchView(BaseModel):
     page: Page = Field(default_factory=Page)
     error: str | None = None
     embed_seconds: float = 0.0
+    catalog_size: int | None = Field(default=None, description="Clips in the catalog (an empty query only).")
 
 
 class LibraryView(BaseModel):
@@ -111,6 +112,8 @@ class WebCatalog:
             return view
         view.filtered = is_filtered(chosen)
         if not view.words.strip():
+            if not view.filtered and not query.strip():
+                view.catalog_size = self.store.clip_count()
             if view.filtered or query.strip():
                 self._list_into(view, chosen, "cataloged")
             return view

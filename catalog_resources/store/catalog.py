@@ -233,6 +233,11 @@ class CatalogQueries(
             )
             return list(rows)
 
+    def clip_count(self) -> int:
+        """How many clips the catalog holds (the web catalog's search page says so before a query)."""
+        with self.connect() as conn:
+            return conn.execute("SELECT count(*) AS n FROM clips").fetchone()["n"]
+
     def first_names(self, clip_ids: Sequence[str]) -> dict[str, str | None]:
         """Each clip's file name as first seen: the cataloged name, else the first path the scanner found it at
         (a clip about to be cataloged has no clips row yet). What its Dagster partition key is made from."""
