@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from markupsafe import Markup, escape
 
 
 def duration(seconds: float | None) -> str:
@@ -90,4 +93,11 @@ def words(values: Any) -> list[str]:
     return found
 
 
-FILTERS.update({"pagelink": pagelink, "scalars": scalars, "words": words})
+def marks(text: str | None) -> Markup:
+    """A search snippet with its matched words (written `[word]` by the full-text search) highlighted; everything
+    else escaped, so footage text stays text."""
+    escaped = str(escape(text or ""))
+    return Markup(re.sub(r"\[([^\[\]<>]{1,80})\]", r"<mark>\1</mark>", escaped))
+
+
+FILTERS.update({"marks": marks, "pagelink": pagelink, "scalars": scalars, "words": words})
