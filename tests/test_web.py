@@ -11,8 +11,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -172,7 +170,9 @@ def test_database_down_is_a_503_page(web_catalog):
 def test_openapi_lists_the_api(client):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert {"/api/search", "/api/clips", "/api/clips/{clip_id}"} <= set(paths)
-    assert client.get("/api/docs").status_code == 200
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "/api/docs/assets/swagger-ui-bundle.js" in docs.text and "cdn" not in docs.text
+    assert client.get("/api/docs/assets/swagger-ui-bundle.js").status_code == 200  # served here: no CDN
 
 
 def free_port() -> int:
@@ -198,3 +198,9 @@ def test_the_command_warns_when_listening_beyond_this_machine(web_catalog):
         refused = subprocess.run([sys.executable, "-m", "catalog_cli.main", "web", "--port", str(busy)],
                                  env=web_catalog["env"], capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and f"port {busy} on 127.0.0.1 is already in use" in refused.stderr
+
+
+def test_a_cross_site_post_is_refused(client):
+    assert client.post("/", headers={"Origin": "http://evil.example"}).status_code == 403
+    assert client.post("/library").status_code == 403  # neither Origin nor Referer
+    assert client.post("/", headers={"Origin": "http://testserver"}).status_code == 405  # same site: no such mutation yet

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -18,11 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_ui_command import free_port
 from tests.web_media import PHRASE
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(os.environ.get("VIDEO_CATALOG_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def get_json(url: str) -> dict:
