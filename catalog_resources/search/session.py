@@ -52,7 +52,7 @@ def usable_embedder(store: Any, embedder: EmbeddingService | None, mode: str) ->
         raise UsageError(f"mode {mode!r}: choose hybrid, semantic or text")
     if embedder is None or mode == "text":
         return None
-    if store.embedded_clip_count(embedder.model) == 0:
+    if not store.has_clip_embeddings(embedder.model):
         if mode == "semantic":
             raise UsageError(f"no clip has embeddings from {embedder.model} yet; "
                              "run: video-catalog refresh --missing embeddings")
