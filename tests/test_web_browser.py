@@ -117,3 +117,11 @@ def test_a_clip_without_proxy_shows_the_poster_and_a_note(server, page, web_cata
     assert "No proxy was made" in page.locator("#no-proxy").inner_text()
     page.wait_for_function("document.querySelector('img.poster').complete")
     assert page.evaluate("document.querySelector('img.poster').naturalWidth") > 0
+
+
+def test_typing_searches_as_you_go_and_the_url_follows(server, page, web_catalog):
+    page.goto(server + "/")
+    page.locator("#q").press_sequentially(PHRASE, delay=20)  # no Enter: the page asks on its own
+    page.wait_for_selector(".hit")
+    assert web_catalog["clips"]["speech"] in page.locator(".hit a.hit-link").first.get_attribute("href")
+    page.wait_for_url("**/?q=Siemens*")
