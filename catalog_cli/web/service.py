@@ -157,7 +157,6 @@ class WebCatalog:
         states = self.store.clip_states([r["clip_id"] for r in rows]) if rows else {}
         for row in rows:  # the same state words as `list`
             row["status"] = states[row["clip_id"]].label if row["clip_id"] in states else row["status"]
-            row["poster"] = None
         view.clips = rows
 
     def _embedder(self) -> EmbeddingService:
