@@ -43,6 +43,7 @@ demo: install
 	$(BIN)/video-catalog list
 	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/video-catalog show "$(DEMO_DIR)/rooftop interview.mp4"; fi
 	@if [ -z "$(FOOTAGE)" ]; then $(BIN)/video-catalog search "pricing of solar panels"; fi
+	@echo "Browse the catalog: run $(BIN)/video-catalog web and open http://127.0.0.1:8700"
 
 test: install
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
@@ -59,6 +60,7 @@ bench: install
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/refresh.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR)

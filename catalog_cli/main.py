@@ -13,7 +13,7 @@ import typer
 from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, report, search, segments, tags, ui
 from catalog_cli.commands import export, maintenance
 from catalog_cli.commands import people
-from catalog_cli.commands import config, system
+from catalog_cli.commands import config, system, web
 
 app = typer.Typer(
     name="video-catalog",
@@ -43,6 +43,7 @@ app.command()(maintenance.forget)
 app.add_typer(collections.collection_app, name="collection")
 app.add_typer(tags.tag_app, name="tag")
 app.add_typer(report.report_app, name="report")
+app.command()(web.web)
 app.add_typer(db.db_app, name="db")
 app.add_typer(prompt.prompt_app, name="prompt")
 app.add_typer(people.people_app, name="people")

@@ -144,3 +144,23 @@ def footage(tmp_path, media_library) -> Path:
     for name, path in media_library.items():
         shutil.copy2(path, folder / name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def web_catalog(pg_server, templates, tmp_path_factory, media_library) -> dict:
+    """One small ingested catalog shared by tests/test_web.py and tests/test_web_browser.py (tests/web_media.py),
+    made once per session. Its environment is handed to subprocesses, never exported to this process."""
+    from tests.web_media import build_web_catalog, catalog_environment
+
+    root = tmp_path_factory.mktemp("web")
+    n = next(_counter)
+    catalog_db, dagster_db = f"t{os.getpid()}_{n}_web", f"t{os.getpid()}_{n}_web_dagster"
+    _fresh_database(pg_server, catalog_db, templates[0])
+    _fresh_database(pg_server, dagster_db, templates[1])
+    env = catalog_environment(root / "catalog home", pg_server.url(catalog_db), pg_server.url(dagster_db))
+    clips = build_web_catalog(root, env, media_library)
+    yield {"env": env, "clips": clips, "database_url": env["VIDEO_CATALOG_DATABASE_URL"],
+           "media_dir": root / "catalog home" / "media"}
+    with psycopg.connect(pg_server.url("postgres"), autocommit=True) as conn:
+        for name in (catalog_db, dagster_db):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -20,21 +20,14 @@ from catalog_cli.render.text import count, echo, literal
 
 def query_embedder():
     """The query embedder, checked now: an unknown model or a missing key is one line before any search runs."""
-    from catalog_resources.embeddings.local import EmbedderError, LocalEncoder
-    from catalog_resources.embeddings.service import EmbeddingService
+    from catalog_resources.embeddings.local import EmbedderError
+    from catalog_resources.search.session import query_embedder
 
     settings = cli_settings()
-    service = EmbeddingService(model=settings.embedding_model, backend=settings.embedding_backend,
-                               min_similarity=settings.search_min_similarity, base_url=settings.embedding_base_url,
-                               api_key=settings.embedding_api_key)
     try:
-        if settings.embedding_backend == "local":
-            LocalEncoder(settings.embedding_model)  # an unknown or uninstalled model fails here, naming its package
-        else:
-            service.model_backend()  # a missing key fails here
+        return query_embedder(settings)
     except EmbedderError as exc:
         fail(f"{exc} (VIDEO_CATALOG_EMBEDDING_MODEL={settings.embedding_model})")
-    return service
 
 
 LOOK_KEYS = (*EXPORT_KEYS, "query_start_seconds", "query_end_seconds")
@@ -135,9 +128,9 @@ def search(
     """
     from catalog_resources.search.ranking import search as run_search
     from catalog_resources.search.filters import is_filtered
-    from catalog_resources.search.query import parse_inline_filters
+    from catalog_resources.search.session import MODES, split_query, usable_embedder
 
-    if mode not in ("hybrid", "semantic", "text"):
+    if mode not in MODES:
         fail(f"--mode {mode!r}: choose hybrid, semantic or text")
     fmt = "json" if as_json else export
     if fmt not in (None, "json", "csv"):
@@ -150,8 +143,7 @@ def search(
 
         search_at(catalog_db()[1], query, at, context_seconds, fmt == "json")
         return
-    text, inline = parse_inline_filters(query)
-    chosen = filters.clip_filter(inline)  # a flag wins over the same filter written in the query
+    text, chosen = split_query(query, filters.values)  # a flag wins over the same filter written in the query
     if image is not None:
         _image_search(image, text, chosen, limit, fmt, output)
     if not text.strip() and chosen.person:  # a person alone: their clips, with the times they are on screen
@@ -159,11 +151,7 @@ def search(
     if not text.strip():
         fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
     store = catalog_db()[1]
-    embedder = query_embedder() if mode != "text" else None
-    if embedder is not None and store.embedded_clip_count(embedder.model) == 0:
-        if mode == "semantic":
-            fail(f"no clip has embeddings from {embedder.model} yet; run: video-catalog refresh --missing embeddings")
-        embedder = None  # hybrid falls back to words alone until clips are embedded
+    embedder = usable_embedder(store, query_embedder() if mode != "text" else None, mode)  # hybrid: words alone until embedded
     if segment_level:
         from catalog_cli.commands.segments import segment_level_search
 

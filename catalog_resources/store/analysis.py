@@ -118,6 +118,13 @@ class AnalysisQueries:
                 " ORDER BY ct.source, t.name", (clip_id,)
             ).fetchall()
 
+    def clip_collections(self, clip_id: str) -> list[str]:
+        """The names of the collections a clip is in."""
+        with self.connect() as conn:
+            return [r["name"] for r in conn.execute(
+                "SELECT co.name FROM collection_clips cc JOIN collections co USING (collection_id)"
+                " WHERE cc.clip_id = %s ORDER BY co.name", (clip_id,))]
+
     # -- code versions ------------------------------------------------------------------------------------
 
     @staticmethod

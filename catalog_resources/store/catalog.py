@@ -208,17 +208,29 @@ class CatalogQueries(
         )
         return 1
 
-    def list_clips(self, limit: int | None = None, filters: ClipFilter | None = None, sort: str = "cataloged") -> list[dict[str, Any]]:
+    # The sort orders of `list`, each readable from an index (sql/008): clips' own columns, or clip_facts', which
+    # hold the reconciled values (technical metadata where it exists, else the scan's) the sort always meant.
+    LIST_ORDERS = {
+        "cataloged": "c.cataloged_at, c.file_name, c.clip_id", "name": "c.file_name, c.clip_id",
+        "duration": "x.duration_seconds DESC NULLS LAST, x.clip_id", "size": "c.size_bytes DESC, c.clip_id",
+        "recorded": "x.recorded_at DESC NULLS LAST, x.clip_id", "resolution": "x.height DESC NULLS LAST, x.clip_id",
+        "fps": "x.frame_rate DESC NULLS LAST, x.clip_id", "quality": "x.quality_score DESC NULLS LAST, x.clip_id",
+    }
+
+    def list_clips(self, limit: int | None = None, filters: ClipFilter | None = None, sort: str = "cataloged",
+                   offset: int = 0) -> list[dict[str, Any]]:
+        """`list`'s rows, filtered and sorted in SQL; `offset` pages (the web catalog's library). The page's clip
+        ids are picked first from the narrow, indexed columns, then only those rows are joined: a page of a
+        large catalog costs what the page holds, not the catalog."""
         where, params = filter_sql(filters)
-        order = {
-            "cataloged": "c.cataloged_at, c.file_name", "name": "c.file_name", "duration": "duration_seconds DESC NULLS LAST",
-            "size": "c.size_bytes DESC", "recorded": "recorded_at DESC NULLS LAST",
-            "resolution": "height DESC NULLS LAST", "fps": "frame_rate DESC NULLS LAST",
-            "quality": "fa.quality_score DESC NULLS LAST",
-        }[sort]
+        order = self.LIST_ORDERS[sort]
         with self.connect() as conn:
+            ids = [r["clip_id"] for r in conn.execute(
+                f"""SELECT c.clip_id FROM clips c JOIN clip_facts x USING (clip_id)
+                    WHERE {where} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s""",
+                {**params, "limit": limit, "offset": max(offset, 0)})]
             rows = conn.execute(
-                f"""SELECT c.clip_id, c.path, c.file_name, coalesce(t.duration_seconds, c.duration_seconds) AS duration_seconds,
+                """SELECT c.clip_id, c.path, c.file_name, coalesce(t.duration_seconds, c.duration_seconds) AS duration_seconds,
                           c.size_bytes, c.md5, coalesce(t.container_format, c.container) AS container,
                           coalesce(t.video_codec, c.video_codec) AS video_codec, coalesce(t.width, c.width) AS width,
                           coalesce(t.height, c.height) AS height, coalesce(t.frame_rate, c.frame_rate) AS frame_rate,
@@ -230,12 +242,16 @@ class CatalogQueries(
                    LEFT JOIN catalog_records r USING (clip_id)
                    LEFT JOIN technical_metadata t USING (clip_id)
                    LEFT JOIN frame_analysis fa USING (clip_id)
-                   LEFT JOIN clip_facts x USING (clip_id)
-                   WHERE {where}
-                   ORDER BY {order} LIMIT %(limit)s""",
-                {**params, "limit": limit},
-            )
-            return list(rows)
+                   WHERE c.clip_id = ANY(%(ids)s)""",
+                {"ids": ids},
+            ).fetchall()
+        position = {clip_id: i for i, clip_id in enumerate(ids)}
+        return sorted(rows, key=lambda row: position[row["clip_id"]])
+
+    def clip_count(self) -> int:
+        """How many clips the catalog holds (the web catalog's search page says so before a query)."""
+        with self.connect() as conn:
+            return conn.execute("SELECT count(*) AS n FROM clips").fetchone()["n"]
 
     def first_names(self, clip_ids: Sequence[str]) -> dict[str, str | None]:
         """Each clip's file name as first seen: the cataloged name, else the first path the scanner found it at
