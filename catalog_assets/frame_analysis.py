@@ -33,7 +33,8 @@ def _clip_metadata(fa: FrameAnalysis) -> dict[str, object]:
     }
 
 
-CODE_VERSION = f"3+{visual_code_version()}"
+# 4: faces found at 480 px (a held shot once), cuts out of black into a dim fade-up
+CODE_VERSION = f"4+{visual_code_version()}"
 
 
 def _content(fa: FrameAnalysis) -> str:

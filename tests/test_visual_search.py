@@ -77,6 +77,6 @@ def test_show_json_includes_the_visual_segments(stills):
     assert visual["people"]["bucket"] == "no people" and visual["motion"][0]["kinds"] == ["static"]
     (segment,) = [s for s in shown["segments"] if s["segment_type"] == "visual"]
     assert segment["text"] == visual["text"]
-    assert {"name": "cat", "source": "visual"} in shown["tags"]
+    assert {"name": "cat", "source": "visual", "review": None} in shown["tags"]  # unreviewed
     text = cli("show", stills["chelsea"])
     assert text.returncode == 0 and "Seen (offline visual analysis)" in text.stdout and "animal" in text.stdout, text.stdout

@@ -17,7 +17,7 @@ from catalog_resources.analysis.local.visual.look import LOOK_MODEL
 from catalog_resources.analysis.local.visual.scenes import ClipFrames, SceneBounds, describe_scenes
 from catalog_resources.media import frame_metrics as fm
 from catalog_resources.media.faces import detect_faces, dominant_shot_type, shot_type
-from catalog_resources.models.media import DerivedMedia, FrameAnalysis, FrameStats, SceneSegment, ThumbnailSet
+from catalog_resources.models.media import DerivedMedia, Face, FrameAnalysis, FrameStats, SceneSegment, ThumbnailSet
 
 ANALYSIS_LONG_SIDE = 640  # metrics on one size, so resolution does not change blur or noise figures
 
@@ -45,13 +45,17 @@ class FrameMeter(BaseModel):
         started = time.monotonic()
         result = FrameAnalysis(clip_id=clip_id, focal_length_category=focal_category(focal_35mm))
         pictures: list[np.ndarray] = []
+        held: tuple[np.ndarray, list[Face]] | None = None  # the last frame the detector saw, and its faces
         for thumb in (thumbs.thumbnails if thumbs else []):
             largest = thumb.paths[max(thumb.paths, key=int)]
             with Image.open(largest) as image:
                 image = image.convert("RGB")
                 image.thumbnail((ANALYSIS_LONG_SIDE, ANALYSIS_LONG_SIDE))
                 rgb = np.asarray(image)
-            result.frames.append(self._frame(thumb.pts_seconds, rgb))
+            small = fm.miniature(rgb)
+            if held is None or not fm.same_picture(held[0], small):  # a held shot's faces are found once
+                held = (small, detect_faces(rgb))
+            result.frames.append(self._frame(thumb.pts_seconds, rgb, held[1]))
             pictures.append(rgb)
         if result.frames:
             self._aggregate(result)
@@ -78,9 +82,8 @@ class FrameMeter(BaseModel):
         return result
 
     @staticmethod
-    def _frame(pts: float, rgb: np.ndarray) -> FrameStats:
+    def _frame(pts: float, rgb: np.ndarray, faces: list[Face]) -> FrameStats:
         gray = fm.luma(rgb)
-        faces = detect_faces(rgb)
         stats = fm.exposure(gray)
         sharp, noise, block = fm.laplacian_variance(gray), fm.noise_sigma(gray), fm.blockiness(gray)
         detail = fm.complexity(gray)

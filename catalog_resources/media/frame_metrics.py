@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from PIL import Image
 
 OVER, UNDER = 250, 5  # 8-bit luma levels counted as clipped highlights / crushed shadows
 MID_GREY_LINEAR = 0.18
@@ -79,6 +80,22 @@ def quality_score(sharpness: float, noise: float, exposure_stats: dict[str, floa
     }
     weights = {"sharpness": 0.4, "noise": 0.2, "exposure": 0.3, "compression": 0.1}
     return {"score": round(100 * sum(parts[k] * w for k, w in weights.items()), 1), **{k: round(v, 3) for k, v in parts.items()}}
+
+
+SAME_PICTURE_DIFF = 1.5
+"""Mean absolute difference (0-255) of two frames' 32x18 grey miniatures below which the second is the first
+again (a locked-off shot, a held title or slide): what was measured on the first holds for it."""
+
+
+def miniature(frame: np.ndarray) -> np.ndarray:
+    """32x18 grey version of an RGB or BGR frame (its green channel, the same in both orders)."""
+    grey = Image.fromarray(np.ascontiguousarray(frame[:, :, 1]))
+    return np.asarray(grey.resize((32, 18), Image.Resampling.BOX), dtype=np.float32)
+
+
+def same_picture(a: np.ndarray | None, b: np.ndarray) -> bool:
+    """Whether two miniatures show the same picture (SAME_PICTURE_DIFF)."""
+    return a is not None and a.shape == b.shape and float(np.abs(a - b).mean()) < SAME_PICTURE_DIFF
 
 
 NEAR_BLACK = 0.03  # mean level (0-1) of a frame that is black to the eye

@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
 from catalog_resources.errors import SetupError
+from catalog_resources.media.frame_metrics import miniature, same_picture
 from catalog_resources.model_cache import cached
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,6 @@ misses. Measured on 720p frames (bench/screen_text.py, both in one run; 2 thread
 photograph without text 0.82 -> 0.34 (2.45x), a frame with a title, a lower third and a caption 1.16 -> 0.80
 (1.45x), no line lost; captions 10-28 px high on three photographs read as often as at the default (at 640 px,
 12 px captions start to go)."""
-
-SAME_FRAME_DIFF = 1.5
-"""Mean absolute difference (0-255) of two frames' 32x18 grey miniatures below which the second is the first
-again (a locked-off slide, a held title): its text is the first's, not read twice."""
 
 DEDUP_RATIO = 0.85
 """difflib ratio at or above which two normalised readings count as the same text (OCR jitters a letter
@@ -144,12 +141,6 @@ def build_engine(threads: int, det_long_side: int | None = DET_LONG_SIDE) -> Any
 def get_engine(threads: int) -> Any:
     """The process-wide engine for this thread count, built on first call."""
     return cached(("rapidocr", threads), lambda: build_engine(threads))
-
-
-def miniature(bgr: np.ndarray) -> np.ndarray:
-    """32x18 grey version of a frame: enough to tell a held frame from a new one."""
-    grey = Image.fromarray(np.ascontiguousarray(bgr[:, :, 1]))
-    return np.asarray(grey.resize((32, 18), Image.Resampling.BOX), dtype=np.float32)
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -284,7 +275,7 @@ class ScreenTextReader:
                 log.warning("screen text: skipping unreadable frame %s: %s", path, exc)
                 continue
             small = miniature(bgr)
-            if last is not None and last[0].shape == small.shape and float(np.abs(last[0] - small).mean()) < SAME_FRAME_DIFF:
+            if last is not None and same_picture(last[0], small):  # a held frame: its text, not read twice
                 seen = [replace(s, seconds=float(seconds)) for s in last[1]]
             else:
                 seen = self._ocr(bgr, scale, size, seconds)
