@@ -1,0 +1,174 @@
+"""Where a face track starts and ends, to about a second, by looking at a few more frames around its edges.
+
+Thumbnails are spread evenly over a clip (30 of them: 20 s apart in a 10 minute take) and near-duplicates are
+dropped, so a face seen on one thumbnail and not on the next could have left anywhere in between. Decoding the
+whole clip again to know would cost far more than the step's budget (0.05 s of CPU per footage second), so only
+the gaps at a chain's edges are searched, by halving: a frame in the middle of the gap is decoded small (the
+face detector's 640 px), the detector runs on it, and the half that still holds the edge is searched again until
+the gap is under RESOLUTION. A face seen on every thumbnail, or edges already closer than RESOLUTION, cost
+nothing; a gap crossed by a scene cut is searched only on the face's side of the cut (the cut bounds the range).
+
+Frames come from the original file: a seek lands on the keyframe at or before a time, and that keyframe is used
+when it lies well inside the gap (one frame decoded); otherwise frames are decoded forward from it, at most
+MAX_FORWARD_SECONDS' worth, and a gap the decoder cannot reach that cheaply (a very long GOP) stays as coarse as
+the thumbnails made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from catalog_resources.models.media import Face
+from catalog_resources.people.tracks import SAME_FACE_IOU, Frame, chain_by_position, iou
+
+RESOLUTION = 1.0  # seconds: a gap narrower than this is not searched (a range edge lands in its middle)
+MAX_FORWARD_SECONDS = 2.0  # frames decoded forward from a keyframe to reach a probe time, at most
+MAX_PROBES_PER_EDGE = 8  # 2**8 halvings of even a 4 minute gap reach a second
+PROBE_LONG_SIDE = 640  # the detector's own working size (media/faces.py)
+
+
+@dataclass
+class Probe:
+    """A frame decoded to look for faces: its time, picture and the faces found on it."""
+
+    pts: float
+    rgb: np.ndarray
+    faces: list[Face]
+
+
+@dataclass
+class FrameReader:
+    """Decodes single frames of a clip at small size, near given times, from one open container."""
+
+    path: Path
+    rotation: int = 0
+    decoded: int = 0
+    _container: object = field(default=None, repr=False)
+
+    def __enter__(self) -> FrameReader:
+        import av
+
+        self._container = av.open(str(self.path), mode="r", metadata_errors="ignore")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "SLICE"  # frame threading decodes several frames ahead to return one
+        rate = float(self._stream.average_rate or 25)
+        self._max_forward = max(1, round(rate * MAX_FORWARD_SECONDS))
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._container.close()
+
+    def frame_between(self, low: float, high: float) -> tuple[float, np.ndarray] | None:
+        """A frame whose time lies in the middle half of (low, high), or None when none is reachable cheaply."""
+        import av
+
+        width = high - low
+        target, floor = low + width / 2, low + width / 4
+        tb = self._stream.time_base
+        try:
+            self._container.seek(int(target / tb), stream=self._stream, backward=True, any_frame=False)
+            for n, frame in enumerate(self._container.decode(self._stream)):
+                self.decoded += 1
+                if frame.pts is None:
+                    continue
+                pts = float(frame.pts * tb)
+                if pts >= high - width / 4:
+                    return None
+                if pts >= floor:
+                    return pts, self._rgb(frame)
+                if n >= self._max_forward:
+                    return None
+        except (av.error.FFmpegError, EOFError):  # damaged or cut short: this gap stays as it was
+            return None
+        return None
+
+    def _rgb(self, frame) -> np.ndarray:
+        scale = min(1.0, PROBE_LONG_SIDE / max(frame.width, frame.height))
+        size = {"width": max(2, round(frame.width * scale)), "height": max(2, round(frame.height * scale))}
+        rgb = frame.to_ndarray(format="rgb24", interpolation="AREA", **size)
+        if self.rotation % 360:
+            rgb = np.asarray(Image.fromarray(rgb).rotate(-self.rotation, expand=True))  # as thumbnails turn it
+        return rgb
+
+
+def _match(face: Face, faces: Sequence[Face]) -> Face | None:
+    """The face on a probe that is the same face as `face` (overlapping boxes), if any."""
+    best = max(faces, key=lambda f: iou(face, f), default=None)
+    return best if best is not None and iou(face, best) >= SAME_FACE_IOU else None
+
+
+@dataclass
+class EdgeSearch:
+    """Halving searches for the edges of the chains on a clip's thumbnails; probes are shared between edges."""
+
+    reader: FrameReader
+    detect: Callable[[np.ndarray], list[Face]]
+    probes: dict[float, Probe] = field(default_factory=dict)
+
+    def probe(self, low: float, high: float) -> Probe | None:
+        for pts, probe in self.probes.items():  # one already decoded in the middle half serves as well
+            if low + (high - low) / 4 <= pts < high - (high - low) / 4:
+                return probe
+        found = self.reader.frame_between(low, high)
+        if found is None:
+            return None
+        pts, rgb = found
+        probe = Probe(round(pts, 4), rgb, self.detect(rgb))
+        self.probes[probe.pts] = probe
+        return probe
+
+    def edge(self, seen: float, face: Face, unseen: float) -> None:
+        """Narrows the gap between a time the face is seen at and one it is not (either order) to RESOLUTION."""
+        for _ in range(MAX_PROBES_PER_EDGE):
+            if abs(unseen - seen) <= RESOLUTION:
+                return
+            probe = self.probe(min(seen, unseen), max(seen, unseen))
+            if probe is None:
+                return
+            match = _match(face, probe.faces)
+            if match is None:
+                unseen = probe.pts
+            else:
+                seen, face = probe.pts, match
+
+
+def chain_edges(frames: Sequence[Frame], start: float, end: float,
+                cuts: Sequence[float] = ()) -> list[tuple[float, Face, float]]:
+    """(time seen, face, time not seen) for each chain edge whose gap is wider than RESOLUTION: the chain's
+    first and last sighting against the neighbouring thumbnail (or the clip's start or end), the gap cut short
+    at a scene cut in between."""
+    times = [f.pts for f in frames]
+    edges = []
+    for chain in chain_by_position(frames):
+        first, last = chain.sightings[0], chain.sightings[-1]
+        before = times[first[0] - 1] if first[0] > 0 else start
+        before = max([before, *(c for c in cuts if c <= first[1])])
+        after = times[last[0] + 1] if last[0] + 1 < len(times) else end
+        after = min([after, *(c for c in cuts if c > last[1])])
+        for seen, face, unseen in ((first[1], first[2], before), (last[1], last[2], after)):
+            if abs(seen - unseen) > RESOLUTION:
+                edges.append((seen, face, unseen))
+    return edges
+
+
+def search_edges(frames: Sequence[Frame], source: Path, detect: Callable[[np.ndarray], list[Face]], *,
+                 start: float, end: float, cuts: Sequence[float] = (), rotation: int = 0) -> tuple[list[Probe], int]:
+    """The probes decoded around the chains' edges (time order) and the number of frames decoded for them."""
+    edges = chain_edges(frames, start, end, cuts)
+    if not edges:
+        return [], 0
+    import av
+
+    try:
+        with FrameReader(source, rotation) as reader:
+            search = EdgeSearch(reader, detect)
+            for seen, face, unseen in edges:
+                search.edge(seen, face, unseen)
+    except (OSError, av.error.FFmpegError, IndexError):  # the file gone or unreadable: the thumbnails' ranges stay
+        return [], 0
+    return sorted(search.probes.values(), key=lambda p: p.pts), reader.decoded
