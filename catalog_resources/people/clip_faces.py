@@ -68,8 +68,8 @@ def _with_edges(frames: list[Frame], sources: list[str | np.ndarray], source: Pa
     probes, decoded = search_edges(frames, source, _detect, start=start, end=end, cuts=cuts, rotation=rotation)
     merged = sorted([(f.pts, f.faces, s) for f, s in zip(frames, sources)] + [(p.pts, p.faces, p.rgb) for p in probes],
                     key=lambda item: item[0])
-    return ([Frame(i, pts, faces) for i, (pts, faces, _s) in enumerate(merged)], [s for _p, _f, s in merged],
-            len(probes), decoded)
+    return ([Frame(i, pts, faces, probe=isinstance(s, np.ndarray)) for i, (pts, faces, s) in enumerate(merged)],
+            [s for _p, _f, s in merged], len(probes), decoded)
 
 
 def find_faces(thumbs: ThumbnailSet | None, analysis: FrameAnalysis | None, out_dir: Path, *, clip_id: str,
