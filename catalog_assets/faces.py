@@ -67,6 +67,7 @@ def faces(
                 thumbnails.get(clip_id), frame_analysis.get(clip_id), media.clip_dir(clip_id) / "faces",
                 clip_id=clip_id, start=meta.start_time_seconds or 0.0, duration=meta.duration_seconds,
                 source=Path(source.path) if source else None, rotation=meta.rotation or 0,
+                transfer=meta.transfer_characteristics,
             )
         except FaceModelError as exc:  # a missing package fails every clip the same way: no retry
             raise Failure(description=f"faces of clip {clip_id}: {exc}", allow_retries=False) from exc

@@ -15,8 +15,8 @@ from catalog_resources.media.thumbnails import ThumbnailMaker
 from catalog_resources.models.media import Face
 from catalog_resources.models.people import FaceSet
 from catalog_resources.people.clip_faces import find_faces
-from catalog_resources.people.edges import MAX_PROBES_PER_EDGE, RESOLUTION, chain_edges
-from catalog_resources.people.tracks import Frame
+from catalog_resources.people.edges import MAX_PROBES_PER_EDGE, RESOLUTION, chain_edges, probe_size
+from catalog_resources.people.tracks import Frame, chain_by_position
 from tests.face_media import _fit, astronaut, no_face, write_clip
 
 ON, OFF, SECONDS = 3.0, 7.5, 12.0
@@ -31,6 +31,15 @@ def test_only_gaps_wider_than_the_resolution_at_chain_edges_are_searched():
     assert [(s, u) for s, _f, u in chain_edges(frames, 0.0, 10.0, cuts=[6.0])] == [(4.0, 1.0), (4.5, 6.0)]
     whole = [Frame(0, 0.5, [face]), Frame(1, 9.5, [face])]
     assert chain_edges(whole, 0.0, 10.0) == []  # seen from the first thumbnail to the last: nothing to search
+
+
+def test_a_tracks_vector_and_crop_come_from_a_thumbnail_and_probes_are_decoded_small():
+    big = Face(x=0.3, y=0.1, width=0.3, height=0.5, confidence=95)
+    small = Face(x=0.32, y=0.12, width=0.28, height=0.45, confidence=90)
+    (chain,) = chain_by_position([Frame(0, 1.0, [small]), Frame(1, 1.5, [big], probe=True)])
+    assert chain.best({0})[0] == 0 and chain.best()[0] == 1  # a thumbnail's face, though the probe's is larger
+    sizes = [probe_size(Face(x=0, y=0, width=h, height=h, confidence=90)) for h in (0.6, 0.2, 0.1, 0.01)]
+    assert sizes == sorted(sizes) and sizes[0] == 160 and sizes[-1] == 640 and 300 < sizes[1] < 400
 
 
 def _frame_at(t: float):

@@ -33,7 +33,7 @@ class _Pictures:
     """Each frame's picture: a thumbnail's largest file, read at most once and only when one of its faces is
     embedded or cropped, or a frame decoded for the edges (already in memory)."""
 
-    def __init__(self, sources: list[str | np.ndarray]) -> None:
+    def __init__(self, sources: Pictures) -> None:
         self.sources, self.cache, self.read = sources, {}, 0
 
     def __getitem__(self, index: int) -> np.ndarray:
@@ -53,7 +53,10 @@ def _detect(rgb: np.ndarray) -> list[Face]:
     return [f for f in detect_faces(rgb) if f.confidence >= MIN_CONFIDENCE]
 
 
-def _frames(thumbs: ThumbnailSet, analysis: FrameAnalysis) -> tuple[list[Frame], list[str | np.ndarray]]:
+Pictures = list[str | np.ndarray]  # per frame: a thumbnail file, or a probe's picture in memory
+
+
+def _frames(thumbs: ThumbnailSet, analysis: FrameAnalysis) -> tuple[list[Frame], Pictures]:
     """The decoded frames in time order with the faces found on each, and each frame's largest thumbnail file."""
     faces_at = {round(f.pts_seconds, 4): [x for x in f.faces if x.confidence >= MIN_CONFIDENCE] for f in analysis.frames}
     pairs = sorted((t.pts_seconds, t.paths[max(t.paths, key=int)]) for t in thumbs.thumbnails if t.paths)
@@ -61,11 +64,12 @@ def _frames(thumbs: ThumbnailSet, analysis: FrameAnalysis) -> tuple[list[Frame],
     return frames, [path for _pts, path in pairs]
 
 
-def _with_edges(frames: list[Frame], sources: list[str | np.ndarray], source: Path, *, start: float, end: float,
-                cuts: list[float], rotation: int) -> tuple[list[Frame], list[str | np.ndarray], int, int]:
+def _with_edges(frames: list[Frame], sources: Pictures, source: Path, *, start: float, end: float, cuts: list[float],
+                rotation: int, transfer: str | None) -> tuple[list[Frame], Pictures, int, int]:
     """The thumbnails' frames and the frames decoded around the chains' edges, in time order and renumbered;
     also how many probes were looked at and how many frames were decoded for them."""
-    probes, decoded = search_edges(frames, source, _detect, start=start, end=end, cuts=cuts, rotation=rotation)
+    probes, decoded = search_edges(frames, source, _detect, start=start, end=end, cuts=cuts, rotation=rotation,
+                                   transfer=transfer)
     merged = sorted([(f.pts, f.faces, s) for f, s in zip(frames, sources)] + [(p.pts, p.faces, p.rgb) for p in probes],
                     key=lambda item: item[0])
     return ([Frame(i, pts, faces, probe=isinstance(s, np.ndarray)) for i, (pts, faces, s) in enumerate(merged)],
@@ -74,9 +78,10 @@ def _with_edges(frames: list[Frame], sources: list[str | np.ndarray], source: Pa
 
 def find_faces(thumbs: ThumbnailSet | None, analysis: FrameAnalysis | None, out_dir: Path, *, clip_id: str,
                start: float = 0.0, duration: float | None = None, source: Path | None = None,
-               rotation: int = 0) -> FaceSet:
+               rotation: int = 0, transfer: str | None = None) -> FaceSet:
     """The clip's face tracks with their vectors, time ranges and a face crop each. With `source` (the clip's
-    file) the edges of where faces are seen are looked for between the thumbnails, to about a second."""
+    file, with its `rotation` and `transfer` as the thumbnails had them) the edges of where faces are seen are
+    looked for between the thumbnails, to about a second."""
     started = time.monotonic()
     if thumbs is None or analysis is None:
         return FaceSet(clip_id=clip_id, model=MODEL_NAME)
@@ -85,7 +90,8 @@ def find_faces(thumbs: ThumbnailSet | None, analysis: FrameAnalysis | None, out_
     probed = decoded = 0
     if source is not None and any(f.faces for f in frames):
         frames, sources, probed, decoded = _with_edges(frames, sources, source, start=start, end=max(end, start),
-                                                       cuts=list(analysis.scene_cuts), rotation=rotation)
+                                                       cuts=list(analysis.scene_cuts), rotation=rotation,
+                                                       transfer=transfer)
     pictures = _Pictures(sources)
 
     def embed(index: int, face: Face) -> np.ndarray | None:

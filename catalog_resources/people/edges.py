@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from catalog_resources.media.thumbnails import HDR_TRANSFERS
+from catalog_resources.media.tone_map import tone_map
 from catalog_resources.models.media import Face
 from catalog_resources.people.tracks import SAME_FACE_IOU, Frame, chain_by_position, iou
 
@@ -49,6 +51,7 @@ class FrameReader:
 
     path: Path
     rotation: int = 0
+    transfer: str | None = None  # an HDR transfer is tone-mapped to BT.709 as the thumbnails are
     decoded: int = 0
     _container: object = field(default=None, repr=False)
 
@@ -93,7 +96,11 @@ class FrameReader:
     def _rgb(self, frame, long_side: int) -> np.ndarray:
         scale = min(1.0, long_side / max(frame.width, frame.height))
         size = {"width": max(2, round(frame.width * scale)), "height": max(2, round(frame.height * scale))}
-        rgb = frame.to_ndarray(format="rgb24", interpolation="AREA", **size)
+        if self.transfer in HDR_TRANSFERS:
+            wide = frame.to_ndarray(format="rgb48le", interpolation="AREA", **size)
+            rgb = tone_map(wide.astype(np.float32) / 65535.0, self.transfer)
+        else:
+            rgb = frame.to_ndarray(format="rgb24", interpolation="AREA", **size)
         if self.rotation % 360:
             rgb = np.asarray(Image.fromarray(rgb).rotate(-self.rotation, expand=True))  # as thumbnails turn it
         return rgb
@@ -167,7 +174,8 @@ def chain_edges(frames: Sequence[Frame], start: float, end: float,
 
 
 def search_edges(frames: Sequence[Frame], source: Path, detect: Callable[[np.ndarray], list[Face]], *,
-                 start: float, end: float, cuts: Sequence[float] = (), rotation: int = 0) -> tuple[list[Probe], int]:
+                 start: float, end: float, cuts: Sequence[float] = (), rotation: int = 0,
+                 transfer: str | None = None) -> tuple[list[Probe], int]:
     """The probes decoded around the chains' edges (time order) and the number of frames decoded for them."""
     edges = chain_edges(frames, start, end, cuts)
     if not edges:
@@ -175,7 +183,7 @@ def search_edges(frames: Sequence[Frame], source: Path, detect: Callable[[np.nda
     import av
 
     try:
-        with FrameReader(source, rotation) as reader:
+        with FrameReader(source, rotation, transfer) as reader:
             search = EdgeSearch(reader, detect)
             for seen, face, unseen in edges:
                 search.edge(seen, face, unseen)

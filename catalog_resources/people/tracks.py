@@ -141,5 +141,6 @@ def build_tracks(frames: Sequence[Frame], embed: Callable[[int, Face], np.ndarra
             sightings=[FaceSighting(pts_seconds=p, **f.model_dump()) for _, p, f in sightings],
             embedded=len(group), embedding=[round(float(v), 6) for v in _mean([c.vector for c in group])],
         ))
-        best.append(max((c.best(full_size) for c in group), key=lambda s: (s[0] in full_size, s[2].height * s[2].confidence)))
+        best.append(max((c.best(full_size) for c in group),
+                        key=lambda s: (s[0] in full_size, s[2].height * s[2].confidence)))
     return tracks, best
