@@ -1,17 +1,21 @@
 """People: what the faces step costs per second of footage, and clustering time at 10k face tracks.
 
 1. Faces CPU per footage second (goal <= 0.05 s on top of today's pipeline). Today's pipeline already makes the
-   thumbnails and runs the face detector on them (frame_analysis); the faces step adds the embeddings and the
-   crops. So the clips' thumbnails and frame analysis are made first, untimed, as ingest makes them, and then
-   only `find_faces` is timed, in CPU seconds of the process (dlib's threads included). The mix: the packaged
-   face clips of tests/face_media.py (every one with a face but one), longer takes of a moving face (20 s), and the
-   test library's synthetic clips (no faces), as an ingest of a shoot would see them.
+   thumbnails and runs the face detector on them (frame_analysis); the faces step adds the frames it decodes
+   around track edges (people/edges.py), the embeddings and the crops. So the clips' thumbnails and frame analysis
+   are made first, untimed, as ingest makes them, and then only `find_faces` is timed, in CPU seconds of the
+   process (dlib's and the detector's threads included), twice per clip in the same run: `before` on the
+   thumbnails alone, `after` with the edges searched in the clip file, as the step runs. The mix: the packaged
+   face clips of tests/face_media.py (every one with a face but one), longer takes of a moving face (20 s), a 60 s
+   take a face enters and leaves (thumbnails 2 s apart), and the test library's synthetic clips (no faces).
 2. Clustering at 10k tracks, synthetic 128-d unit vectors (identities with per-track noise of the spread
    measured on real faces: 0.03-0.16 between takes of one face): in memory (people/clustering.py) and through
    the real SQL path (store/people.py `write_faces`, pgvector) on an embedded server, one track per clip.
 
-Measured here (2 shared cores, load 7-9): 0.016 CPU s per footage second over 61 s of footage (48 faces found,
-10 tracks, 11 faces embedded, ~80 ms each); clustering 10,000 tracks of 500 people: 0.16-0.25 ms a track in
+Measured here (2 shared cores, load 3-5): 0.0080 CPU s per footage second before, 0.0107 after, over 121 s of
+footage (11 tracks, 12 faces embedded at ~80 ms each, 22 frames probed; the 60 s take's face, on screen 17.3-41.7 s,
+17.8-40.8 s before and 17.2-41.6 s after). With the detector's OpenMP threads spinning (load 6-7) after was 0.052.
+The thumbnails-only step on the earlier 61 s mix (load 7-9): 0.016. Clustering 10,000 tracks of 500 people: 0.16-0.25 ms a track in
 memory, 6-10 ms a track through SQL (one transaction per clip), 500 people found, purity 1.0.
 
     .venv/bin/python bench/faces.py                 # both
