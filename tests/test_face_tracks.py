@@ -26,9 +26,12 @@ def test_only_gaps_wider_than_the_resolution_at_chain_edges_are_searched():
     face = Face(x=0.4, y=0.2, width=0.2, height=0.4, confidence=90)
     frames = [Frame(0, 1.0, []), Frame(1, 4.0, [face]), Frame(2, 4.5, [face]), Frame(3, 9.0, [])]
     edges = chain_edges(frames, 0.0, 10.0)
-    assert [(seen, unseen) for seen, _f, unseen in edges] == [(4.0, 1.0), (4.5, 9.0)]
-    assert [(s, u) for s, _f, u in chain_edges(frames, 0.0, 10.0, cuts=[3.8, 5.2])] == []  # cuts bound the gaps
-    assert [(s, u) for s, _f, u in chain_edges(frames, 0.0, 10.0, cuts=[6.0])] == [(4.0, 1.0), (4.5, 6.0)]
+    assert [(e.seen, e.unseen, e.smallest) for e in edges] == [(4.0, 1.0, 0.4), (4.5, 9.0, 0.4)]
+    assert [(e.seen, e.unseen) for e in chain_edges(frames, 0.0, 10.0, cuts=[3.8, 5.2])] == []  # cuts bound gaps
+    assert [(e.seen, e.unseen) for e in chain_edges(frames, 0.0, 10.0, cuts=[6.0])] == [(4.0, 1.0), (4.5, 6.0)]
+    far = Face(x=0.1, y=0.1, width=0.05, height=0.08, confidence=90)  # someone small stays on across the gap
+    with_far = [Frame(0, 1.0, [far]), Frame(1, 4.0, [face, far]), Frame(2, 4.5, [face, far]), Frame(3, 9.0, [far])]
+    assert {e.smallest for e in chain_edges(with_far, 0.0, 10.0) if e.face == face} == {0.08}
     whole = [Frame(0, 0.5, [face]), Frame(1, 9.5, [face])]
     assert chain_edges(whole, 0.0, 10.0) == []  # seen from the first thumbnail to the last: nothing to search
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -139,12 +140,14 @@ class EdgeSearch:
         self.probes[probe.pts] = probe
         return probe
 
-    def edge(self, seen: float, face: Face, unseen: float) -> None:
+    def edge(self, edge: Edge) -> None:
         """Narrows the gap between a time the face is seen at and one it is not (either order) to RESOLUTION."""
+        seen, face, unseen = edge.seen, edge.face, edge.unseen
+        long_side = probe_size(Face(x=0, y=0, width=0, height=edge.smallest, confidence=0))
         for _ in range(MAX_PROBES_PER_EDGE):
             if abs(unseen - seen) <= RESOLUTION:
                 return
-            probe = self.probe(min(seen, unseen), max(seen, unseen), probe_size(face))
+            probe = self.probe(min(seen, unseen), max(seen, unseen), long_side)
             if probe is None:
                 return
             match = _match(face, probe.faces)
@@ -154,22 +157,35 @@ class EdgeSearch:
                 seen, face = probe.pts, match
 
 
-def chain_edges(frames: Sequence[Frame], start: float, end: float,
-                cuts: Sequence[float] = ()) -> list[tuple[float, Face, float]]:
-    """(time seen, face, time not seen) for each chain edge whose gap is wider than RESOLUTION: the chain's
-    first and last sighting against the neighbouring thumbnail (or the clip's start or end), the gap cut short
-    at a scene cut in between."""
+class Edge(NamedTuple):
+    """A gap to search: the face seen at `seen`, not at `unseen` (earlier or later). `smallest` is the height of
+    the smallest face on the frames either side: probes are decoded large enough for it too, so another person
+    seen across the gap is seen on the probes as well (a face missed there would split their range)."""
+
+    seen: float
+    face: Face
+    unseen: float
+    smallest: float
+
+
+def chain_edges(frames: Sequence[Frame], start: float, end: float, cuts: Sequence[float] = ()) -> list[Edge]:
+    """Each chain edge whose gap is wider than RESOLUTION: the chain's first and last sighting against the
+    neighbouring thumbnail (or the clip's start or end), the gap cut short at a scene cut in between."""
     times = [f.pts for f in frames]
     edges = []
     for chain in chain_by_position(frames):
-        first, last = chain.sightings[0], chain.sightings[-1]
-        before = times[first[0] - 1] if first[0] > 0 else start
-        before = max([before, *(c for c in cuts if c <= first[1])])
-        after = times[last[0] + 1] if last[0] + 1 < len(times) else end
-        after = min([after, *(c for c in cuts if c > last[1])])
-        for seen, face, unseen in ((first[1], first[2], before), (last[1], last[2], after)):
+        for (index, seen, face), step in ((chain.sightings[0], -1), (chain.sightings[-1], 1)):
+            neighbour = index + step
+            if 0 <= neighbour < len(frames):
+                unseen, around = times[neighbour], frames[index].faces + frames[neighbour].faces
+            else:
+                unseen, around = (start if step < 0 else end), frames[index].faces
+            if step < 0:
+                unseen = max([unseen, *(c for c in cuts if c <= seen)])
+            else:
+                unseen = min([unseen, *(c for c in cuts if c > seen)])
             if abs(seen - unseen) > RESOLUTION:
-                edges.append((seen, face, unseen))
+                edges.append(Edge(seen, face, unseen, min(f.height for f in around)))
     return edges
 
 
@@ -185,8 +201,8 @@ def search_edges(frames: Sequence[Frame], source: Path, detect: Callable[[np.nda
     try:
         with FrameReader(source, rotation, transfer) as reader:
             search = EdgeSearch(reader, detect)
-            for seen, face, unseen in edges:
-                search.edge(seen, face, unseen)
+            for edge in edges:
+                search.edge(edge)
     except (OSError, av.error.FFmpegError, IndexError):  # the file gone or unreadable: the thumbnails' ranges stay
         return [], 0
     return sorted(search.probes.values(), key=lambda p: p.pts), reader.decoded
