@@ -12,7 +12,7 @@
    measured on real faces: 0.03-0.16 between takes of one face): in memory (people/clustering.py) and through
    the real SQL path (store/people.py `write_faces`, pgvector) on an embedded server, one track per clip.
 
-Measured here (2 shared cores, load 3-5): 0.0080 CPU s per footage second before, 0.0107 after, over 121 s of
+Measured here (2 shared cores, load 3-5): 0.0079 CPU s per footage second before, 0.0101 after, over 121 s of
 footage (11 tracks, 12 faces embedded at ~80 ms each, 22 frames probed; the 60 s take's face, on screen 17.3-41.7 s,
 17.8-40.8 s before and 17.2-41.6 s after). With the detector's OpenMP threads spinning (load 6-7) after was 0.052.
 The thumbnails-only step on the earlier 61 s mix (load 7-9): 0.016. Clustering 10,000 tracks of 500 people: 0.16-0.25 ms a track in
