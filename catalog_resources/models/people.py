@@ -45,7 +45,9 @@ class FaceSet(BaseModel):
     enabled: bool = True
     model: str = ""
     frames_read: int = 0
-    faces_found: int = 0
+    frames_probed: int = Field(default=0, description="Frames decoded and looked at around face track edges.")
+    frames_decoded: int = Field(default=0, description="Frames the decoder went through to reach those.")
+    faces_found: int = Field(default=0, description="Confident faces on the thumbnails and probed frames.")
     tracks: list[FaceTrack] = Field(default_factory=list)
     seconds: float = 0.0
 

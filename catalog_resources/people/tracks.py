@@ -23,11 +23,13 @@ TRACK_DISTANCE = 0.5  # chains nearer than this (unit vectors, L2) are one perso
 
 @dataclass
 class Frame:
-    """A decoded frame's faces: `index` is its position among the clip's decoded frames."""
+    """A decoded frame's faces: `index` is its position among the clip's decoded frames. A `probe` is a small
+    frame decoded only to find where a track starts or ends (edges.py): it sets times, not the face's vector."""
 
     index: int
     pts: float
     faces: list[Face]
+    probe: bool = False
 
 
 @dataclass
@@ -39,9 +41,11 @@ class Chain:
     def frames(self) -> set[int]:
         return {i for i, _, _ in self.sightings}
 
-    def best(self) -> tuple[int, float, Face]:
-        """The clearest sighting: the largest, most confident face."""
-        return max(self.sightings, key=lambda s: s[2].height * s[2].confidence)
+    def best(self, full_size: set[int] | None = None) -> tuple[int, float, Face]:
+        """The clearest sighting: the largest, most confident face, on a full-size frame (those in `full_size`,
+        when given) if the chain has one."""
+        sightings = [s for s in self.sightings if full_size is None or s[0] in full_size] or self.sightings
+        return max(sightings, key=lambda s: s[2].height * s[2].confidence)
 
 
 def iou(a: Face, b: Face) -> float:
@@ -123,8 +127,9 @@ def build_tracks(frames: Sequence[Frame], embed: Callable[[int, Face], np.ndarra
     """The clip's face tracks, and each track's best sighting (for its face crop). `embed(frame index, face)`
     gives a face's unit vector, or None when the face is too small to embed; `cuts` are the clip's scene cuts."""
     chains = chain_by_position(frames)
+    full_size = {f.index for f in frames if not f.probe}
     for chain in chains:
-        index, _pts, face = chain.best()
+        index, _pts, face = chain.best(full_size)
         chain.vector = embed(index, face)
     times = [f.pts for f in frames]
     tracks, best = [], []
@@ -136,5 +141,6 @@ def build_tracks(frames: Sequence[Frame], embed: Callable[[int, Face], np.ndarra
             sightings=[FaceSighting(pts_seconds=p, **f.model_dump()) for _, p, f in sightings],
             embedded=len(group), embedding=[round(float(v), 6) for v in _mean([c.vector for c in group])],
         ))
-        best.append(max((c.best() for c in group), key=lambda s: s[2].height * s[2].confidence))
+        best.append(max((c.best(full_size) for c in group),
+                        key=lambda s: (s[0] in full_size, s[2].height * s[2].confidence)))
     return tracks, best
