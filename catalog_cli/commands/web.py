@@ -77,7 +77,7 @@ def web(
     settings = cli_settings()
     endpoint = catalog_db()[0]
     embedder = query_embedder(settings, check=False)
-    app = create_app(endpoint.catalog_url, settings.media_dir, embedder)
+    app = create_app(endpoint.catalog_url, settings.media_dir, embedder, settings.home / "web.secret")
     threading.Thread(target=_warm, args=(embedder,), daemon=True, name="warm-embedder").start()
     if not is_loopback(host):
         err.print(f"[bold yellow]warning:[/] listening on {literal(host)}: anyone who can reach this machine can see "

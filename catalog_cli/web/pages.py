@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from catalog_cli.web.csrf import set_cookie
 from catalog_cli.web.errors import UnknownClip
 from catalog_cli.web.media import image_name
 from catalog_cli.web.service import FILTER_FIELDS, page_number
@@ -35,8 +36,13 @@ def filter_controls() -> list[dict[str, Any]]:
 
 
 def _render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, template, {"image_name": image_name, "controls": filter_controls(), **context}, status_code=status)
+    """The page, with the browser's CSRF token in its forms and its cookie (csrf.py)."""
+    token = request.app.state.tokens.for_request(request)
+    response = request.app.state.templates.TemplateResponse(
+        request, template, {"image_name": image_name, "controls": filter_controls(), "csrf": token, **context},
+        status_code=status)
+    set_cookie(response, token)
+    return response
 
 
 @router.get("/", response_class=HTMLResponse)
