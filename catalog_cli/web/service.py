@@ -6,9 +6,12 @@ module, so the two cannot disagree; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -19,6 +22,7 @@ from catalog_resources.models.search import SearchHit
 from catalog_resources.search.filters import OPTIONS, build_filter, is_filtered
 from catalog_resources.search.session import MODES, split_query, usable_embedder
 from catalog_resources.store.catalog import CatalogDB
+from catalog_resources.store.list_order import Seek
 
 PER_PAGE = 24
 MAX_PAGES = 20  # a search ranks PER_PAGE * page clips; past this the user should narrow the query
@@ -46,9 +50,12 @@ class TimedEmbedder:
 
 
 class Page(BaseModel):
-    number: int = 1
+    number: int | None = Field(default=1, description="None: counted from the end (the last page).")
     has_previous: bool = False
     has_next: bool = False
+    previous: dict[str, str] = Field(default_factory=dict, description="The paging parameters of the page before.")
+    next: dict[str, str] = Field(default_factory=dict, description="The paging parameters of the page after.")
+    last: dict[str, str] = Field(default_factory=dict, description="The paging parameters of the last page.")
 
 
 class SearchView(BaseModel):
@@ -78,6 +85,39 @@ class LibraryView(BaseModel):
 def given_filters(params: Mapping[str, str]) -> dict[str, str]:
     """The filter fields present in a request's parameters (unknown parameters are ignored)."""
     return {name: str(params[name]).strip() for name in FILTER_FIELDS if str(params.get(name) or "").strip()}
+
+
+def encode_key(key: list[Any]) -> str:
+    """A page edge's sort key as a URL parameter (JSON, base64url; times tagged so they come back as times)."""
+    plain = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in key]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_key(raw: str | None) -> list[Any] | None:
+    """The key from a URL parameter; None when it is not one encode_key made (a hand-edited link: page 1). The
+    values only ever reach SQL as bound parameters."""
+    if not raw or len(raw) > 2000:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if not isinstance(values, list) or not 2 <= len(values) <= 3:
+            return None
+        key = [datetime.fromisoformat(v["t"]) if isinstance(v, dict) else v for v in values]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return key if all(v is None or isinstance(v, (str, int, float, datetime)) for v in key) else None
+
+
+def seek_from(params: Mapping[str, str], page: int) -> Seek | None:
+    """Keyset paging from the request: after=<key> (next pages), before=<key> (previous), at=end (the last
+    page); a bare page=N (an older bookmark, the API) is an offset, page 1 the start."""
+    for name, backward in (("after", False), ("before", True)):
+        key = decode_key(params.get(name))
+        if key is not None:
+            return Seek(key, backward)
+    if params.get("at") == "end":
+        return Seek(None, True)
+    return Seek(None, False) if page <= 1 else None
 
 
 def page_number(raw: Any) -> int:
@@ -115,7 +155,7 @@ class WebCatalog:
             if not view.filtered and not query.strip():
                 view.catalog_size = self.store.clip_count()
             if view.filtered or query.strip():
-                self._list_into(view, chosen, "cataloged")
+                self._list_into(view, chosen, "cataloged", seek_from(params, view.page.number))
             return view
         timed = TimedEmbedder(self._embedder()) if view.mode != "text" else None
         try:
@@ -131,6 +171,7 @@ class WebCatalog:
         view.hits = result.hits[wanted - PER_PAGE:wanted]
         view.page.has_previous, view.page.has_next = view.page.number > 1, len(result.hits) > wanted
         view.page.has_next = view.page.has_next and view.page.number < MAX_PAGES
+        view.page.previous, view.page.next = {"page": str(view.page.number - 1)}, {"page": str(view.page.number + 1)}
         view.embed_seconds = timed.seconds if timed else 0.0
         return view
 
@@ -146,14 +187,35 @@ class WebCatalog:
             view.error = str(exc)
             return view
         view.filtered = is_filtered(chosen)
-        self._list_into(view, chosen, view.sort)
+        self._list_into(view, chosen, view.sort, seek_from(params, page))
         return view
 
-    def _list_into(self, view: SearchView | LibraryView, chosen, sort: str) -> None:
-        offset = (view.page.number - 1) * PER_PAGE
-        rows = self.store.list_clips(PER_PAGE + 1, chosen, sort, offset=offset)
-        view.page.has_previous, view.page.has_next = view.page.number > 1, len(rows) > PER_PAGE
-        rows = rows[:PER_PAGE]
+    def _list_into(self, view: SearchView | LibraryView, chosen, sort: str, seek: Seek | None) -> None:
+        """One page of `list`: by key (after or before the edge of the page the link came from, or the last
+        page), so a page deep in the catalog costs what the first does; by offset only for a bare page=N."""
+        number = view.page.number or 1
+        if seek is None:
+            rows = self.store.list_clips(PER_PAGE + 1, chosen, sort, offset=(number - 1) * PER_PAGE, seek=Seek())
+            view.page.has_previous, view.page.has_next = number > 1, len(rows) > PER_PAGE
+            rows = rows[:PER_PAGE]
+        elif not seek.backward:
+            rows = self.store.list_clips(PER_PAGE + 1, chosen, sort, seek=seek)
+            view.page.has_previous, view.page.has_next = seek.key is not None, len(rows) > PER_PAGE
+            rows = rows[:PER_PAGE]
+        else:
+            rows = self.store.list_clips(PER_PAGE + 1, chosen, sort, seek=seek)
+            view.page.has_previous, view.page.has_next = len(rows) > PER_PAGE, seek.key is not None
+            rows = rows[-PER_PAGE:]
+            if seek.key is None:
+                view.page.number = None
+        known = view.page.number
+        if rows:
+            view.page.previous = {"before": encode_key(rows[0].pop("sort_key"))} | (
+                {"page": str(known - 1)} if known and known > 1 else {})
+            view.page.next = {"after": encode_key(rows[-1].pop("sort_key"))} | ({"page": str(known + 1)} if known else {})
+            for row in rows:
+                row.pop("sort_key", None)
+        view.page.last = {"at": "end"}
         states = self.store.clip_states([r["clip_id"] for r in rows]) if rows else {}
         for row in rows:  # the same state words as `list`
             row["status"] = states[row["clip_id"]].label if row["clip_id"] in states else row["status"]
