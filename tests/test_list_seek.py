@@ -61,3 +61,16 @@ def test_pages_by_key_are_the_unpaged_list_in_both_directions(store, sort):
 def test_rows_carry_their_key_only_when_paged_by_key(store):
     assert "sort_key" not in store.list_clips(3, None, "duration")[0]  # `list` prints what it printed
     assert len(store.list_clips(3, None, "duration", seek=Seek())[0]["sort_key"]) == 2
+
+
+def test_a_page_key_survives_the_url_and_a_forged_one_is_page_one():
+    from catalog_cli.web.service import decode_key, encode_key, seek_from
+
+    key = [datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=timezone.utc), "<b>clip</b>.mp4", "c00001"]
+    assert decode_key(encode_key(key)) == key
+    assert seek_from({"page_after": encode_key([None, "c1"])}, 3) == Seek([None, "c1"], False)
+    assert seek_from({"page_before": encode_key([2.5, "c1"]), "after": "2026-01-01"}, 2) == Seek([2.5, "c1"], True)
+    assert seek_from({"at": "end"}, 1) == Seek(None, True)
+    for forged in ("", "!!", "e30", encode_key([{"x": 1}, "c"]), encode_key([1]), "A" * 5000):
+        assert decode_key(forged) is None, forged
+    assert seek_from({"page_after": "nonsense"}, 1) == Seek() and seek_from({}, 4) is None  # page=4: an offset

@@ -62,7 +62,8 @@ def web(
     """Browse, search and play the catalog in a web browser: search, library and clip pages, and a JSON API.
 
     Pages: / (search, with the filters of `list` and the inline query syntax), /library (`list`, sorted and paged),
-    /clip/<id>?t=<seconds> (the proxy from that moment, transcript, scenes, metadata, similar clips), /api/docs.
+    /clip/<id>?t=<seconds> (the proxy from that moment, transcript, scenes, metadata, people, similar clips;
+    tags and collections can be changed there), /people (who the faces step found; name them), /api/docs.
 
     Examples:
       video-catalog web                     # then open http://127.0.0.1:8700

@@ -80,16 +80,14 @@ async def change_collections(request: Request, clip_id: str) -> RedirectResponse
 
 
 @router.post("/people/{person_id}/name")
-async def name_person(request: Request, person_id: int) -> RedirectResponse:
+async def name_person(request: Request, person_id: str) -> RedirectResponse:
     """The person's name (an empty one removes it), as `people name`."""
     form = await checked_form(request)
     store = request.app.state.catalog.store
     name = form.get("name", "").strip()
     if len(name) > 200 or any(c in name for c in "\r\n\t"):
         raise HTTPException(400, "A name is at most 200 characters on one line.")
-    try:
-        store.find_person(str(person_id))
-    except UsageError:
-        raise NotFound(f"There is no person {person_id}.") from None
-    store.name_person(person_id, name or None)
+    if not person_id.isdigit() or len(person_id) > 18 or request.app.state.catalog.person(int(person_id)) is None:
+        raise NotFound(f"There is no person {person_id[:40]!r}.")
+    store.name_person(int(person_id), name or None)
     return _back(f"/people/{person_id}", "name")

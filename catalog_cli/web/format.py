@@ -62,7 +62,7 @@ FILTERS = {"duration": duration, "timecode": timecode, "size": size, "strength_w
            "resolution": resolution, "fps": fps, "seconds": seconds}
 
 
-PAGING = frozenset({"page", "after", "before", "at"})
+PAGING = frozenset({"page", "page_after", "page_before", "at"})
 
 
 def pagelink(params: Any, paging: dict[str, str]) -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from catalog_resources.embeddings.service import EmbeddingService
 from catalog_resources.errors import UsageError
+from catalog_resources.models.people import PersonSummary
 from catalog_resources.models.search import SearchHit
 from catalog_resources.search.filters import OPTIONS, build_filter, is_filtered
 from catalog_resources.search.session import MODES, split_query, usable_embedder
@@ -109,9 +110,10 @@ def decode_key(raw: str | None) -> list[Any] | None:
 
 
 def seek_from(params: Mapping[str, str], page: int) -> Seek | None:
-    """Keyset paging from the request: after=<key> (next pages), before=<key> (previous), at=end (the last
-    page); a bare page=N (an older bookmark, the API) is an offset, page 1 the start."""
-    for name, backward in (("after", False), ("before", True)):
+    """Keyset paging from the request: page_after=<key> (next pages), page_before=<key> (previous), at=end (the
+    last page); a bare page=N (an older bookmark, the API) is an offset, page 1 the start. (`after` and `before`
+    are the date filters of `list`.)"""
+    for name, backward in (("page_after", False), ("page_before", True)):
         key = decode_key(params.get(name))
         if key is not None:
             return Seek(key, backward)
@@ -210,11 +212,11 @@ class WebCatalog:
                 view.page.number = None
         known = view.page.number
         if rows:
-            view.page.previous = {"before": encode_key(rows[0].pop("sort_key"))} | (
+            view.page.previous = {"page_before": encode_key(rows[0]["sort_key"])} | (
                 {"page": str(known - 1)} if known and known > 1 else {})
-            view.page.next = {"after": encode_key(rows[-1].pop("sort_key"))} | ({"page": str(known + 1)} if known else {})
+            view.page.next = {"page_after": encode_key(rows[-1]["sort_key"])} | ({"page": str(known + 1)} if known else {})
             for row in rows:
-                row.pop("sort_key", None)
+                del row["sort_key"]
         view.page.last = {"at": "end"}
         states = self.store.clip_states([r["clip_id"] for r in rows]) if rows else {}
         for row in rows:  # the same state words as `list`
@@ -244,6 +246,7 @@ class WebCatalog:
             return None
         detail["state"] = self.store.clip_states([clip_id])[clip_id].model_dump()
         detail["collections"] = self.store.clip_collections(clip_id)
+        detail["people"] = self.store.clip_people(clip_id)
         by_type: dict[str, list[dict[str, Any]]] = {}
         for segment in detail["segments"]:
             by_type.setdefault(segment["segment_type"], []).append(segment)
@@ -261,3 +264,33 @@ class WebCatalog:
         if self.store.scene_look_count(clip_id, LOOK_MODEL):
             found["look"] = similar_looks(self.store, clip_id, limit)
         return found
+
+    # ---- people (issue 21) ----------------------------------------------------------------------------
+
+    def people(self) -> list[PersonSummary]:
+        """Everyone the faces step found, most screen time first (`people list`)."""
+        return self.store.people_summaries()
+
+    def person(self, person_id: int) -> tuple[PersonSummary, list[dict[str, Any]]] | None:
+        """One person (`people show`) and their clips, each with the tracks' times on screen; None: no such person."""
+        try:
+            found = self.store.find_person(str(person_id))
+        except UsageError:
+            return None
+        clips: dict[str, dict[str, Any]] = {}
+        for track in self.store.person_appearances(person_id):
+            clip = clips.setdefault(track.clip_id, {"clip_id": track.clip_id, "file_name": track.file_name, "ranges": []})
+            clip["ranges"].extend(track.ranges or [(track.start_seconds, track.end_seconds)])
+        for clip in clips.values():
+            clip["ranges"].sort()
+        return found, list(clips.values())
+
+    def person_face(self, person_id: int) -> tuple[str, str] | None:
+        """(clip id, recorded crop path) of the person's face thumbnail: the one `people list` shows."""
+        try:
+            found = self.store.find_person(str(person_id))
+        except UsageError:
+            return None
+        tracks = [t for t in self.store.person_appearances(person_id) if t.crop_path]
+        best = next((t for t in tracks if t.crop_path == found.crop_path), tracks[0] if tracks else None)
+        return (best.clip_id, best.crop_path) if best else None
