@@ -68,6 +68,12 @@ def test_library_lists_filters_sorts_and_pages(client, clips):
     page = client.get("/library", params={"codec": "prores"})
     assert page.status_code == 200 and "prores_mov.mov" in page.text and '<option value="prores"' not in page.text
     assert client.get("/api/clips", params={"page": 2}).json()["clips"] == []
+    paged = client.get("/api/clips", params={"sort": "name"}).json()["page"]  # keys for the links, in the API too
+    assert paged["next"]["page_after"] and paged["last"] == {"at": "end"} and not paged["has_next"]
+    after_first = client.get("/api/clips", params={"sort": "name", "page_after": paged["previous"]["page_before"]})
+    assert [row["file_name"] for row in after_first.json()["clips"]] == names[1:]
+    last = client.get("/library", params={"sort": "name", "at": "end", "codec": "prores"})
+    assert last.status_code == 200 and "prores_mov.mov" in last.text
     assert client.get("/library", params={"min_duration": "soon"}).status_code == 400
 
 

@@ -125,3 +125,16 @@ def test_typing_searches_as_you_go_and_the_url_follows(server, page, web_catalog
     page.wait_for_selector(".hit")
     assert web_catalog["clips"]["speech"] in page.locator(".hit a.hit-link").first.get_attribute("href")
     page.wait_for_url("**/?q=Siemens*")
+
+
+def test_a_tag_added_in_the_browser_passes_the_csrf_checks(server, page, web_catalog):
+    clip = web_catalog["clips"]["no_proxy"]
+    page.goto(f"{server}/clip/{clip}")
+    form = page.locator(f"form[action='/clip/{clip}/tags']:has(input[name=name][placeholder])")
+    form.locator("input[name=name]").fill("Browser Tag")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/clip/{clip}#tags")
+    assert "browser tag" in page.locator("ul.tags .tag-name").all_inner_texts()
+    page.locator("li.tag:has-text('browser tag') button.remove").click()  # and off again
+    page.wait_for_url(f"**/clip/{clip}#tags")
+    assert "browser tag" not in page.locator("ul.tags .tag-name").all_inner_texts()

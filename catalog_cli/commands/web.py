@@ -62,7 +62,8 @@ def web(
     """Browse, search and play the catalog in a web browser: search, library and clip pages, and a JSON API.
 
     Pages: / (search, with the filters of `list` and the inline query syntax), /library (`list`, sorted and paged),
-    /clip/<id>?t=<seconds> (the proxy from that moment, transcript, scenes, metadata, similar clips), /api/docs.
+    /clip/<id>?t=<seconds> (the proxy from that moment, transcript, scenes, metadata, people, similar clips;
+    tags and collections can be changed there), /people (who the faces step found; name them), /api/docs.
 
     Examples:
       video-catalog web                     # then open http://127.0.0.1:8700
@@ -77,7 +78,7 @@ def web(
     settings = cli_settings()
     endpoint = catalog_db()[0]
     embedder = query_embedder(settings, check=False)
-    app = create_app(endpoint.catalog_url, settings.media_dir, embedder)
+    app = create_app(endpoint.catalog_url, settings.media_dir, embedder, settings.home / "web.secret")
     threading.Thread(target=_warm, args=(embedder,), daemon=True, name="warm-embedder").start()
     if not is_loopback(host):
         err.print(f"[bold yellow]warning:[/] listening on {literal(host)}: anyone who can reach this machine can see "

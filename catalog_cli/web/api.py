@@ -26,7 +26,9 @@ def api_search(request: Request, q: str = Query("", description="Words, with inl
     return JSONResponse(jsonable_encoder(view), status_code=400 if view.error else 200)
 
 
-@router.get("/clips", response_model=LibraryView, description="`video-catalog list`, one page. " + FILTER_HELP)
+@router.get("/clips", response_model=LibraryView, description="`video-catalog list`, one page. Paging by key: pass "
+            "the page's `next`, `previous` or `last` parameters (page_after, page_before, at=end); a bare page=N is "
+            "an offset. " + FILTER_HELP)
 def api_list(request: Request, sort: str = "cataloged", page: int = 1) -> Any:
     view = request.app.state.catalog.library(request.query_params, sort, page_number(page))
     return JSONResponse(jsonable_encoder(view), status_code=400 if view.error else 200)

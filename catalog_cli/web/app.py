@@ -17,7 +17,8 @@ from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from catalog_cli.web import api, errors, media_routes, pages
+from catalog_cli.web import actions, api, errors, media_routes, pages
+from catalog_cli.web.csrf import Tokens, load_secret
 from catalog_cli.web.format import FILTERS as TEMPLATE_FILTERS
 from catalog_cli.web.media import MediaStore
 from catalog_cli.web.service import WebCatalog
@@ -29,8 +30,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def same_origin(headers) -> bool:
     """Whether a state-changing request comes from a page of this server: its Origin (or, without one, its
-    Referer) names the host it was sent to. The CSRF guard for every POST (tags and collections, once they can be
-    changed here); a request naming neither is refused too."""
+    Referer) names the host it was sent to. The first CSRF guard for every POST (tags, collections, names;
+    csrf.py checks each form's token too); a request naming neither is refused."""
     source = headers.get("origin") or headers.get("referer")
     return bool(source) and urlsplit(source).netloc == headers.get("host")
 
@@ -51,18 +52,23 @@ def _local_docs(app: FastAPI) -> None:
                                    swagger_favicon_url="/api/docs/assets/favicon-32x32.png")
 
 
-def create_app(database_url: str, media_dir: Path, embedder: EmbeddingService | None = None) -> FastAPI:
-    """The app. `embedder` is the query embedder (default: the one the settings name, made on first search)."""
+def create_app(database_url: str, media_dir: Path, embedder: EmbeddingService | None = None,
+               secret_file: Path | None = None) -> FastAPI:
+    """The app. `embedder` is the query embedder (default: the one the settings name, made on first search);
+    `secret_file` keeps the key that signs the forms' CSRF tokens (default: web.secret next to the media store,
+    i.e. in the catalog home)."""
     app = FastAPI(title="video-catalog", summary="Search, list and show cataloged footage.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.catalog = WebCatalog(database_url, embedder)
     app.state.media = MediaStore(media_dir)
+    app.state.tokens = Tokens(load_secret(secret_file or Path(media_dir).parent / "web.secret"))
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html: footage text is text
     templates.env.filters.update(TEMPLATE_FILTERS)
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _local_docs(app)
     app.include_router(pages.router)
+    app.include_router(actions.router)
     app.include_router(api.router)
     app.include_router(media_routes.router)
     errors.install(app)

@@ -18,9 +18,16 @@ DATABASE_DOWN = ("The catalog database cannot be reached. Start it with `video-c
                  "VIDEO_CATALOG_DATABASE_URL), then reload this page.")
 
 
-class UnknownClip(HTTPException):
+class NotFound(HTTPException):
+    """A 404 whose message names what is missing (any other 404 is "There is no such page.")."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(404, message)
+
+
+class UnknownClip(NotFound):
     def __init__(self, clip_id: str) -> None:
-        super().__init__(404, f"No cataloged clip has the id {clip_id!r}.")
+        super().__init__(f"No cataloged clip has the id {clip_id!r}.")
 
 
 def _answer(request: Request, status: int, title: str, message: str) -> Response:
@@ -34,8 +41,8 @@ def _answer(request: Request, status: int, title: str, message: str) -> Response
 def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        title = {404: "Not found", 405: "Not allowed", 400: "Bad request"}.get(exc.status_code, "Error")
-        detail = exc.detail if exc.status_code != 404 or isinstance(exc, UnknownClip) else "There is no such page."
+        title = {404: "Not found", 405: "Not allowed", 400: "Bad request", 403: "Refused"}.get(exc.status_code, "Error")
+        detail = exc.detail if exc.status_code != 404 or isinstance(exc, NotFound) else "There is no such page."
         return _answer(request, exc.status_code, title, str(detail))
 
     @app.exception_handler(DatabaseUnavailable)

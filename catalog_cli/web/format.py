@@ -62,12 +62,16 @@ FILTERS = {"duration": duration, "timecode": timecode, "size": size, "strength_w
            "resolution": resolution, "fps": fps, "seconds": seconds}
 
 
-def pagelink(params: Any, number: int) -> str:
-    """The current query string with another page number: paging keeps the query and the filters."""
+PAGING = frozenset({"page", "page_after", "page_before", "at"})
+
+
+def pagelink(params: Any, paging: dict[str, str]) -> str:
+    """The current query string with other paging parameters (a page number, or the key the page starts after or
+    ends before): paging keeps the query, the filters and the sort."""
     from urllib.parse import urlencode
 
-    kept = [(k, v) for k, v in params.multi_items() if k != "page" and v != ""]
-    return urlencode([*kept, ("page", str(number))])
+    kept = [(k, v) for k, v in params.multi_items() if k not in PAGING and v != ""]
+    return urlencode([*kept, *paging.items()])
 
 
 def scalars(details: Any) -> list[tuple[str, Any]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 
-PRODUCT_FOLDERS = frozenset({"thumbnails"})  # subfolders of a clip's folder that products are written into
+PRODUCT_FOLDERS = frozenset({"thumbnails", "faces"})  # subfolders of a clip's folder that products are written into
 
 
 class MediaStore:
@@ -85,6 +85,16 @@ class MediaStore:
                 label = min(paths, key=lambda s: int(s) if str(s).isdigit() else 10**6)
                 return self.image(clip_id, Path(paths[label]).name)
         return self.image(clip_id, name)
+
+    def face(self, clip_id: str, recorded: str) -> Path | None:
+        """A face crop of the clip, when the clip's own faces.json lists it (the faces step made it and `people
+        forget` has not removed it); `recorded` is the path the catalog holds, matched against that list."""
+        folder = self._folder(clip_id)
+        made = self.sidecar(clip_id, "faces") or {}
+        listed = {Path(t["crop_path"]).name for t in made.get("tracks") or [] if t.get("crop_path")}
+        if folder is None or Path(recorded).name not in listed:
+            return None
+        return self._inside(folder, str(Path("faces") / Path(recorded).name))
 
     def thumbnails(self, clip_id: str) -> dict[str, Any]:
         """Names for the pages: the poster, the contact sheet, and the thumbnails (small size) in time order."""

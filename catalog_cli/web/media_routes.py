@@ -54,3 +54,15 @@ def poster(request: Request, clip_id: str) -> FileResponse:
     media = request.app.state.media
     name = media.thumbnails(clip_id)["poster"]
     return _image(media.small_image(clip_id, name) if name else None)
+
+
+@router.get("/person/{person_id}/face")
+def person_face(request: Request, person_id: str) -> FileResponse:
+    """A person's face thumbnail, found by person id: the catalog names the clip and crop, the clip's faces.json
+    must list it, and the file must lie in that clip's folder of the media store. Face crops are personal data:
+    `private` cache only, and gone once `people forget` removed them."""
+    found = request.app.state.catalog.person_face(int(person_id)) if person_id.isdigit() and len(person_id) < 19 else None
+    path = request.app.state.media.face(*found) if found else None
+    if path is None or path.suffix.lower() not in TYPES:
+        raise HTTPException(404, "No face image for this person.")
+    return FileResponse(path, media_type=TYPES[path.suffix.lower()], headers={"Cache-Control": "private, max-age=300"})

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from catalog_cli.web.errors import UnknownClip
+from catalog_cli.web.csrf import set_cookie
+from catalog_cli.web.errors import NotFound, UnknownClip
 from catalog_cli.web.media import image_name
 from catalog_cli.web.service import FILTER_FIELDS, page_number
 from catalog_resources.models.clips import SORT_KEYS
@@ -35,8 +36,13 @@ def filter_controls() -> list[dict[str, Any]]:
 
 
 def _render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(
-        request, template, {"image_name": image_name, "controls": filter_controls(), **context}, status_code=status)
+    """The page, with the browser's CSRF token in its forms and its cookie (csrf.py)."""
+    token = request.app.state.tokens.for_request(request)
+    response = request.app.state.templates.TemplateResponse(
+        request, template, {"image_name": image_name, "controls": filter_controls(), "csrf": token, **context},
+        status_code=status)
+    set_cookie(response, token)
+    return response
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -70,3 +76,20 @@ def clip_page(request: Request, clip_id: str, t: str | None = None) -> HTMLRespo
     context = {"clip": detail, "start": _start(t), "has_proxy": media.proxy(clip_id) is not None,
                "images": media.thumbnails(clip_id), "similar": catalog.similar(clip_id), "active": "clip"}
     return _render(request, "clip.html", context)
+
+
+@router.get("/people", response_class=HTMLResponse)
+def people_page(request: Request) -> HTMLResponse:
+    """Everyone the faces step found: a face each, name (or "Person N"), clips and time on screen."""
+    return _render(request, "people.html", {"people": request.app.state.catalog.people(), "active": "people"})
+
+
+@router.get("/people/{person_id}", response_class=HTMLResponse)
+def person_page(request: Request, person_id: str) -> HTMLResponse:
+    """One person: their clips with the times they are on screen (each a link that plays from then), and a form
+    to name them."""
+    found = request.app.state.catalog.person(int(person_id)) if person_id.isdigit() and len(person_id) < 19 else None
+    if found is None:
+        raise NotFound(f"There is no person {person_id[:40]!r}.")
+    person, clips = found
+    return _render(request, "person.html", {"person": person, "clips": clips, "active": "people"})

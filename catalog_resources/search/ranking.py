@@ -164,7 +164,7 @@ def similar(store: CatalogQueries, embedder: EmbeddingService, clip_id: str, lim
     vector, dimension = store.clip_vector(clip_id, embedder.model)
     if vector is None:
         return []
-    rows = store.semantic_matches(vector, embedder.model, dimension, "n.clip_id <> %(self)s", {"self": clip_id}, limit,
+    rows = store.semantic_matches(vector, embedder.model, dimension, "x.clip_id <> %(self)s", {"self": clip_id}, limit,
                                   scope="full_clip")
     facts = store.hit_facts([r["clip_id"] for r in rows])
     return [SearchHit(clip_id=r["clip_id"], path=facts[r["clip_id"]]["path"], file_name=facts[r["clip_id"]]["file_name"],

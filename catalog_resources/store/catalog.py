@@ -22,6 +22,7 @@ from catalog_resources.store.checks import CheckQueries
 from catalog_resources.store.collections import CollectionQueries
 from catalog_resources.store.connection import _connection, _open
 from catalog_resources.store.ingest_state import IngestStateQueries
+from catalog_resources.store.list_order import LIST_ORDERS, ListOrder, Seek
 from catalog_resources.store.looks import LookQueries
 from catalog_resources.store.migrations import MigrationQueries
 from catalog_resources.store.people import PeopleQueries
@@ -208,27 +209,19 @@ class CatalogQueries(
         )
         return 1
 
-    # The sort orders of `list`, each readable from an index (sql/008): clips' own columns, or clip_facts', which
-    # hold the reconciled values (technical metadata where it exists, else the scan's) the sort always meant.
-    LIST_ORDERS = {
-        "cataloged": "c.cataloged_at, c.file_name, c.clip_id", "name": "c.file_name, c.clip_id",
-        "duration": "x.duration_seconds DESC NULLS LAST, x.clip_id", "size": "c.size_bytes DESC, c.clip_id",
-        "recorded": "x.recorded_at DESC NULLS LAST, x.clip_id", "resolution": "x.height DESC NULLS LAST, x.clip_id",
-        "fps": "x.frame_rate DESC NULLS LAST, x.clip_id", "quality": "x.quality_score DESC NULLS LAST, x.clip_id",
-    }
+    LIST_ORDERS = LIST_ORDERS  # the sort orders of `list`, each readable from an index (store/list_order.py)
 
     def list_clips(self, limit: int | None = None, filters: ClipFilter | None = None, sort: str = "cataloged",
-                   offset: int = 0) -> list[dict[str, Any]]:
-        """`list`'s rows, filtered and sorted in SQL; `offset` pages (the web catalog's library). The page's clip
-        ids are picked first from the narrow, indexed columns, then only those rows are joined: a page of a
-        large catalog costs what the page holds, not the catalog."""
+                   offset: int = 0, seek: Seek | None = None) -> list[dict[str, Any]]:
+        """`list`'s rows, filtered and sorted in SQL; `offset` pages, or `seek` (keyset paging, the web catalog's
+        library: the rows after or before a key, each row then carrying its `sort_key`). The page's clip ids are
+        picked first from the narrow, indexed columns, then only those rows are joined: a page of a large catalog
+        costs what the page holds, not the catalog (with `seek`, however deep the page is)."""
         where, params = filter_sql(filters)
-        order = self.LIST_ORDERS[sort]
+        order = LIST_ORDERS[sort]
         with self.connect() as conn:
-            ids = [r["clip_id"] for r in conn.execute(
-                f"""SELECT c.clip_id FROM clips c JOIN clip_facts x USING (clip_id)
-                    WHERE {where} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s""",
-                {**params, "limit": limit, "offset": max(offset, 0)})]
+            keys = self._page_keys(conn, order, where, params, limit, offset, seek)
+            ids = list(keys)
             rows = conn.execute(
                 """SELECT c.clip_id, c.path, c.file_name, coalesce(t.duration_seconds, c.duration_seconds) AS duration_seconds,
                           c.size_bytes, c.md5, coalesce(t.container_format, c.container) AS container,
@@ -246,7 +239,32 @@ class CatalogQueries(
                 {"ids": ids},
             ).fetchall()
         position = {clip_id: i for i, clip_id in enumerate(ids)}
+        if seek is not None:
+            for row in rows:
+                row["sort_key"] = keys[row["clip_id"]]
         return sorted(rows, key=lambda row: position[row["clip_id"]])
+
+    @staticmethod
+    def _page_keys(conn: psycopg.Connection, order: ListOrder, where: str, params: dict[str, Any], limit: int | None,
+                   offset: int, seek: Seek | None) -> dict[str, list[Any]]:
+        """{clip id: its sort key} of the page, in order: by offset, or read segment by segment from a key."""
+        columns = ", ".join(f"{c} AS k{i}" for i, c in enumerate(order.columns))
+        select = f"SELECT c.clip_id, {columns} FROM clips c JOIN clip_facts x USING (clip_id) WHERE {where}"
+        if seek is None or (seek.key is None and not seek.backward):  # from the start, `offset` rows in
+            found = conn.execute(f"{select} ORDER BY {order.order_by()} LIMIT %(limit)s OFFSET %(offset)s",
+                                 {**params, "limit": limit, "offset": max(offset, 0)}).fetchall()
+        else:
+            segments, bounds = order.segments(seek.key, seek.backward)
+            found = []
+            for condition in segments:
+                if limit is not None and len(found) >= limit:
+                    break
+                found += conn.execute(
+                    f"{select} AND {condition} ORDER BY {order.order_by(seek.backward)} LIMIT %(limit)s",
+                    {**params, **bounds, "limit": None if limit is None else limit - len(found)}).fetchall()
+            if seek.backward:
+                found.reverse()
+        return {r["clip_id"]: [r[f"k{i}"] for i in range(len(order.columns))] for r in found}
 
     def clip_count(self) -> int:
         """How many clips the catalog holds (the web catalog's search page says so before a query)."""
