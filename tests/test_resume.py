@@ -20,7 +20,7 @@ from catalog_resources.media.samples import ClipSpec, make_clip
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "catalog_cli.main"]
 QUICK = ["--disable", "ai_analysis,embeddings"]  # resume does not depend on which steps; keep it fast
-QUICK_STEPS = {"clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "catalog_record"}
+QUICK_STEPS = {"clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "catalog_record"}
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -307,20 +307,24 @@ def test_kill_9_during_ai_analysis_frees_its_pool_slot(catalog_env, clips, tmp_p
     folder = copy_to(tmp_path / "shoot", clips[:2])
     proc = subprocess.Popen([*CLI, "ingest", "--json", str(folder)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, start_new_session=True)
+    from tests.test_ingest import dagster_instance
+
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         if rows("SELECT count(*) FROM asset_versions WHERE asset = 'frame_analysis'")[0][0] == 2:
-            break  # the batch's next step, ai_analysis, takes the slot now
+            break  # ai_analysis (and its slot in the `ai` pool) comes next, before or after faces
         time.sleep(0.05)
-    time.sleep(1.0)
+    storage = dagster_instance().event_log_storage
+    while time.monotonic() < deadline and proc.poll() is None and not storage.get_concurrency_run_ids():
+        time.sleep(0.05)
+    time.sleep(0.5)
     assert proc.poll() is None, "the ingest finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    from tests.test_ingest import dagster_instance
 
     assert dagster_instance().event_log_storage.get_concurrency_run_ids(), "the killed run held no slot"
     result = cli("ingest", "--json", str(folder), timeout=400)
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["resumed"]) == 2
-    assert all(len(s) == 8 for s in made_steps().values()) and len(made_steps()) == 2
+    assert all(len(s) == 9 for s in made_steps().values()) and len(made_steps()) == 2
     assert not dagster_instance().event_log_storage.get_concurrency_run_ids()
