@@ -60,8 +60,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; `make test` does)")
+    assert chromium is not None, "Debian's chromium is not installed (apt-get install chromium; `make test` does)"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
         yield launched

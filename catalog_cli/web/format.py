@@ -25,13 +25,10 @@ def timecode(seconds: float | None) -> str:
 
 
 def size(num: float | None) -> str:
-    if num is None:
-        return "–"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if num < 1024 or unit == "TB":
-            return f"{num:.0f} {unit}" if unit == "B" else f"{num:.1f} {unit}"
-        num /= 1024
-    return str(num)
+    """Bytes as `list` and `show` print them (decimal units), so the terminal and the browser agree."""
+    from catalog_cli.render.tables import human_size
+
+    return "–" if num is None else human_size(num)
 
 
 def strength_words(strength: int | None) -> str:
