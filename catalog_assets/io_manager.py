@@ -22,6 +22,7 @@ from catalog_resources.models.media import DerivedMedia, FrameAnalysis, Thumbnai
 from catalog_resources.models.clips import CatalogRecord, ClipSource
 from catalog_resources.models.people import FaceSet
 from catalog_resources.models.search import EmbeddingSet
+from catalog_resources.models.speakers import SpeakerSet
 from catalog_resources.models.technical import TechnicalMetadata
 
 Writer = Callable[[CatalogResource, psycopg.Connection, BaseModel], int] | None  # None: sidecar only
@@ -34,6 +35,7 @@ ASSET_TABLES: dict[str, tuple[type[BaseModel], Writer]] = {
     "thumbnails": (ThumbnailSet, lambda store, conn, m: store.write_thumbnails(conn, m)),
     "frame_analysis": (FrameAnalysis, lambda store, conn, m: store.write_frame_analysis(conn, m)),
     "faces": (FaceSet, lambda store, conn, m: store.write_faces(conn, m)),
+    "speakers": (SpeakerSet, lambda store, conn, m: store.write_speakers(conn, m)),
     "ai_analysis": (ComprehensiveAIAnalysis, lambda store, conn, m: store.write_analysis(conn, m)),
     "embeddings": (EmbeddingSet, lambda store, conn, m: store.write_embeddings(conn, m)),
     "catalog_record": (CatalogRecord, lambda store, conn, m: store.write_catalog_record(conn, m)),

@@ -112,6 +112,8 @@ def select_steps(
     chosen = {s.name: s.default_enabled for s in steps}
     if "faces" in chosen and not load_settings().faces:  # VIDEO_CATALOG_FACES=0: face data is personal data
         chosen["faces"] = False
+    if "speakers" in chosen and not load_settings().speakers:  # VIDEO_CATALOG_SPEAKERS=0: so is voice data
+        chosen["speakers"] = False
     overrides = _read_config(config) if config else {}
     overrides.update({name: True for name in enable})
     overrides.update({name: False for name in disable})

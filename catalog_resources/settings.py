@@ -97,6 +97,7 @@ class CatalogSettings(BaseSettings):
     proxy_max_bitrate: str = Field(default="1000k", pattern=r"^\d+(\.\d+)?[kKmM]?$",
                                    description="Proxy maximum video bitrate, e.g. 1000k or 2M (ingest --compression-bitrate overrides it).")
     faces: bool = Field(default=True, description="Find faces and group them into people (personal data: stored in the catalog only while on); 0 turns the faces step off.")
+    speakers: bool = Field(default=True, description="Find who speaks when and the same voice across clips (personal data: stored in the catalog only while on); 0 turns the speakers step off.")
     image_model_path: Path | None = Field(default=None, description="Optional local CLIP/SigLIP folder (save_pretrained) for zero-shot scene labels.")
     embedding_backend: Literal["local", "openai"] = Field(default="local", description="local (packaged model) or openai (any compatible endpoint).")
     embedding_model: str = Field(default="multilingual-e5-small", description="Local: multilingual-e5-small or all-MiniLM-L6-v2; openai: the served model, e.g. BAAI/bge-m3.")

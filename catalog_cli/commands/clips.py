@@ -150,8 +150,12 @@ def transcript(
     found = ComprehensiveAIAnalysis.model_validate(raw).transcript
     if found is None:
         fail(f"clip {clip_id} has no audio track, so no transcript", EXIT_FAILED)
+    from catalog_resources.speakers.transcript import label_transcript
+
+    found = label_transcript(found, store.clip_speakers(clip_id))  # S1, S2... or their names (the speakers step)
     if fmt == "text":
-        text = "\n".join(f"[{timecode(s.start_seconds)} - {timecode(s.end_seconds)}] {visible(s.text)}" for s in found.segments)
+        text = "\n".join(f"[{timecode(s.start_seconds)} - {timecode(s.end_seconds)}] "
+                         f"{visible(s.speaker) + ': ' if s.speaker else ''}{visible(s.text)}" for s in found.segments)
     else:
         text = {"srt": to_srt, "vtt": to_vtt}[fmt](found) if fmt != "json" else to_json(found, clip_id)
     if output is not None:

@@ -1,4 +1,5 @@
-"""`video-catalog people`: the people the faces step found across the catalog; name, merge, split, forget.
+"""`video-catalog people`: the people the faces and speakers steps found across the catalog (a face, a voice or
+both); name, merge, split, forget.
 
 Read commands (list, show) take --json. None of these commands imports Dagster or dlib.
 """
@@ -16,7 +17,8 @@ from catalog_cli.render.tables import duration_text
 from catalog_cli.render.text import LiteralTable, count, literal
 
 people_app = typer.Typer(
-    help="People across footage: face clusters from the faces step (personal data; VIDEO_CATALOG_FACES=0 turns it off).",
+    help="People across footage: faces (the faces step) and voices (the speakers step), one person each "
+         "(personal data; VIDEO_CATALOG_FACES=0 / VIDEO_CATALOG_SPEAKERS=0 turn them off).",
     no_args_is_help=True,
 )
 
@@ -34,7 +36,8 @@ def _ranges(ranges) -> str:
 def list_people(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
 ) -> None:
-    """Everyone found in the catalog: clips, tracks, total screen time and a face thumbnail each.
+    """Everyone found in the catalog: clips, face tracks, total screen time, voices and speaking time, and a face
+    thumbnail each.
 
     Examples:
       video-catalog people list
@@ -45,16 +48,18 @@ def list_people(
         print(json.dumps([p.model_dump() for p in people], indent=2, default=str))
         return
     if not people:
-        enabled = cli_settings().faces
-        err.print("No people found yet." + ("" if enabled else " The faces step is off (VIDEO_CATALOG_FACES=0)."),
-                  highlight=False)
+        settings = cli_settings()
+        off = [f"the {step} step is off (VIDEO_CATALOG_{step.upper()}=0)" for step, on in
+               (("faces", settings.faces), ("speakers", settings.speakers)) if not on]
+        err.print("No people found yet." + (f" {'; '.join(off).capitalize()}." if off else ""), highlight=False)
         return
     table = LiteralTable(title=count(len(people), "person"), header_style="bold")
-    for column in ("person", "name", "clips", "tracks", "on screen", "face"):
-        table.add_column(column, overflow="fold", justify="right" if column in ("clips", "tracks", "on screen") else "left")
+    numbers = ("clips", "tracks", "on screen", "voices", "speaking")
+    for column in ("person", "name", *numbers, "face"):
+        table.add_column(column, overflow="fold", justify="right" if column in numbers else "left")
     for p in people:
         table.add_row(str(p.person_id), p.name or "-", str(p.clips), str(p.tracks), duration_text(p.screen_seconds),
-                      p.crop_path or "-")
+                      str(p.voice_tracks), duration_text(p.speech_seconds), p.crop_path or "-")
     out.print(table)
 
 
@@ -64,7 +69,8 @@ def show_person(
     person: Annotated[str, typer.Argument(help="A person's number (3 or P3) or name (a unique part will do).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON with stable keys.")] = False,
 ) -> None:
-    """One person: every clip and track they are in, with the times they are on screen.
+    """One person: every clip and track they are in, with the times they are on screen and the turns they speak
+    (and, for a voice, the face seen while it spoke: in how many of its turns).
 
     Examples:
       video-catalog people show 3
@@ -73,18 +79,32 @@ def show_person(
     db = catalog_db()[1]
     found = db.find_person(person)
     tracks = db.person_appearances(found.person_id)
+    voices = db.person_voices(found.person_id)
     if as_json:
-        print(json.dumps({**found.model_dump(), "appearances": [t.model_dump() for t in tracks]}, indent=2, default=str))
+        print(json.dumps({**found.model_dump(), "appearances": [t.model_dump() for t in tracks], "voices": voices},
+                         indent=2, default=str))
         return
-    out.print(literal(f"Person {_label(found)}: {count(found.clips, 'clip')}, {count(found.tracks, 'track')}, "
-                      f"{duration_text(found.screen_seconds)} on screen"), highlight=False)
-    table = LiteralTable(header_style="bold")
-    for column in ("track", "clip", "file", "on screen", "distance", "face"):
-        table.add_column(column, overflow="fold")
-    for t in tracks:
-        table.add_row(str(t.track_id), t.clip_id, t.file_name or "-", _ranges(t.ranges),
-                      f"{t.distance:.2f}" if t.distance is not None else "-", t.crop_path or "-")
-    out.print(table)
+    out.print(literal(f"Person {_label(found)}: {count(found.clips, 'clip')}, {count(found.tracks, 'face track')}, "
+                      f"{duration_text(found.screen_seconds)} on screen, {count(found.voice_tracks, 'voice')}, "
+                      f"{duration_text(found.speech_seconds)} speaking"), highlight=False)
+    if tracks:
+        table = LiteralTable(header_style="bold", title="Face")
+        for column in ("track", "clip", "file", "on screen", "distance", "face"):
+            table.add_column(column, overflow="fold")
+        for t in tracks:
+            table.add_row(str(t.track_id), t.clip_id, t.file_name or "-", _ranges(t.ranges),
+                          f"{t.distance:.2f}" if t.distance is not None else "-", t.crop_path or "-")
+        out.print(table)
+    if voices:
+        table = LiteralTable(header_style="bold", title="Voice")
+        for column in ("clip", "file", "speaker", "speaking", "distance", "seen with"):
+            table.add_column(column, overflow="fold")
+        for v in voices:
+            seen = (f"person {v['face_person_id']} in {v['face_turns']} of {len(v['turns'])} turns"
+                    if v["face_person_id"] else "-")
+            table.add_row(v["clip_id"], v["file_name"] or "-", v["label"], _ranges(v["turns"]),
+                          f"{v['distance']:.2f}" if v["distance"] is not None else "-", seen)
+        out.print(table)
 
 
 @people_app.command("name")

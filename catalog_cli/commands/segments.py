@@ -18,7 +18,7 @@ from catalog_cli.render.text import count, echo, literal
 SEGMENT_KEYS = ("segment_id", "clip_id", "file_name", "path", "segment_type", "start_seconds", "end_seconds",
                 "duration_seconds", "text", "keyframe_path")
 HIT_KEYS = (*SEGMENT_KEYS, "score", "strength", "similarity", "matched_words", "matched_by", "snippet")
-TYPES = Annotated[list[str] | None, typer.Option("--type", help="scene_change, transcript or visual; repeat or "
+TYPES = Annotated[list[str] | None, typer.Option("--type", help="scene_change, transcript, visual or speaker_change; repeat or "
                                                  "comma-separate for several.")]
 
 

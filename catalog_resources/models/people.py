@@ -61,6 +61,8 @@ class PersonSummary(BaseModel):
     tracks: int = 0
     screen_seconds: float = 0.0
     crop_path: str | None = None
+    voice_tracks: int = Field(default=0, description="Clips' speakers with this person's voice (sql/013).")
+    speech_seconds: float = 0.0
 
 
 class PersonAppearance(BaseModel):

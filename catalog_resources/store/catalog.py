@@ -30,6 +30,7 @@ from catalog_resources.store.reports import ReportQueries
 from catalog_resources.store.scan_cache import ScanCacheQueries
 from catalog_resources.store.search import SearchQueries
 from catalog_resources.store.segments import SegmentQueries
+from catalog_resources.store.speakers import SpeakerQueries
 from catalog_resources.store.tags import TagQueries
 from catalog_resources.models.clips import CatalogRecord, ClipFilter, ClipSource, SourcePath
 from catalog_resources.search.filters import filter_sql
@@ -51,7 +52,7 @@ VISUAL_SEGMENT_FIELDS = {"start_seconds", "end_seconds", "text", "keyframe_path"
 
 class CatalogQueries(
     MigrationQueries, ScanCacheQueries, AnalysisQueries, SearchQueries, LookQueries, IngestStateQueries, CheckQueries,
-    PeopleQueries,
+    PeopleQueries, SpeakerQueries,
     CollectionQueries, TagQueries, SegmentQueries, ReportQueries,
 ):
     """The SQL: every query and write of the catalog, as a mixin over `self.database_url`.
@@ -334,6 +335,13 @@ class CatalogQueries(
             ).fetchall()
         clip["ai_analysis"] = self.analysis_detail(clip_id)
         clip["tags"] = self.clip_tags(clip_id)
+        clip["speakers"] = self.clip_speakers(clip_id)  # voices (the speakers step): transcript lines get theirs
+        if clip["speakers"]:
+            from catalog_resources.speakers.transcript import label_segments
+
+            label_segments((s for s in clip["segments"] if s["segment_type"] == "transcript"), clip["speakers"])
+            transcript = (((clip["ai_analysis"] or {}).get("audio_analysis") or {}).get("transcript") or {})
+            label_segments(transcript.get("segments") or [], clip["speakers"])
         return clip
 
     def record_inputs(self, clip_id: str) -> dict[str, Any] | None:

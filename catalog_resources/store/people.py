@@ -39,6 +39,13 @@ def _refresh_centroids(conn: psycopg.Connection, person_ids: set[int]) -> None:
                         WHERE p.person_id = s.id""", (sorted(person_ids),))
 
 
+def _refresh_voice_centroid(conn: psycopg.Connection, person_id: int) -> None:
+    """The person's voice centroid from their voice tracks (sql/013), after a merge."""
+    conn.execute("""UPDATE people p SET voice_track_count = s.n, voice_centroid = COALESCE(s.c, p.voice_centroid)
+                    FROM (SELECT count(*) AS n, avg(embedding) AS c FROM voice_tracks WHERE person_id = %s) s
+                    WHERE p.person_id = %s""", (person_id, person_id))
+
+
 # Centroids move with every track a person gets, so the HNSW index holds many dead entries between vacuums; the
 # default search (ef_search 40, no iterative scan) then missed the nearest person for 14 of 500 people at 10k tracks
 # (bench/faces.py). A wider, iterative search finds them.
@@ -93,15 +100,23 @@ class PeopleQueries:
 
     # ---- reads ------------------------------------------------------------------------------------------
 
-    _SUMMARY = """SELECT p.person_id, p.name, count(DISTINCT t.clip_id) AS clips, count(t.track_id) AS tracks,
-                         COALESCE(sum(t.screen_seconds), 0) AS screen_seconds,
-                         (array_agg(t.crop_path ORDER BY t.sightings DESC, t.track_id))[1] AS crop_path
-                  FROM people p JOIN face_tracks t USING (person_id)"""
+    # a person with a face, a voice or both (sql/013): their clips, face tracks and screen time, voice tracks and
+    # speech time, and their best face crop
+    _SUMMARY = """SELECT p.person_id, p.name, f.tracks, f.screen_seconds, f.crop_path, v.voice_tracks, v.speech_seconds,
+                         (SELECT count(*) FROM (SELECT clip_id FROM face_tracks WHERE person_id = p.person_id UNION
+                                                SELECT clip_id FROM voice_tracks WHERE person_id = p.person_id) u) AS clips
+                  FROM people p
+                  CROSS JOIN LATERAL (SELECT count(*) AS tracks, COALESCE(sum(screen_seconds), 0) AS screen_seconds,
+                                             (array_agg(crop_path ORDER BY sightings DESC, track_id))[1] AS crop_path
+                                      FROM face_tracks WHERE person_id = p.person_id) f
+                  CROSS JOIN LATERAL (SELECT count(*) AS voice_tracks, COALESCE(sum(speech_seconds), 0) AS speech_seconds
+                                      FROM voice_tracks WHERE person_id = p.person_id) v
+                  WHERE (f.tracks > 0 OR v.voice_tracks > 0)"""
 
     def people_summaries(self) -> list[PersonSummary]:
         """Everyone with at least one track, most screen time first."""
         with self.connect() as conn:
-            rows = conn.execute(f"{self._SUMMARY} GROUP BY p.person_id ORDER BY screen_seconds DESC, p.person_id").fetchall()
+            rows = conn.execute(f"{self._SUMMARY} ORDER BY f.screen_seconds + v.speech_seconds DESC, p.person_id").fetchall()
         return [PersonSummary(**r) for r in rows]
 
     def find_person(self, ref: str) -> PersonSummary:
@@ -110,11 +125,11 @@ class PeopleQueries:
         number = text[1:] if text[:1] in "pP" and text[1:].isdigit() else text
         with self.connect() as conn:
             if number.isdigit():
-                rows = conn.execute(f"{self._SUMMARY} WHERE p.person_id = %s GROUP BY p.person_id", (int(number),)).fetchall()
+                rows = conn.execute(f"{self._SUMMARY} AND p.person_id = %s", (int(number),)).fetchall()
             else:
-                rows = conn.execute(f"{self._SUMMARY} WHERE lower(p.name) = lower(%s) GROUP BY p.person_id", (text,)).fetchall()
+                rows = conn.execute(f"{self._SUMMARY} AND lower(p.name) = lower(%s)", (text,)).fetchall()
                 if not rows:
-                    rows = conn.execute(f"{self._SUMMARY} WHERE p.name ILIKE %s GROUP BY p.person_id",
+                    rows = conn.execute(f"{self._SUMMARY} AND p.name ILIKE %s",
                                         (f"%{text}%",)).fetchall()
         if not rows:
             raise PersonNotFound(f"no person {ref!r}; `video-catalog people list` shows who there is")
@@ -163,6 +178,8 @@ class PeopleQueries:
         with self.connect() as conn, conn.transaction():
             conn.execute("UPDATE face_tracks SET person_id = %s WHERE person_id = %s", (keep, other))
             conn.execute("UPDATE face_track_rejections SET person_id = %s WHERE person_id = %s", (keep, other))
+            conn.execute("UPDATE voice_tracks SET person_id = %s WHERE person_id = %s", (keep, other))
+            conn.execute("UPDATE voice_tracks SET face_person_id = %s WHERE face_person_id = %s", (keep, other))
             conn.execute("""UPDATE people SET name = COALESCE(name, (SELECT name FROM people WHERE person_id = %s))
                             WHERE person_id = %s""", (other, keep))
             conn.execute("DELETE FROM people WHERE person_id = %s", (other,))
@@ -171,6 +188,7 @@ class PeopleQueries:
                                 SELECT 1 FROM face_tracks t WHERE t.person_id = %s AND t.embedding <-> r.embedding < %s)""",
                          (keep, keep, REJECTED_DISTANCE))
             _refresh_centroids(conn, {keep})
+            _refresh_voice_centroid(conn, keep)
 
     def split_person(self, person_id: int, track_ids: list[int]) -> int:
         """These tracks of the person become a new person; their faces are rejected from the old one for good."""
@@ -190,10 +208,13 @@ class PeopleQueries:
             return new
 
     def forget_person(self, person_id: int) -> list[dict[str, Any]]:
-        """Delete the person: their tracks, vectors, rejections and name. Returns the deleted tracks (clip_id,
-        track_index, crop_path) so their crops and sidecar entries go too (people/forget.py)."""
+        """Delete the person: their face and voice tracks, vectors, rejections and name. Returns the deleted face
+        tracks (clip_id, track_index, crop_path) and voice tracks (clip_id, speaker_index) so their crops and
+        sidecar entries go too (people/forget.py)."""
         with self.connect() as conn, conn.transaction():
             gone = conn.execute("DELETE FROM face_tracks WHERE person_id = %s RETURNING clip_id, track_index, crop_path",
                                 (person_id,)).fetchall()
+            voices = conn.execute("DELETE FROM voice_tracks WHERE person_id = %s RETURNING clip_id, speaker_index",
+                                  (person_id,)).fetchall()  # their voice vectors too (sql/013)
             conn.execute("DELETE FROM people WHERE person_id = %s", (person_id,))
-        return [dict(r) for r in gone]
+        return [dict(r) for r in gone] + [dict(r) for r in voices]
