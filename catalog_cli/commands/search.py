@@ -66,16 +66,20 @@ def _image_search(image: Path, text: str, chosen, limit: int, fmt: str | None, o
 
 
 def _person_search(chosen, limit: int, fmt: str | None, output: Path | None) -> None:
-    """`search --person anna` without words: that person's clips, most screen time first, with their times."""
+    """`search --person anna` or `--speaker anna` without words: that person's clips, most time on screen (or
+    speaking) first, with their times. --speaker wins when both are given (its turns are what is asked for)."""
     from catalog_resources.people.search import person_hits
 
-    hits = person_hits(catalog_db()[1], chosen, limit)
+    kind = "speaker" if chosen.speaker else "person"
+    who = chosen.speaker or chosen.person
+    hits = person_hits(catalog_db()[1], chosen, limit, kind)
     if fmt:
         export_rows([h.model_dump() for h in hits], fmt, output, EXPORT_KEYS)
     if not hits:
-        err.print(literal(f"No clip shows a person matching {echo(chosen.person)}."), highlight=False)
+        doing = "has a person speaking who matches" if kind == "speaker" else "shows a person matching"
+        err.print(literal(f"No clip {doing} {echo(who)}."), highlight=False)
     elif not fmt:
-        print_hits(hits, f"{count(len(hits), 'clip')} with {echo(chosen.person)}")
+        print_hits(hits, f"{count(len(hits), 'clip')} with {echo(who)}{' speaking' if kind == 'speaker' else ''}")
     raise typer.Exit(EXIT_OK if hits else EXIT_FAILED)
 
 
@@ -110,6 +114,8 @@ def search(
       video-catalog search "crowd cheering at night" --min-height 1080 --export csv -o hits.csv
       video-catalog search --image frame.jpg --limit 5
       video-catalog search --person "Anna"              # every clip Anna is in, with her times on screen
+      video-catalog search --speaker "Anna"             # every clip Anna speaks in, with her turns
+      video-catalog search "harbour speaker:anna"       # what Anna says about the harbour
       video-catalog search "discussion about pricing" --segment-level --type transcript
       video-catalog search --at 00:05:30 --context-seconds 30 3f9a2c1d
 
@@ -146,7 +152,7 @@ def search(
     text, chosen = split_query(query, filters.values)  # a flag wins over the same filter written in the query
     if image is not None:
         _image_search(image, text, chosen, limit, fmt, output)
-    if not text.strip() and chosen.person:  # a person alone: their clips, with the times they are on screen
+    if not text.strip() and (chosen.person or chosen.speaker):  # a person alone: their clips and times
         _person_search(chosen, limit, fmt, output)
     if not text.strip():
         fail("the query has no words to search for (only filters); use `video-catalog list` with those filters")
@@ -157,10 +163,12 @@ def search(
 
         segment_level_search(store, embedder, text, chosen, split_list(types), mode, limit, fmt, output)
     result = run_search(store, embedder, text, chosen, mode=mode, limit=limit)
-    if chosen.person:
-        from catalog_resources.people.search import with_person_times
+    from catalog_resources.people.search import with_times
 
-        with_person_times(store, result.hits, chosen.person)
+    if chosen.speaker:
+        with_times(store, result.hits, chosen.speaker, "speaker")
+    if chosen.person:
+        with_times(store, result.hits, chosen.person, "person")
     if fmt:  # no good matches: an empty array (or a header-only CSV), the line on stderr, exit 1
         export_rows([h.model_dump() for h in result.hits], fmt, output, EXPORT_KEYS)
     if not result.hits:

@@ -180,3 +180,4 @@ class ClipFilter(BaseModel):
     tag: str | None = None
     collection: str | None = None
     person: str | None = None
+    speaker: str | None = None

@@ -220,6 +220,13 @@ def _person(value: str) -> Clause:
             f" AND {where})"], params
 
 
+def _speaker(value: str) -> Clause:
+    """Clips where a person matching the value speaks (a voice track of the speakers step, sql/013)."""
+    where, params = person_condition(value, "sp", "speaker")
+    return [f"EXISTS (SELECT 1 FROM voice_tracks vt JOIN people sp USING (person_id) WHERE vt.clip_id = x.clip_id"
+            f" AND {where})"], params
+
+
 TEXT = Text()
 NUMBER = Number()
 DATE = Date()
@@ -269,6 +276,8 @@ FILTERS: tuple[Filter, ...] = (
            "In this collection.", "--collection", (Inline("collection", "=", 'collection:"trip 2024"'),)),
     Filter("person", TEXT, _person, "A person on screen: a name from `people name` (a part will do) or a number.",
            "--person", (Inline("person", "=", 'person:anna or person:"anna weber"'),)),
+    Filter("speaker", TEXT, _speaker, "A person speaking: a name from `people name` (a part will do), a number.",
+           "--speaker", (Inline("speaker", "=", 'speaker:anna or speaker:"anna weber"'),)),
 )
 BY_FIELD: dict[str, Filter] = {f.field: f for f in FILTERS}
 OPTIONS: tuple[Filter, ...] = tuple(f for f in FILTERS if f.option)  # the command-line options, in help order
