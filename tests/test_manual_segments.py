@@ -212,3 +212,20 @@ def test_the_listing_forms_still_work(clip):
     assert "add" in cli("segments", "--help").stdout and "--inside" in cli("segments", "list", "--help").stdout
     assert "choose one of scene_change, transcript, visual, manual" in one_line_error(
         cli("segments", clip, "--type", "speaker"))
+
+
+def test_the_clip_page_shows_manual_segments(clip, module_catalog_env):
+    from starlette.testclient import TestClient
+
+    from catalog_cli.web.app import create_app
+    from catalog_resources.embeddings.service import EmbeddingService
+
+    seg = ok_json("segments", "add", clip, "--start", "0:02", "--end", "0:03.5", "--label", "lobster <pots>",
+                  "--note", "wide")["segment_id"]
+    app = create_app(os.environ["VIDEO_CATALOG_DATABASE_URL"], module_catalog_env.media_dir, EmbeddingService())
+    with TestClient(app) as client:
+        page = client.get(f"/clip/{clip}")
+    assert page.status_code == 200
+    assert "Marked segments" in page.text and "lobster &lt;pots&gt;" in page.text and ">wide<" in page.text
+    assert 'data-seek="2.00"' in page.text
+    assert cli("segments", "remove", str(seg)).returncode == 0
