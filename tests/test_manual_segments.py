@@ -200,8 +200,10 @@ def test_errors_are_one_line(clip):
     assert f"segment {line[0]} is a transcript segment" in refused and "only manual segments" in refused
     assert "only manual segments" in one_line_error(cli("segments", "edit", str(line[0]), "--label", "x"))
     assert rows("SELECT count(*) FROM segments WHERE segment_id = %s", line[0]) == [(1,)]
-    seg = ok_json("segments", "add", clip, "--start", "1", "--end", "2", "--label", "buoy")["segment_id"]
+    seg = ok_json("segments", "add", clip, "--start", "1", "--end", "2", "--label", "buoy", "--note", "red")["segment_id"]
     assert "must be after --start" in one_line_error(cli("segments", "edit", str(seg), "--start", "3"))
+    assert "outside clip" in one_line_error(cli("segments", "edit", str(seg), "--end", "0:09"))
+    assert ok_json("segments", "edit", str(seg), "--note", "")["note"] is None  # "" removes the note
     assert cli("segments", "remove", str(seg)).returncode == 0
 
 

@@ -55,7 +55,8 @@ def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
     # is shown is nearer to it than to the whole clip's text, and then answers with the scene's time range
     found += [(s["segment_id"], s["text"].strip()) for s in _visual(segments)]
     # a person's own label for a range (`segments add`), with its note: embedded as they wrote it. `segments add`
-    # embeds it at once with the same words (manual_text), this when the step runs again
+    # embeds it at once with the same words (manual_text), this when the step runs again. A clip without one is
+    # embedded as before, so TEXT_RECIPE_VERSION stays
     found += [(s["segment_id"], manual_text(s["text"], s.get("description")))
               for s in segments if s["segment_type"] == "manual" and (s.get("text") or "").strip()]
     return found
