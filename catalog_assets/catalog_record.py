@@ -41,6 +41,9 @@ def build_record(clip_id: str, catalog: CatalogResource) -> CatalogRecord:
                   *map(without_absences, analysis["scene_classification"]),
                   *analysis["on_screen_text"], *(n for names in entities.values() for n in names), analysis["full_text"]]
     words += row.get("visual") or []  # what each scene shows (frame_analysis), so silent footage is found too
+    # the labels and notes of manual segments (`segments add`, which rebuilds this row itself); a clip without any
+    # gets the same document as before, so code_version stays
+    words += row.get("manual") or []
     document = " ".join(str(w) for w in words if w)
     return CatalogRecord(**facts, **extra, paths=row["paths"], status=row["status"], document=document)
 

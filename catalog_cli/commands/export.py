@@ -56,10 +56,14 @@ def _search_hits(store, query: str, mode: str, limit: int) -> list[tuple[str, fl
 
 
 def _subclips(store, picks: list[tuple[str, float | None, float | None, str | None]]):
-    from catalog_resources.export.timeline import Subclip
+    """The picks as subclips, each with the clip's manual segments (`segments add`) as marks: markers where they
+    overlap what is exported."""
+    from catalog_resources.export.timeline import Mark, Subclip
     from catalog_resources.store.export_clips import timeline_facts
+    from catalog_resources.store.manual_segments import manual_segments_of
 
     facts = timeline_facts(store, [p[0] for p in picks])
+    manual = manual_segments_of(store, [p[0] for p in picks])
     subclips, offline = [], 0
     for clip_id, start, end, note in picks:
         row = facts.get(clip_id)
@@ -71,7 +75,9 @@ def _subclips(store, picks: list[tuple[str, float | None, float | None, str | No
         subclips.append(Subclip(
             clip_id=clip_id, name=row["file_name"], path=path or row["paths"][0], frame_rate=row["frame_rate"],
             duration_seconds=row["duration_seconds"], frame_count=row["frame_count"], timecode=row["timecode"],
-            reel=row["reel"], start_seconds=None if whole else start, end_seconds=None if whole else end, note=note))
+            reel=row["reel"], start_seconds=None if whole else start, end_seconds=None if whole else end, note=note,
+            marks=[Mark(name=m["text"], start_seconds=m["start_seconds"], end_seconds=m["end_seconds"], note=m["note"],
+                        segment_id=m["segment_id"]) for m in manual.get(clip_id, [])]))
     return subclips, offline
 
 
@@ -90,7 +96,8 @@ def export(
 
     Each subclip references the original file (its current online path) and starts at the clip's source
     timecode when it has a timecode track, at its own frame rate (29.97 and 59.94 drop-frame when the timecode
-    says so). An EDL holds one frame rate, so clips of mixed rates go to fcpxml or otio.
+    says so). An EDL holds one frame rate, so clips of mixed rates go to fcpxml or otio. Manual segments
+    (`segments add`) inside a subclip become markers with their label; a search hit on one is its range.
 
     Examples:
       video-catalog export edl --collection "Best of day 1" -o day1.edl

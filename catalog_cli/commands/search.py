@@ -96,8 +96,8 @@ def search(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the export to this file.")] = None,
     segment_level: Annotated[bool, typer.Option("--segment-level", help="Each hit is one segment (a transcript line, "
                                                 "a scene), not a clip.")] = False,
-    types: Annotated[list[str] | None, typer.Option("--type", help="--segment-level: only scene_change, transcript "
-                                                    "or visual segments (repeat or comma-separate).")] = None,
+    types: Annotated[list[str] | None, typer.Option("--type", help="--segment-level: only scene_change, transcript, "
+                                                    "visual, speaker_change or manual segments (repeat or comma-separate).")] = None,
     at: Annotated[str | None, typer.Option("--at", help="What is said and shown around this time (00:05:30) of the "
                                            "clip given in place of the query.")] = None,
     context_seconds: Annotated[float, typer.Option("--context-seconds", help="--at: seconds before and after.",

@@ -1,13 +1,20 @@
 """`video-catalog segments`, and the segment answers of `search` (`--segment-level`, `--at`) and `similar`
-(`--segment-id`): time-coded pieces of clips (transcript lines, scenes, what the offline analyzer saw). Only the
-searches by meaning load the embedding model."""
+(`--segment-id`): time-coded pieces of clips (transcript lines, scenes, what the offline analyzer saw, and the
+ranges a person marked: catalog_cli/commands/manual_segments.py). Only the searches by meaning load the embedding
+model.
+
+`segments` is a group (list, add, edit, remove) whose listing stays the default: `segments CLIP --start 2:00`
+is `segments list CLIP --start 2:00`, as it was before the group existed."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
+from catalog_cli.commands import manual_segments
 from catalog_cli.common import catalog_db, fail, handles_errors, one_clip, split_list
 from catalog_cli.errors import EXIT_FAILED, EXIT_OK
 from catalog_cli.render import err, out
@@ -15,11 +22,30 @@ from catalog_cli.render.export import export_rows
 from catalog_cli.render.manage import print_json, print_moment, segment_hits_table, segments_table
 from catalog_cli.render.text import count, echo, literal
 
-SEGMENT_KEYS = ("segment_id", "clip_id", "file_name", "path", "segment_type", "start_seconds", "end_seconds",
-                "duration_seconds", "text", "keyframe_path")
-HIT_KEYS = (*SEGMENT_KEYS, "score", "strength", "similarity", "matched_words", "matched_by", "snippet")
-TYPES = Annotated[list[str] | None, typer.Option("--type", help="scene_change, transcript, visual or speaker_change; repeat or "
-                                                 "comma-separate for several.")]
+WHERE_KEYS = ("segment_id", "clip_id", "file_name", "path", "segment_type", "start_seconds", "end_seconds",
+              "duration_seconds", "text", "keyframe_path")
+SEGMENT_KEYS = (*WHERE_KEYS, "note")  # note: a manual segment's (None for the analysis' kinds)
+HIT_KEYS = (*WHERE_KEYS, "score", "strength", "similarity", "matched_words", "matched_by", "snippet")
+TYPES = Annotated[list[str] | None, typer.Option("--type", help="scene_change, transcript, visual, speaker_change or "
+                                                 "manual; repeat or comma-separate for several.")]
+
+
+class ListByDefault(TyperGroup):
+    """A group whose arguments go to `list` unless they start with a subcommand's name: `segments CLIP ...`,
+    `segments --duration-min 30` and a bare `segments` list as they did when `segments` was one command. (A clip
+    whose name is a subcommand's, e.g. a file called `add`, is listed with `segments list add`.)"""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+segments_app = typer.Typer(
+    cls=ListByDefault,
+    help="Time-coded segments of clips: list them (`segments CLIP` is `segments list CLIP`), and add, edit or "
+         "remove your own (manual) ones.",
+)
 
 
 def _seconds(text: str | None, option: str) -> float | None:
@@ -28,6 +54,7 @@ def _seconds(text: str | None, option: str) -> float | None:
     return None if text is None else parse_time(text, option)
 
 
+@segments_app.command("list")
 @handles_errors
 def segments(
     clip: Annotated[str | None, typer.Argument(help="A clip id, an id prefix, a file path or name, or a partition key; "
@@ -44,12 +71,15 @@ def segments(
     limit: Annotated[int, typer.Option(help="At most N segments.", min=1)] = 500,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
 ) -> None:
-    """List time-coded segments: a clip's transcript lines, scene cuts and described scenes in a time range, or
-    segments of a length across the catalog. Each has an id for `similar --segment-id`.
+    """List a clip's segments in a time range, or segments of a length across the catalog.
+
+    Transcript lines, scene cuts, described scenes and manual segments. Each has an id for `similar --segment-id`
+    (and, for a manual one, `segments edit|remove`). `segments CLIP` is short for `segments list CLIP`.
 
     Examples:
       video-catalog segments 3f9a2c1d
       video-catalog segments 3f9a2c1d --start 00:02:00 --end 00:05:00 --type transcript
+      video-catalog segments 3f9a2c1d --type manual
       video-catalog segments --duration-min 30 --duration-max 120 --type scene_change --json
     """
     from catalog_resources.search.segments import check_range, check_types
@@ -70,6 +100,11 @@ def segments(
     else:
         out.print(segments_table(rows, count(len(rows), "segment") + (f" of {clip_id}" if clip_id else ""),
                                  with_clip=clip_id is None))
+
+
+segments_app.command("add")(manual_segments.add)
+segments_app.command("edit")(manual_segments.edit)
+segments_app.command("remove")(manual_segments.remove)
 
 
 def segment_level_search(store, embedder, text: str, chosen, types: list[str] | None, mode: str, limit: int,

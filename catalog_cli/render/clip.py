@@ -198,6 +198,9 @@ def render_clip(console: Console, clip: dict[str, Any]) -> None:
         _tracks("Seen (offline visual analysis)", [seg for seg in clip.get("segments") or []
                                                    if seg["segment_type"] == "visual"],
                 ["start_seconds", "end_seconds", "text"]),
+        _tracks("Manual segments", [{**seg, "label": seg["text"]} for seg in clip.get("segments") or []
+                                    if seg["segment_type"] == "manual"],
+                ["start_seconds", "end_seconds", "label", "note"]),
         *_ai_panels(clip.get("ai_analysis"), clip.get("tags") or []),
         _tracks("People", [{**t, "person": t.get("name") or t.get("person_id"),
                             "on screen": ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in t.get("ranges") or []),

@@ -73,6 +73,14 @@ class EmbeddingService:
         return EmbeddingSet(clip_id=clip_id, model=self.model, dimension=int(vectors.shape[1]), items=items,
                             seconds=round(time.monotonic() - started, 3))
 
+    def embed_segment(self, segment_id: int, text: str) -> EmbeddedText:
+        """One segment's vector, made as embed_clip makes each of a clip's (a passage): `segments add` embeds a
+        manual segment at once instead of waiting for the clip's embeddings step to run again."""
+        local = self.model_backend()
+        vector = local.embed_passages([text])[0]
+        return EmbeddedText(scope="segment", segment_id=segment_id, text=text, token_count=local.count_tokens(text),
+                            vector=vector.tolist())
+
     def embed_query(self, text: str):
         vector = self.model_backend().embed_query(text)
         return vector, int(vector.shape[0])

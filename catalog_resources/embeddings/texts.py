@@ -37,10 +37,10 @@ def full_clip_text(row: dict[str, Any]) -> str:
 
 
 def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
-    """(segment id, text) for transcript segments, for scenes the words spoken or shown during them, and for
-    each scene's visual description."""
+    """(segment id, text) for transcript segments, for scenes the words spoken or shown during them, for each
+    scene's visual description and for each manual segment's label and note."""
     segments = row.get("segments") or []
-    worded = [s for s in segments if s["segment_type"] != "visual"]
+    worded = [s for s in segments if s["segment_type"] not in ("visual", "manual")]
     spoken = [s for s in segments if s["segment_type"] == "transcript" and (s.get("text") or "").strip()]
     screen = row.get("screen_items") or []
     found: list[tuple[int, str]] = [(s["segment_id"], s["text"].strip()) for s in spoken]
@@ -54,7 +54,17 @@ def segment_texts(row: dict[str, Any]) -> list[tuple[int, str]]:
     # every scene's description, even a clip's only one (which the "Seen" line also says): a query about what
     # is shown is nearer to it than to the whole clip's text, and then answers with the scene's time range
     found += [(s["segment_id"], s["text"].strip()) for s in _visual(segments)]
+    # a person's own label for a range (`segments add`), with its note: embedded as they wrote it. `segments add`
+    # embeds it at once with the same words (manual_text), this when the step runs again. A clip without one is
+    # embedded as before, so TEXT_RECIPE_VERSION stays
+    found += [(s["segment_id"], manual_text(s["text"], s.get("description")))
+              for s in segments if s["segment_type"] == "manual" and (s.get("text") or "").strip()]
     return found
+
+
+def manual_text(label: str, note: str | None) -> str:
+    """The words a manual segment is embedded as: its label, then its note."""
+    return f"{label.strip()}. {note.strip()}" if note and note.strip() else label.strip()
 
 
 def _visual(segments: list[dict[str, Any]]) -> list[dict[str, Any]]:

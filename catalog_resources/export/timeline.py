@@ -17,7 +17,7 @@ from typing import Literal
 
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from catalog_resources.errors import UsageError
 
@@ -30,8 +30,19 @@ _TIMECODE = re.compile(r"^\d{1,2}:\d{2}:\d{2}[:;.]\d{2,3}$")
 _EPSILON = 1e-6  # a time a hair past a frame boundary (float seconds) still starts on that frame
 
 
+class Mark(BaseModel):
+    """A labelled range of a clip (a manual segment, `segments add`), written as a marker on the subclip."""
+
+    name: str
+    start_seconds: float
+    end_seconds: float
+    note: str | None = None
+    segment_id: int | None = None
+
+
 class Subclip(BaseModel):
-    """One clip's time range to export: the whole clip when start/end are None."""
+    """One clip's time range to export: the whole clip when start/end are None. Its marks become markers where
+    they overlap what is exported."""
 
     clip_id: str
     name: str
@@ -44,6 +55,7 @@ class Subclip(BaseModel):
     start_seconds: float | None = None
     end_seconds: float | None = None
     note: str | None = None
+    marks: list[Mark] = Field(default_factory=list)
 
 
 class SubclipFrames(BaseModel):
@@ -103,6 +115,25 @@ def subclip_frames(sub: Subclip, handles_seconds: float = 0.0) -> SubclipFrames:
                          drop_frame=is_drop_frame(sub.timecode, rate), total=total, first=first, count=last - first)
 
 
+def _markers(sub: Subclip, frames: SubclipFrames) -> list[otio.schema.Marker]:
+    """The subclip's marks as markers in its media's time (source timecode + frame), each cut to the frames the
+    subclip holds; a mark wholly outside them is left out. An EDL writes a marker as a `* LOC:` line at its first
+    frame, FCPXML as a `<marker>` with its start and duration, OTIO as it is. Blue: in FCPXML red and green make
+    to-do markers, blue a plain one."""
+    markers = []
+    for mark in sub.marks:
+        first = max(math.floor(mark.start_seconds * frames.rate + _EPSILON), frames.first)
+        last = min(math.ceil(mark.end_seconds * frames.rate - _EPSILON), frames.first + frames.count)
+        if last <= first:
+            continue
+        markers.append(otio.schema.Marker(
+            name=mark.name, color=otio.schema.MarkerColor.BLUE,
+            marked_range=TimeRange(RationalTime(frames.origin + first, frames.rate),
+                                   RationalTime(last - first, frames.rate)),
+            metadata={"video_catalog": mark.model_dump()}))
+    return markers
+
+
 def _otio_clip(sub: Subclip, frames: SubclipFrames) -> otio.schema.Clip:
     rate = frames.rate
     reference = otio.schema.ExternalReference(
@@ -115,7 +146,7 @@ def _otio_clip(sub: Subclip, frames: SubclipFrames) -> otio.schema.Clip:
     if sub.reel:
         metadata["cmx_3600"] = {"reel": sub.reel}
     return otio.schema.Clip(
-        name=sub.name, media_reference=reference, metadata=metadata,
+        name=sub.name, media_reference=reference, metadata=metadata, markers=_markers(sub, frames),
         source_range=TimeRange(RationalTime(frames.origin + frames.first, rate), RationalTime(frames.count, rate)),
     )
 

@@ -17,7 +17,7 @@ from catalog_resources.models.search import MatchReason
 
 # Where a segment's words come from, by segments.segment_type; an unknown type is shown as it is stored.
 SOURCES = {"transcript": "transcript", "scene_change": "scene", "visual": "visual", "screen_text": "on-screen text",
-           "speaker_change": "transcript", "manual": "note"}
+           "speaker_change": "transcript", "manual": "manual segment"}
 
 # Words that describe the search, not the footage: "clips mentioning a bank robbery" is about a bank robbery.
 # Left in, they pull every clip's similarity up (measured: "clips mentioning a stock market crash" 0.845 against

@@ -20,7 +20,7 @@ from catalog_resources.search.filters import filter_sql
 from catalog_resources.search.ranking import RRF_K, calibration
 from catalog_resources.store.catalog import CatalogQueries
 
-SEGMENT_TYPES = ("scene_change", "transcript", "visual", "speaker_change")
+SEGMENT_TYPES = ("scene_change", "transcript", "visual", "speaker_change", "manual")  # manual: `segments add`
 _TIME = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?)$")
 
 

@@ -330,7 +330,8 @@ class CatalogQueries(
             analysis = conn.execute("SELECT details FROM frame_analysis WHERE clip_id = %s", (clip_id,)).fetchone()
             clip["frame_analysis"] = analysis["details"] if analysis else None
             clip["segments"] = conn.execute(
-                "SELECT segment_index, segment_type, start_seconds, end_seconds, text, keyframe_path FROM segments "
+                "SELECT segment_index, segment_type, start_seconds, end_seconds, text, keyframe_path,"
+                " description AS note FROM segments "
                 "WHERE clip_id = %s ORDER BY start_seconds, segment_index", (clip_id,)
             ).fetchall()
         clip["ai_analysis"] = self.analysis_detail(clip_id)
@@ -369,6 +370,9 @@ class CatalogQueries(
             clip["visual"] = [r["text"] for r in conn.execute(
                 "SELECT text FROM segments WHERE clip_id = %s AND segment_type = 'visual' AND text <> ''"
                 " ORDER BY start_seconds, segment_index", (clip_id,))]
+            clip["manual"] = [r["words"] for r in conn.execute(  # `segments add`: a label and its note
+                "SELECT concat_ws(' ', text, description) AS words FROM segments WHERE clip_id = %s"
+                " AND segment_type = 'manual' ORDER BY start_seconds, segment_index", (clip_id,))]
             clip["poster_path"] = conn.execute(
                 "SELECT paths FROM thumbnails WHERE clip_id = %s AND is_poster LIMIT 1", (clip_id,)
             ).fetchone()

@@ -75,7 +75,7 @@ class SearchQueries:
             shot = conn.execute("SELECT dominant_shot_type FROM frame_analysis WHERE clip_id = %s", (clip_id,)).fetchone()
             row["shot_type"] = shot["dominant_shot_type"] if shot else None
             row["segments"] = conn.execute(
-                "SELECT segment_id, segment_type, start_seconds, end_seconds, text FROM segments"
+                "SELECT segment_id, segment_type, start_seconds, end_seconds, text, description FROM segments"
                 " WHERE clip_id = %s ORDER BY start_seconds, segment_index", (clip_id,)).fetchall()
             return row
 

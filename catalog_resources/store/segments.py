@@ -20,7 +20,7 @@ from catalog_resources.store.search import CLIP_JOINS, _with_vectors
 
 SEGMENT_COLUMNS = """s.segment_id, s.clip_id, c.file_name, coalesce(r.path, c.path) AS path, s.segment_index,
                      s.segment_type, s.start_seconds, s.end_seconds, s.end_seconds - s.start_seconds AS duration_seconds,
-                     s.text, s.keyframe_path"""
+                     s.text, s.keyframe_path, s.description AS note"""
 SEGMENT_JOINS = "JOIN clips c ON c.clip_id = s.clip_id LEFT JOIN catalog_records r ON r.clip_id = s.clip_id"
 SEGMENT_FROM = f"segments s {SEGMENT_JOINS}"
 
