@@ -67,7 +67,7 @@ def truncated_after_header(src: Path, dst: Path) -> Path:
     return dst
 
 
-REGISTER_ONLY = ("technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "ai_analysis", "embeddings", "catalog_record")
+REGISTER_ONLY = ("technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "ai_analysis", "embeddings", "catalog_record")
 
 
 def register_clip(media_library: dict[str, Path], tmp_path: Path) -> str:

@@ -137,7 +137,7 @@ def test_ingest_list_show_with_hostile_folder_and_file_names(catalog_env, short_
     folder = short_root / "a[/]b :abc: [bold]"  # a path with `[/]` in it: folders `a[` and `]b :abc: [bold]`
     video = copy(media_library["h264_720p.mp4"], folder / "r\x1b[31md\x07\r.mp4")
     (folder / "t[bold]\x1b[1m.mp4").write_text("not a video [/]")
-    result = cli("ingest", str(folder), "--disable", "proxy,thumbnails,frame_analysis,faces,ai_analysis,embeddings")
+    result = cli("ingest", str(folder), "--disable", "proxy,thumbnails,frame_analysis,faces,speakers,ai_analysis,embeddings")
     assert result.returncode in (0, 1), result.stderr
     assert_clean(result)
     shown_folder = "a[/]b :abc: [bold]"

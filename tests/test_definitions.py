@@ -17,7 +17,7 @@ def test_definitions_load_and_validate(tmp_path):
     defs = build_definitions(CatalogSettings(home=tmp_path, database_url="postgresql://u@/db?host=/nowhere"))
     Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
-    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "ai_analysis", "embeddings", "catalog_record"}
+    assert {k.to_user_string() for k in graph.get_all_asset_keys()} == {"clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "ai_analysis", "embeddings", "catalog_record"}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.code_version, key
@@ -42,9 +42,9 @@ def test_module_level_definitions_import_in_a_fresh_process(tmp_path):
 
 def test_steps_come_from_the_asset_definitions(tmp_path):
     steps = {s.name: s for s in pipeline_steps()}
-    assert list(steps) == ["clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "ai_analysis", "embeddings", "catalog_record"]
+    assert list(steps) == ["clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "ai_analysis", "embeddings", "catalog_record"]
     assert steps["clip_source"].required and "MD5" in steps["clip_source"].description
-    everything = ["clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "ai_analysis", "embeddings", "catalog_record"]
+    everything = ["clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "ai_analysis", "embeddings", "catalog_record"]
     assert select_steps() == everything
     assert select_steps(disable=["catalog_record"]) == everything[:-1]
     config = tmp_path / "pipeline.json"
@@ -59,8 +59,8 @@ def test_steps_come_from_the_asset_definitions(tmp_path):
         select_steps(disable=["technical_metadata"])
     with pytest.raises(StepSelectionError, match="reads 'frame_analysis'"):
         select_steps(disable=["frame_analysis"])
-    assert select_steps(disable=["frame_analysis", "thumbnails", "faces", "ai_analysis"]) == [
-        "clip_source", "technical_metadata", "proxy", "embeddings", "catalog_record"
+    assert select_steps(disable=["frame_analysis", "thumbnails", "faces", "speakers", "ai_analysis"]) == [
+        "clip_source", "technical_metadata", "proxy", "speakers", "embeddings", "catalog_record"
     ]
 
 
@@ -69,7 +69,7 @@ def test_steps_command_lists_assets_as_json():
     assert result.returncode == 0, result.stderr
     listed = json.loads(result.stdout)
     assert [s["name"] for s in listed] == [
-        "clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "ai_analysis", "embeddings", "catalog_record"
+        "clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "ai_analysis", "embeddings", "catalog_record"
     ]
     assert all(s["description"] for s in listed)
 

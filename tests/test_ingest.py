@@ -211,7 +211,7 @@ def test_dry_run_limit_and_bad_arguments(catalog_env, footage, tmp_path):
 def test_disabled_step_is_not_materialized_and_per_clip_mode(catalog_env, footage, monkeypatch):
     monkeypatch.setenv("VIDEO_CATALOG_RUN_MODE", "per-clip")
     code, summary = ingest_json(
-        str(footage), "--disable", "catalog_record,technical_metadata,proxy,thumbnails,frame_analysis,faces,ai_analysis,embeddings"
+        str(footage), "--disable", "catalog_record,technical_metadata,proxy,thumbnails,frame_analysis,faces,speakers,ai_analysis,embeddings"
     )
     assert code == 0 and len(summary["new"]) == len(CLIPS)
     instance = dagster_instance()
@@ -285,7 +285,7 @@ def test_ui_serves_the_asset_graph_with_one_partition_per_clip(catalog_env, foot
                 continue
         assert answer is not None, "the UI did not answer within 120 s"
         nodes = {tuple(n["assetKey"]["path"]): set(n["partitionKeys"]) for n in answer["data"]["assetNodes"]}
-        names = ("clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "ai_analysis", "embeddings", "catalog_record")
+        names = ("clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "ai_analysis", "embeddings", "catalog_record")
         assert nodes == {(name,): keys for name in names}
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -89,7 +89,7 @@ def test_dated_camera_file_catalogs_with_its_recording_date(catalog_env, tmp_pat
     dated = tmp_path / "dated.mp4"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:duration=2",
                     "-metadata", "creation_time=2024-05-03T10:11:12Z", str(dated)], check=True)
-    code, summary, stderr = ingest_json(str(dated), "--disable", "proxy,thumbnails,frame_analysis,faces,ai_analysis,embeddings")
+    code, summary, stderr = ingest_json(str(dated), "--disable", "proxy,thumbnails,frame_analysis,faces,speakers,ai_analysis,embeddings")
     assert summary["failed"] == [] and code == 0, (summary["failed"], stderr)
     recorded = rows("SELECT recorded_at FROM catalog_records")
     assert [r[0].isoformat() for r in recorded] == ["2024-05-03T10:11:12+00:00"]
@@ -203,7 +203,7 @@ def test_file_replaced_mid_run_keeps_ids_true_to_content(catalog_env, clips, tmp
         source = rows("SELECT path FROM clip_sources WHERE clip_id = %s AND online", clip_id)
         assert source, clip_id
 
-    code, summary, _ = ingest_json(str(folder), "--disable", "proxy,thumbnails,frame_analysis,faces,ai_analysis,embeddings")
+    code, summary, _ = ingest_json(str(folder), "--disable", "proxy,thumbnails,frame_analysis,faces,speakers,ai_analysis,embeddings")
     assert code == 0, summary
     online = rows("SELECT path, count(*) FROM clip_sources WHERE online GROUP BY path")
     assert sorted((Path(p).name, n) for p, n in online) == sorted((c.name, 1) for c in clips[:3])

@@ -118,7 +118,7 @@ def test_prompt_change_dagster_and_refresh_agree_then_dagster_redoes_them(catalo
     sensor = defs.resolve_sensor_def("catalog_refresh_sensor")  # what the daemon of `video-catalog ui` evaluates
     assert sensor.default_status == DefaultSensorStatus.RUNNING
     assert sensor.asset_selection.resolve(defs.resolve_asset_graph()) == {AssetKey(a) for a in (
-        "clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "ai_analysis", "embeddings",
+        "clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "ai_analysis", "embeddings",
         "catalog_record")}
 
 

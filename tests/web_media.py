@@ -62,7 +62,7 @@ def build_web_catalog(root: Path, env: dict[str, str], media_library: dict[str, 
     shutil.copy2(media_library["mpeg2.MTS"], bare / "no proxy.MTS")
     shutil.rmtree(work)
     ids = ingest(env, full)
-    ids |= ingest(env, bare, "--disable", "proxy,frame_analysis,faces,ai_analysis")
+    ids |= ingest(env, bare, "--disable", "proxy,frame_analysis,faces,speakers,ai_analysis")
     clips = {"speech": ids["speech interview.mp4"], "prores": ids["prores_mov.mov"], "hostile": ids[HOSTILE_NAME],
              "no_proxy": ids["no proxy.MTS"]}
     with psycopg.connect(env["VIDEO_CATALOG_DATABASE_URL"]) as conn:  # footage text that is HTML with script
