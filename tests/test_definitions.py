@@ -37,7 +37,7 @@ def test_module_level_definitions_import_in_a_fresh_process(tmp_path):
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "9"
+    assert result.stdout.strip() == "10"
 
 
 def test_steps_come_from_the_asset_definitions(tmp_path):
@@ -60,7 +60,7 @@ def test_steps_come_from_the_asset_definitions(tmp_path):
     with pytest.raises(StepSelectionError, match="reads 'frame_analysis'"):
         select_steps(disable=["frame_analysis"])
     assert select_steps(disable=["frame_analysis", "thumbnails", "faces", "speakers", "ai_analysis"]) == [
-        "clip_source", "technical_metadata", "proxy", "speakers", "embeddings", "catalog_record"
+        "clip_source", "technical_metadata", "proxy", "embeddings", "catalog_record"
     ]
 
 

@@ -68,8 +68,10 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "tag": ("Interview", {"prores-4k", "dnxhd-sd"}),
     "collection": ("trip 2024", {"prores-4k", "hevc-720"}),
     "person": ("anna", {"prores-4k", "hevc-8k"}),
+    "speaker": ("okafor", {"h264-hd", "dnxhd-sd"}),
 }
 PEOPLE = {"prores-4k": "Anna Weber", "hevc-8k": "Anna Weber", "h264-hd": "Ben Okafor"}  # who is on screen
+VOICES = {"h264-hd": "Ben Okafor", "dnxhd-sd": "Ben Okafor", "hevc-8k": "Anna Weber"}  # who speaks
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +93,10 @@ def catalog(module_catalog_env):
         for n, (clip_id, name) in enumerate(PEOPLE.items()):
             conn.execute("INSERT INTO face_tracks (clip_id, track_index, person_id, start_seconds, end_seconds, model,"
                          " embedding) SELECT %s, 0, person_id, 1, 2, 'test', array_fill(0.1, ARRAY[128])::vector"
+                         " FROM people WHERE name = %s", (clip_id, name))
+        for clip_id, name in VOICES.items():
+            conn.execute("INSERT INTO voice_tracks (clip_id, speaker_index, person_id, start_seconds, end_seconds, model,"
+                         " embedding) SELECT %s, 0, person_id, 1, 2, 'test', array_fill(0.1, ARRAY[256])::vector"
                          " FROM people WHERE name = %s", (clip_id, name))
     return store
 

@@ -212,7 +212,7 @@ def test_the_listing_forms_still_work(clip):
     assert cli("segments", "--duration-min", "0.5", "--json").returncode == 0
     assert cli("segments", clip, "--start", "0:01", "--end", "0:02", "--json").returncode == 0
     assert "add" in cli("segments", "--help").stdout and "--inside" in cli("segments", "list", "--help").stdout
-    assert "choose one of scene_change, transcript, visual, manual" in one_line_error(
+    assert "choose one of scene_change, transcript, visual, speaker_change, manual" in one_line_error(
         cli("segments", clip, "--type", "speaker"))
 
 
