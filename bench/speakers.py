@@ -105,13 +105,11 @@ def _threads(samples, rounds: int) -> dict:
             return torch.cat([network(torch.from_numpy(partials[i:i + batch].copy()))
                               for i in range(0, len(partials), batch)]).numpy()
 
-    import catalog_resources.speakers.diarize as diarize_module
-
-    diarize_module.embed_partials = unpinned
+    encoder.embed_partials = unpinned  # what embed_windows calls: torch left at its own thread count
     try:
         default = statistics.median(r.cpu_seconds / r.speech_seconds for r in (diarize(samples, "t") for _ in range(rounds)))
     finally:
-        diarize_module.embed_partials = pinned
+        encoder.embed_partials = pinned
     return {"one": round(one, 4), "default": round(default, 4), "default_threads": threads}
 
 

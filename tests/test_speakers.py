@@ -90,6 +90,8 @@ def test_the_mel_frames_equal_librosas_own(sounds):
     theirs = librosa.feature.melspectrogram(y=samples, sr=16000, n_fft=400, hop_length=160, n_mels=40).T
     assert ours.shape == theirs.shape
     assert np.abs(ours - theirs).max() <= 1e-5 * theirs.max()
+    assert np.allclose(mel_frames(samples, block=37), ours, rtol=1e-5, atol=1e-6 * theirs.max())  # block edges
+    assert np.allclose(mel_frames(samples, gain=2.0), 4 * ours, rtol=1e-5, atol=1e-6 * theirs.max())  # power scales
 
 
 def test_a_voice_links_to_the_one_face_on_screen_in_most_of_its_turns():

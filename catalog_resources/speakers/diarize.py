@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from catalog_resources.models.speakers import SpeakerSet, SpeakerTurn, VoiceTrack
-from catalog_resources.speakers.encoder import HOP, MODEL_NAME, PARTIAL_FRAMES, SAMPLE_RATE, embed_partials, louder, mel_frames
+from catalog_resources.speakers.encoder import HOP, MODEL_NAME, PARTIAL_FRAMES, SAMPLE_RATE, embed_windows, louder_gain, mel_frames
 
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP  # 100
 STEP_FRAMES = 40  # 0.4 s between windows
@@ -34,12 +34,20 @@ MERGE_GAP = 1.5  # seconds: a speaker's consecutive turns this close are one tur
 VAD = {"min_silence_duration_ms": 200, "speech_pad_ms": 30, "min_speech_duration_ms": 250}
 
 
+VAD_CHUNK = 600 * SAMPLE_RATE  # the VAD copies its input twice over: 10 minutes at a time keeps that small
+
+
 def speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) mel-frame indices of the speech the VAD hears."""
+    """(start, end) mel-frame indices of the speech the VAD hears, 10 minutes at a time (speech running across
+    a chunk edge is cut there; its two turns join again when one voice speaks on)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    found = get_speech_timestamps(samples, VadOptions(**VAD))
-    return [(r["start"] // HOP, max(r["start"] // HOP + 1, r["end"] // HOP)) for r in found]
+    options, regions = VadOptions(**VAD), []
+    for offset in range(0, len(samples), VAD_CHUNK):
+        for r in get_speech_timestamps(samples[offset:offset + VAD_CHUNK], options):
+            start, end = (offset + r["start"]) // HOP, (offset + r["end"]) // HOP
+            regions.append((start, max(start + 1, end)))
+    return regions
 
 
 def _window_starts(start: int, end: int, total: int) -> list[int]:
@@ -118,12 +126,12 @@ def diarize(samples: np.ndarray | None, clip_id: str, offset: float = 0.0) -> Sp
     result.speech_seconds = round(sum(e - s for s, e in regions) / FRAMES_PER_SECOND, 3)
     if result.speech_seconds < MIN_SPEECH:
         return _finished(result, started, cpu)
-    mel = mel_frames(louder(samples))
+    mel = mel_frames(samples, louder_gain(samples))
     if mel.shape[0] < PARTIAL_FRAMES:
         mel = np.pad(mel, ((0, PARTIAL_FRAMES - mel.shape[0]), (0, 0)))
     per_region = [_window_starts(s, min(e, mel.shape[0]), mel.shape[0]) for s, e in regions]
     flat = [w for starts in per_region for w in starts]
-    vectors = embed_partials(np.stack([mel[w:w + PARTIAL_FRAMES] for w in flat]))
+    vectors = embed_windows(mel, flat)
     result.windows = len(flat)
     pieces, at = [], 0
     for (start, end), starts in zip(regions, per_region, strict=True):

@@ -80,25 +80,43 @@ def _model() -> tuple[Any, np.ndarray]:
     return cached(("voice-encoder", MODEL_NAME), _build)
 
 
-def louder(samples: np.ndarray) -> np.ndarray:
-    """The samples raised to TARGET_DBFS when quieter (as Resemblyzer's normalize_volume, increase only)."""
+def louder_gain(samples: np.ndarray) -> float:
+    """The amplitude factor that raises the samples to TARGET_DBFS when quieter (Resemblyzer's normalize_volume,
+    increase only); 1.0 otherwise. Applied to the power spectrum (as its square), so no scaled copy is made."""
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0.0
     if rms <= 0:
-        return samples
+        return 1.0
     gain_db = TARGET_DBFS - 20 * np.log10(rms)
-    return samples * np.float32(10 ** (gain_db / 20)) if gain_db > 0 else samples
+    return float(10 ** (gain_db / 20)) if gain_db > 0 else 1.0
 
 
-def mel_frames(samples: np.ndarray) -> np.ndarray:
-    """(frames, 40) power mel spectrogram, one frame per 10 ms, frame i centred on sample i * 160."""
+def mel_frames(samples: np.ndarray, gain: float = 1.0, block: int = 6000) -> np.ndarray:
+    """(frames, 40) power mel spectrogram of `samples * gain`, one frame per 10 ms, frame i centred on sample
+    i * 160 (librosa's centred, zero-padded frames). Made `block` frames (60 s) at a time from a padded copy of
+    that stretch only: the spectrum (or even a padded copy) of a whole 2-hour clip would take gigabytes."""
     _network, bank = _model()
-    padded = np.pad(samples.astype(np.float32, copy=False), WINDOW // 2)
-    if padded.size < WINDOW:
-        return np.zeros((0, MEL_BANDS), dtype=np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[::HOP]
+    count = 1 + len(samples) // HOP
     window = np.hanning(WINDOW + 1)[:-1].astype(np.float32)  # periodic Hann, as librosa's stft
-    power = np.square(np.abs(np.fft.rfft(frames * window, axis=1)))
-    return (power @ bank.T).astype(np.float32)
+    out = np.empty((count, MEL_BANDS), dtype=np.float32)
+    half = WINDOW // 2
+    for start in range(0, count, block):
+        stop = min(count, start + block)
+        lo, hi = start * HOP - half, (stop - 1) * HOP + half  # the samples these frames cover
+        chunk = np.zeros(hi - lo, dtype=np.float32)
+        inside = samples[max(lo, 0):max(min(hi, len(samples)), 0)]
+        chunk[max(lo, 0) - lo:max(lo, 0) - lo + len(inside)] = inside
+        frames = np.lib.stride_tricks.sliding_window_view(chunk, WINDOW)[::HOP]
+        power = np.square(np.abs(np.fft.rfft(frames * window, axis=1)))
+        out[start:stop] = (power @ bank.T) * np.float32(gain * gain)
+    return out
+
+
+def embed_windows(mel: np.ndarray, starts: list[int], batch: int = 64) -> np.ndarray:
+    """(n, 256) unit vectors for the 160-frame windows of `mel` starting at `starts`, a batch at a time (the
+    windows overlap four times over: stacking them all at once would copy the spectrogram four times)."""
+    out = [embed_partials(np.stack([mel[w:w + PARTIAL_FRAMES] for w in starts[i:i + batch]]))
+           for i in range(0, len(starts), batch)]
+    return np.concatenate(out) if out else np.zeros((0, 256), dtype=np.float32)
 
 
 def embed_partials(partials: np.ndarray, batch: int = 64) -> np.ndarray:
