@@ -2,10 +2,9 @@
 
 Makes espeak-ng dialogues with known turn times (tests/speaker_media.py: two voices taking turns, with pauses;
 the same without pauses; one voice), diarizes each --rounds times in one process after one untimed warm-up (the
-first call imports torch and librosa and loads the encoder: that load is printed apart), and prints per clip the
-speech seconds, CPU seconds per speech second (the issue's budget: 0.05), wall seconds, speakers found and the
-largest turn-boundary error against the truth; then the encoder's thread choice (1 vs the process default) on the
-same audio; then one JSON line prefixed "RESULT ".
+first call opens the ONNX encoder, exporting it first on a machine that has not yet: that load is printed apart),
+and prints per clip the speech seconds, CPU seconds per speech second (the issue's budget: 0.05), wall seconds,
+speakers found and the largest turn-boundary error against the truth; then one JSON line prefixed "RESULT ".
 
     .venv/bin/python bench/speakers.py
     .venv/bin/python bench/speakers.py --rounds 5
@@ -26,9 +25,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_resources.analysis.local.audio import read_pcm16k  # noqa: E402
-from catalog_resources.speakers import encoder  # noqa: E402
-from catalog_resources.speakers.diarize import diarize  # noqa: E402
+from catalog_resources.settings import load_settings  # noqa: E402
+from catalog_resources.speakers.diarize import diarize as diarize_with  # noqa: E402
+from catalog_resources.speakers.encoder import VoiceEncoder  # noqa: E402
 from tests.speaker_media import INTERVIEW, VOICE_B, VOICE_C, make_dialogue_wav  # noqa: E402
+
+ENCODER = VoiceEncoder(load_settings().models_dir)
+
+
+def diarize(samples, name: str):
+    return diarize_with(samples, name, ENCODER)
+
 
 MONOLOGUE = [(VOICE_B, "The harbour master opens the gates at six, and the first boats leave soon after that."),
              (VOICE_B, "In winter the work is harder, but the prices at the market are better.")]
@@ -68,7 +75,7 @@ def main() -> None:
         cpu, wall = time.process_time(), time.perf_counter()
         diarize(samples["monologue"], "warm-up")
         load = {"cpu_seconds": round(time.process_time() - cpu, 3), "wall_seconds": round(time.perf_counter() - wall, 3)}
-        print(f"first call (imports torch/librosa, loads the encoder): {load['cpu_seconds']} CPU s, {load['wall_seconds']} s")
+        print(f"first call (loads the ONNX encoder): {load['cpu_seconds']} CPU s, {load['wall_seconds']} s")
         rows = {}
         print(f"{'clip':<22}{'speech s':>9}{'CPU s/speech s':>16}{'wall s':>8}{'speakers':>9}{'turns':>6}{'max boundary err s':>20}")
         for name, (_path, truth) in clips.items():
@@ -85,32 +92,7 @@ def main() -> None:
         total_speech = sum(r["speech_seconds"] for r in rows.values())
         overall = sum(r["cpu_per_speech_second"] * r["speech_seconds"] for r in rows.values()) / total_speech
         print(f"all clips: {overall:.4f} CPU s per second of speech (budget 0.05)")
-        threads = _threads(samples["long_interview"], args.rounds)
-        print(f"encoder on one thread: {threads['one']:.4f} CPU s/speech s; on {threads['default_threads']} threads "
-              f"(torch's default): {threads['default']:.4f} ({threads['default'] / threads['one']:.2f}x)")
-        print("RESULT " + json.dumps({"load": load, "clips": rows, "cpu_per_speech_second": round(overall, 4),
-                                      "threads": threads}))
-
-
-def _threads(samples, rounds: int) -> dict:
-    """The same diarization with the encoder held to one thread (what the step does) and left at torch's default."""
-    import torch
-
-    one = statistics.median(r.cpu_seconds / r.speech_seconds for r in (diarize(samples, "t") for _ in range(rounds)))
-    pinned, threads = encoder.embed_partials, torch.get_num_threads()
-
-    def unpinned(partials, batch: int = 64):
-        network, _bank = encoder._model()
-        with torch.inference_mode():
-            return torch.cat([network(torch.from_numpy(partials[i:i + batch].copy()))
-                              for i in range(0, len(partials), batch)]).numpy()
-
-    encoder.embed_partials = unpinned  # what embed_windows calls: torch left at its own thread count
-    try:
-        default = statistics.median(r.cpu_seconds / r.speech_seconds for r in (diarize(samples, "t") for _ in range(rounds)))
-    finally:
-        encoder.embed_partials = pinned
-    return {"one": round(one, 4), "default": round(default, 4), "default_threads": threads}
+        print("RESULT " + json.dumps({"load": load, "clips": rows, "cpu_per_speech_second": round(overall, 4)}))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from catalog_resources.models.media import DerivedMedia
 from catalog_resources.models.speakers import SpeakerSet
 from catalog_resources.settings import load_settings
 from catalog_resources.speakers.diarize import diarize
-from catalog_resources.speakers.encoder import MODEL_NAME, VoiceModelError
+from catalog_resources.speakers.encoder import MODEL_NAME, VoiceEncoder, VoiceModelError
 
 CODE_VERSION = f"1+{MODEL_NAME}"
 
@@ -58,14 +58,15 @@ def speakers(context: AssetExecutionContext, proxy: dict[str, DerivedMedia]) -> 
     the person with the nearest voice across the catalog, or the one face on screen while it speaks, or a new
     person. Off with VIDEO_CATALOG_SPEAKERS=0."""
     started = time.monotonic()
-    enabled = load_settings().speakers
+    settings = load_settings()
+    enabled, encoder = settings.speakers, VoiceEncoder(settings.models_dir)
     results: dict[str, SpeakerSet] = {}
     for clip_id, media in proxy.items():
         if not enabled:
             results[clip_id] = SpeakerSet(clip_id=clip_id, enabled=False, model=MODEL_NAME)
             continue
         try:
-            results[clip_id] = diarize(_samples(clip_id, media), clip_id)
+            results[clip_id] = diarize(_samples(clip_id, media), clip_id, encoder)
         except VoiceModelError as exc:  # a missing package fails every clip the same way: no retry
             raise Failure(description=f"speakers of clip {clip_id}: {exc}", allow_retries=False) from exc
     return clip_output(

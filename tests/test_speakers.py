@@ -19,9 +19,11 @@ from catalog_resources.analysis.local.audio import read_pcm16k
 from catalog_resources.models.people import FaceSet, FaceTrack
 from catalog_resources.models.speakers import SpeakerSet, VoiceTrack
 from catalog_resources.resources.catalog import CatalogResource
+from catalog_resources.settings import load_settings
 from catalog_resources.speakers.diarize import diarize
+from catalog_resources.speakers.encoder import VoiceEncoder
 from catalog_resources.speakers.link import linked_face
-from tests.speaker_media import INTERVIEW, VOICE_A, VOICE_B, VOICE_C, Turn, make_dialogue_video, make_dialogue_wav
+from tests.speaker_media import INTERVIEW, VOICE_B, VOICE_C, Turn, make_dialogue_video, make_dialogue_wav
 from tests.speech_media import make_silence_wav, make_tone_wav
 from tests.test_ingest import cli
 
@@ -30,8 +32,11 @@ MONOLOGUE = [(VOICE_B, "The harbour master opens the gates at six, and the first
 TOLERANCE = 0.5  # seconds, the issue's bound on turn boundaries
 
 
+ENCODER = VoiceEncoder(load_settings().models_dir)  # the machine's models folder, as ingest uses
+
+
 def _speakers(path: Path) -> SpeakerSet:
-    return diarize(read_pcm16k(path, sample_format="s16"), "test")
+    return diarize(read_pcm16k(path, sample_format="s16"), "test", ENCODER)
 
 
 def _assert_turns_match(found: SpeakerSet, truth: list[Turn]) -> None:
@@ -77,14 +82,13 @@ def test_one_voice_is_one_speaker_and_music_or_silence_none(sounds):
     for name in ("music", "silence"):
         nobody = _speakers(sounds[name][0])
         assert nobody.tracks == [] and nobody.turns == [] and nobody.speech_seconds < 1.0, name
-    assert diarize(None, "no audio").tracks == []
+    assert diarize(None, "no audio", ENCODER).tracks == []
 
 
 def test_the_mel_frames_equal_librosas_own(sounds):
     import librosa
 
-    from catalog_resources.speakers.encoder import mel_frames
-
+    mel_frames = ENCODER.mel_frames
     samples = read_pcm16k(sounds["monologue"][0])[:16000]
     ours = mel_frames(samples)
     theirs = librosa.feature.melspectrogram(y=samples, sr=16000, n_fft=400, hop_length=160, n_mels=40).T

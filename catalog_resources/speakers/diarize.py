@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from catalog_resources.models.speakers import SpeakerSet, SpeakerTurn, VoiceTrack
-from catalog_resources.speakers.encoder import HOP, MODEL_NAME, PARTIAL_FRAMES, SAMPLE_RATE, embed_windows, louder_gain, mel_frames
+from catalog_resources.speakers.encoder import HOP, MODEL_NAME, PARTIAL_FRAMES, SAMPLE_RATE, VoiceEncoder, louder_gain
 
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP  # 100
 STEP_FRAMES = 40  # 0.4 s between windows
@@ -115,7 +115,7 @@ def _turns(pieces: list[tuple[int, int, np.ndarray]], labels: list[int]) -> list
     return turns
 
 
-def diarize(samples: np.ndarray | None, clip_id: str, offset: float = 0.0) -> SpeakerSet:
+def diarize(samples: np.ndarray | None, clip_id: str, encoder: VoiceEncoder, offset: float = 0.0) -> SpeakerSet:
     """The clip's speakers and their turns from 16 kHz mono samples (None: no audio stream). `offset` is added
     to every time (the clip's start PTS, when the audio file's zero is not the clip's)."""
     started, cpu = time.monotonic(), time.process_time()
@@ -126,12 +126,12 @@ def diarize(samples: np.ndarray | None, clip_id: str, offset: float = 0.0) -> Sp
     result.speech_seconds = round(sum(e - s for s, e in regions) / FRAMES_PER_SECOND, 3)
     if result.speech_seconds < MIN_SPEECH:
         return _finished(result, started, cpu)
-    mel = mel_frames(samples, louder_gain(samples))
+    mel = encoder.mel_frames(samples, louder_gain(samples))
     if mel.shape[0] < PARTIAL_FRAMES:
         mel = np.pad(mel, ((0, PARTIAL_FRAMES - mel.shape[0]), (0, 0)))
     per_region = [_window_starts(s, min(e, mel.shape[0]), mel.shape[0]) for s, e in regions]
     flat = [w for starts in per_region for w in starts]
-    vectors = embed_windows(mel, flat)
+    vectors = encoder.embed_windows(mel, flat)
     result.windows = len(flat)
     pieces, at = [], 0
     for (start, end), starts in zip(regions, per_region, strict=True):

