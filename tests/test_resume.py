@@ -20,7 +20,7 @@ from catalog_resources.media.samples import ClipSpec, make_clip
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "catalog_cli.main"]
 QUICK = ["--disable", "ai_analysis,embeddings"]  # resume does not depend on which steps; keep it fast
-QUICK_STEPS = {"clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "catalog_record"}
+QUICK_STEPS = {"clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "catalog_record"}
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -326,5 +326,5 @@ def test_kill_9_during_ai_analysis_frees_its_pool_slot(catalog_env, clips, tmp_p
     result = cli("ingest", "--json", str(folder), timeout=400)
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["resumed"]) == 2
-    assert all(len(s) == 9 for s in made_steps().values()) and len(made_steps()) == 2
+    assert all(len(s) == 10 for s in made_steps().values()) and len(made_steps()) == 2
     assert not dagster_instance().event_log_storage.get_concurrency_run_ids()
