@@ -114,8 +114,10 @@ class MigrationQueries:
         return applied
 
     def _pending(self) -> bool:
-        """Are there migrations this catalog has not recorded (or no record at all)?"""
-        with self.connect() as conn:
+        """Are there migrations this catalog has not recorded (or no record at all)? On a connection of its own,
+        closed after: the thread's kept connection would hold a template database open (CREATE DATABASE ...
+        TEMPLATE refuses a template in use)."""
+        with self._dedicated() as conn:
             if conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()["t"] is None:
                 return True
             done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
