@@ -178,6 +178,8 @@ def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team):
     wrong = cli("list", url=urls["ben"].replace(BEN[1], "not-the-password"))
     assert wrong.returncode == 2 and "password authentication failed" in wrong.stderr
     assert "not-the-password" not in wrong.stderr
+    started = cli("db", "start", url=urls["ben"])  # prints the URL it uses, without the password
+    assert started.returncode == 0 and "127.0.0.1" in started.stdout and BEN[1] not in started.stdout + started.stderr
     open_connection = _connect(urls["ben"])
     assert open_connection.execute("SELECT 1 AS one").fetchone()["one"] == 1
     disabled = cli("admin", "users", "disable", BEN[0], url=urls["anna"])

@@ -34,7 +34,9 @@ def db_start(
     if listen is not None:
         _remember_listen(listen)
     endpoint, _db, applied = catalog_db()
-    out.print(f"database ready: {literal(endpoint.catalog_url)}" + (f" (applied {len(applied)} migrations)" if applied else ""))
+    from catalog_resources.system.catalog import hide_password
+
+    out.print(f"database ready: {literal(hide_password(endpoint.catalog_url))}" + (f" (applied {len(applied)} migrations)" if applied else ""))
     settings = cli_settings()
     if settings.db_listen and not settings.database_url:
         from catalog_resources.store.embedded_server import parse_listen
@@ -124,7 +126,9 @@ def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         endpoint, db, _applied = catalog_db()
         info.update(db.server_status())
         info["migrations"] = [m.name for m in db.applied_migrations()]
-        info["url"] = endpoint.catalog_url
+        from catalog_resources.system.catalog import hide_password
+
+        info["url"] = hide_password(endpoint.catalog_url)  # `db url` prints it whole, for scripts that ask
     if as_json:
         print(json.dumps(info, indent=2, default=str))
         return
