@@ -27,22 +27,23 @@ def _unchanged(source: SourcePath | None, st: os.stat_result) -> bool:
     return source is not None and source.md5 is not None and source.size_bytes == st.st_size and source.mtime == _mtime(st)
 
 
-def _same_content(path: str, st: os.stat_result, clip_id: str) -> bool:
-    """Does the file at `path` still hold the content `clip_id` names (its sampled fingerprint)?"""
+def _same_content(path: str, st: os.stat_result, clip_id: str, key: bytes) -> bool:
+    """Does the file at `path` still hold the content `clip_id` names (its sampled fingerprint, keyed as the
+    user's own ids are: store/owners.py)?"""
     try:
-        return sampled_fingerprint(Path(path), st.st_size) == clip_id
+        return sampled_fingerprint(Path(path), st.st_size, key) == clip_id
     except OSError:
         return False
 
 
-def _still(path: str, before: os.stat_result, clip_id: str) -> bool:
+def _still(path: str, before: os.stat_result, clip_id: str, key: bytes) -> bool:
     """Unchanged while it was hashed: same size and mtime, and still the content the id names."""
     try:
         after = os.stat(path)
     except OSError:
         return False
     same_stat = (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
-    return same_stat and _same_content(path, after, clip_id)
+    return same_stat and _same_content(path, after, clip_id, key)
 
 
 def _changed_message(path: str, clip_id: str) -> str:
@@ -55,6 +56,7 @@ def verify_clip(clip_id: str, catalog: CatalogResource) -> ClipSource:
     now = datetime.now(timezone.utc)
     previous = {s.path: s for s in catalog.known_clips([clip_id]).get(clip_id, [])}
     known = catalog.clip_row(clip_id)
+    key = catalog.fingerprint_key()
     candidates = [f.path for f in catalog.paths_for_fingerprint(clip_id)]
     candidates += [p for p in previous if p not in candidates]
     online: list[tuple[str, os.stat_result]] = []
@@ -64,7 +66,7 @@ def verify_clip(clip_id: str, catalog: CatalogResource) -> ClipSource:
             st = os.stat(path)
         except OSError:
             continue
-        if not _unchanged(previous.get(path), st) and not _same_content(path, st, clip_id):
+        if not _unchanged(previous.get(path), st) and not _same_content(path, st, clip_id, key):
             changed.append(path)  # replaced since the scan: its new content is another clip
             continue
         online.append((path, st))
@@ -83,7 +85,7 @@ def verify_clip(clip_id: str, catalog: CatalogResource) -> ClipSource:
             md5, fast = full_hashes(Path(primary_path))
         except OSError as exc:
             raise Failure(description=f"{primary_path}: cannot read ({exc.strerror or exc})") from exc
-        if not _still(primary_path, primary_stat, clip_id):  # the MD5 must be of the content the id stands for
+        if not _still(primary_path, primary_stat, clip_id, key):  # the MD5 must be of the content the id stands for
             raise Failure(description=_changed_message(primary_path, clip_id))
     try:
         # no frame decoding here (RED, BRAW, a fragment) is no failure: the clip is cataloged by its metadata

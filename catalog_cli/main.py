@@ -13,7 +13,7 @@ import typer
 from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, report, search, segments, tags, ui
 from catalog_cli.commands import export, maintenance
 from catalog_cli.commands import people
-from catalog_cli.commands import config, system, web
+from catalog_cli.commands import auth, config, system, web
 
 app = typer.Typer(
     name="video-catalog",
@@ -49,6 +49,8 @@ app.add_typer(prompt.prompt_app, name="prompt")
 app.add_typer(people.people_app, name="people")
 app.add_typer(system.system_app, name="system")
 app.add_typer(config.config_app, name="config")
+app.add_typer(auth.auth_app, name="auth")
+app.add_typer(auth.admin_app, name="admin")
 
 
 def main() -> None:

@@ -106,6 +106,7 @@ class CatalogSettings(BaseSettings):
     search_min_similarity: float | None = Field(default=None, description="Semantic match cut-off; unset: the model's calibrated value.")
     ai_pool_limit: int = Field(default=1, ge=1, description="ai_analysis steps running at once (Dagster pool `ai`), set on first use.")
     model_cache: Path | None = Field(default=None, description="Unpacked model files; default ~/.cache/video-catalog/models.")
+    db_listen: str | None = Field(default=None, description="Team mode: the embedded server also listens on this TCP ADDRESS[:PORT] with password (SCRAM) logins, e.g. 0.0.0.0:5433 (`db start --listen`).")
     pg_runtime_root: Path = Field(
         default=Path("/var/lib/video-catalog"),
         description="As root only: where the embedded server's data and binaries live, so no folder we did not create is chmod-ed.",

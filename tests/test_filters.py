@@ -85,7 +85,7 @@ def catalog(module_catalog_env):
             conn.execute("UPDATE frame_analysis SET quality_score = %s, exposure_warning = %s WHERE clip_id = %s",
                          (quality, exposure, clip_id))
             if collection:
-                conn.execute("INSERT INTO collections (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", (collection,))
+                conn.execute("INSERT INTO collections (name) VALUES (%s) ON CONFLICT DO NOTHING", (collection,))
                 conn.execute("INSERT INTO collection_clips (collection_id, clip_id) SELECT collection_id, %s"
                              " FROM collections WHERE name = %s", (clip_id, collection))
         for name in sorted(set(PEOPLE.values())):

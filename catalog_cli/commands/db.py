@@ -20,10 +20,52 @@ db_app = typer.Typer(help="Manage the catalog database (embedded PostgreSQL + pg
 
 @db_app.command("start")
 @handles_errors
-def db_start() -> None:
-    """Start the embedded server (if not running) and apply migrations."""
+def db_start(
+    listen: Annotated[str | None, typer.Option("--listen", help="Team mode: also serve TCP on ADDRESS[:PORT] (e.g. "
+                                               "0.0.0.0:5433) with password logins; kept in config.toml as db_listen. "
+                                               "--listen off goes back to the local socket only.")] = None,
+) -> None:
+    """Start the embedded server (if not running) and apply migrations.
+
+    Examples:
+      video-catalog db start
+      video-catalog db start --listen 0.0.0.0:5433     # colleagues connect with their own password (auth signup)
+    """
+    if listen is not None:
+        _remember_listen(listen)
     endpoint, _db, applied = catalog_db()
-    out.print(f"database ready: {literal(endpoint.catalog_url)}" + (f" (applied {len(applied)} migrations)" if applied else ""))
+    from catalog_resources.system.catalog import hide_password
+
+    out.print(f"database ready: {literal(hide_password(endpoint.catalog_url))}" + (f" (applied {len(applied)} migrations)" if applied else ""))
+    settings = cli_settings()
+    if settings.db_listen and not settings.database_url:
+        from catalog_resources.store.embedded_server import parse_listen
+
+        host, port = parse_listen(settings.db_listen)
+        out.print(f"listening on {literal(host)} port {port} for password logins (SCRAM); "
+                  "add people with: video-catalog auth signup EMAIL", highlight=False)
+
+
+def _remember_listen(listen: str) -> None:
+    """Keep the choice in config.toml and restart a running server whose listening differs."""
+    from catalog_resources.config_file import set_value, unset_value
+    from catalog_resources.store.embedded_server import parse_listen
+    from catalog_resources.store.endpoint import embedded_server
+
+    settings = cli_settings()
+    if settings.database_url:
+        fail("--listen is for the embedded server; an external database (VIDEO_CATALOG_DATABASE_URL) listens as it "
+             "is configured")
+    wanted = None if listen.strip().lower() in ("off", "") else listen.strip()
+    if wanted:
+        parse_listen(wanted)  # a bad value fails here, before anything changes
+        set_value(settings.config_file, "db_listen", wanted)
+    else:
+        unset_value(settings.config_file, "db_listen")
+    server = embedded_server(settings)
+    running = server.info()
+    if running is not None and (running.listen or None) != (parse_listen(wanted)[0] if wanted else None):
+        server.stop()  # started again below, listening as asked
 
 
 @db_app.command("stop")
@@ -84,7 +126,9 @@ def db_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         endpoint, db, _applied = catalog_db()
         info.update(db.server_status())
         info["migrations"] = [m.name for m in db.applied_migrations()]
-        info["url"] = endpoint.catalog_url
+        from catalog_resources.system.catalog import hide_password
+
+        info["url"] = hide_password(endpoint.catalog_url)  # `db url` prints it whole, for scripts that ask
     if as_json:
         print(json.dumps(info, indent=2, default=str))
         return

@@ -59,7 +59,8 @@ def verify(
     from catalog_resources.maintenance.verify import PROBLEMS, check_source
 
     store = catalog_db()[1]
-    checks = [check_source(row, quick) for row in _verify_targets(store, path, everything)]
+    key = store.fingerprint_key()
+    checks = [check_source(row, quick, key) for row in _verify_targets(store, path, everything)]
     wrong = [c for c in checks if c.state in PROBLEMS]
     if as_json:
         print(json.dumps([c.model_dump() for c in checks], indent=2))
@@ -104,7 +105,8 @@ def relink(
     rows = recorded_sources(store, old)
     if not rows:
         fail(f"no cataloged path is at or under {old}")
-    moves = [check_move(row, old, new) for row in rows]
+    key = store.fingerprint_key()
+    moves = [check_move(row, old, new, key) for row in rows]
     good = [m for m in moves if m.state == "would relink"]
     if not dry_run and good:
         relink_paths(store, [(m.clip_id, m.old, m.new) for m in good])

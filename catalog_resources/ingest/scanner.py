@@ -152,7 +152,7 @@ def stat_root(root: Path, report: ScanReport) -> os.stat_result | None:
     return None
 
 
-def classify(path: Path, size: int, mtime_ns: int) -> ScannedFile:
+def classify(path: Path, size: int, mtime_ns: int, key: bytes = b"") -> ScannedFile:
     """Probe one new or changed file: empty, unreadable, not video, or video with its fingerprint (and, when no
     frame decodes here or ffmpeg cannot open a file MediaInfo reads as video, the reason it can be cataloged
     by its metadata only)."""
@@ -176,7 +176,7 @@ def classify(path: Path, size: int, mtime_ns: int) -> ScannedFile:
         except ValueError as exc:
             return ScannedFile(**base, kind="unreadable", reason=str(exc))
     try:
-        fingerprint = sampled_fingerprint(path, size)
+        fingerprint = sampled_fingerprint(path, size, key)
     except OSError as exc:
         return ScannedFile(**base, kind="unreadable", reason=f"cannot read: {exc.strerror or exc}")
     return ScannedFile(**base, kind="video", fingerprint=fingerprint, metadata_only=metadata_only)
@@ -200,6 +200,7 @@ def scan(
     roots = [Path(os.path.abspath(root)) for root in roots]
     present = [(root, st) for root in roots if (st := stat_root(root, report)) is not None]
     cache = store.scanned_under([root for root, _ in present])
+    id_key = store.fingerprint_key()  # the user's own ids in a shared catalog
     seen: set[str] = set()
     fresh: list[ScannedFile] = []
     now_ns = time.time_ns()
@@ -220,7 +221,7 @@ def scan(
             elif budget_left is not None and budget_left <= 0:
                 continue  # bounded work: the next scan picks it up
             else:
-                item = classify(path, st.st_size, st.st_mtime_ns)
+                item = classify(path, st.st_size, st.st_mtime_ns, id_key)
                 report.probed += 1
                 fresh.append(item)
                 if budget_left is not None:

@@ -34,12 +34,12 @@ def new_path(path: str, old_prefix: str, new_prefix: str) -> str:
     return new_prefix.rstrip("/") + ("/" + rest.lstrip("/") if rest.strip("/") else "")
 
 
-def check_move(recorded: dict[str, Any], old_prefix: str, new_prefix: str) -> Move:
-    """Where a recorded path goes, and whether the file there is the clip."""
+def check_move(recorded: dict[str, Any], old_prefix: str, new_prefix: str, key: bytes = b"") -> Move:
+    """Where a recorded path goes, and whether the file there is the clip (`key`: the user's fingerprint key)."""
     target = new_path(recorded["path"], old_prefix, new_prefix)
     base = {"clip_id": recorded["clip_id"], "old": recorded["path"], "new": target}
     try:
-        same = sampled_fingerprint(Path(target)) == recorded["clip_id"]
+        same = sampled_fingerprint(Path(target), key=key) == recorded["clip_id"]
     except FileNotFoundError:
         return Move(**base, state="not found", reason="no file at the new path")
     except OSError as exc:

@@ -47,8 +47,8 @@ def _absent(recorded: dict[str, Any]) -> PathCheck:
                      reason=f"its folder {folder} is not there (a drive not mounted?)")
 
 
-def check_source(recorded: dict[str, Any], quick: bool = False) -> PathCheck:
-    """One recorded path of a clip against the disk now."""
+def check_source(recorded: dict[str, Any], quick: bool = False, key: bytes = b"") -> PathCheck:
+    """One recorded path of a clip against the disk now (`key`: the user's fingerprint key, store/owners.py)."""
     clip_id, path = recorded["clip_id"], recorded["path"]
     try:
         st = os.stat(path)
@@ -58,7 +58,7 @@ def check_source(recorded: dict[str, Any], quick: bool = False) -> PathCheck:
         return PathCheck(clip_id=clip_id, path=path, state="unreadable", reason=exc.strerror or str(exc))
     try:
         if quick:
-            same = sampled_fingerprint(Path(path), st.st_size) == clip_id
+            same = sampled_fingerprint(Path(path), st.st_size, key) == clip_id
         else:
             md5, fast = full_hashes(Path(path))
             same = md5 == recorded["md5"] and (recorded["fast_hash"] is None or fast == recorded["fast_hash"])

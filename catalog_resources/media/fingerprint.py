@@ -14,14 +14,16 @@ READ_CHUNK = 4 * 1024 * 1024
 FINGERPRINT_VERSION = b"vc-fp1"
 
 
-def sampled_fingerprint(path: Path, size: int | None = None) -> str:
+def sampled_fingerprint(path: Path, size: int | None = None, key: bytes = b"") -> str:
     """16 hex chars from the size and three 64 KiB blocks (head, middle, tail).
 
     Reads at most 192 KiB whatever the file size, so identifying a copy of a 50 GB camera file costs
     three seeks. Collisions (same samples, different content) are caught by the full MD5 in clip_source.
+    `key` (a user's role name in a shared catalog, store/owners.py) makes the same file another user's own id;
+    the catalog's first owner has none, so a catalog made before users keeps its ids.
     """
     size = os.stat(path).st_size if size is None else size
-    digest = hashlib.blake2b(FINGERPRINT_VERSION + size.to_bytes(8, "little"), digest_size=8)
+    digest = hashlib.blake2b(FINGERPRINT_VERSION + size.to_bytes(8, "little"), digest_size=8, key=key)
     with open(path, "rb") as handle:
         if size <= 3 * SAMPLE_BYTES:
             digest.update(handle.read())

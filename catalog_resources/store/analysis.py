@@ -42,7 +42,7 @@ def replace_tags(conn: psycopg.Connection, clip_id: str, source: str, names: lis
     if not names:
         return 0
     with conn.cursor() as cur:
-        cur.executemany("INSERT INTO tags (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", [(n,) for n in names])
+        cur.executemany("INSERT INTO tags (name) VALUES (%s) ON CONFLICT (owner, name) DO NOTHING", [(n,) for n in names])
         cur.execute(
             "INSERT INTO clip_tags (clip_id, tag_id, source) SELECT %s, tag_id, %s FROM tags WHERE name = ANY(%s)"
             " ON CONFLICT (clip_id, tag_id) DO NOTHING",

@@ -25,6 +25,7 @@ from catalog_resources.store.ingest_state import IngestStateQueries
 from catalog_resources.store.list_order import LIST_ORDERS, ListOrder, Seek
 from catalog_resources.store.looks import LookQueries
 from catalog_resources.store.migrations import MigrationQueries
+from catalog_resources.store.owners import OwnerQueries
 from catalog_resources.store.people import PeopleQueries
 from catalog_resources.store.reports import ReportQueries
 from catalog_resources.store.scan_cache import ScanCacheQueries
@@ -52,7 +53,7 @@ VISUAL_SEGMENT_FIELDS = {"start_seconds", "end_seconds", "text", "keyframe_path"
 
 class CatalogQueries(
     MigrationQueries, ScanCacheQueries, AnalysisQueries, SearchQueries, LookQueries, IngestStateQueries, CheckQueries,
-    PeopleQueries, SpeakerQueries,
+    PeopleQueries, SpeakerQueries, OwnerQueries,
     CollectionQueries, TagQueries, SegmentQueries, ReportQueries,
 ):
     """The SQL: every query and write of the catalog, as a mixin over `self.database_url`.

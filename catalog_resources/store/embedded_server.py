@@ -55,7 +55,7 @@ from catalog_resources.store.embedded_host import (
     write_private,
 )
 
-PG_PORT = 5432  # only names the socket file (.s.PGSQL.5432); no TCP listener is opened
+PG_PORT = 5432  # names the socket file (.s.PGSQL.5432); no TCP listener is opened unless `listen` is given
 SERVER_USER = "videocatalog"
 SUPERUSER = "postgres"
 CATALOG_DB = "video_catalog"
@@ -68,6 +68,29 @@ class ServerInfo:
     pid: int
     socket_dir: Path
     data_dir: Path
+    port: int = PG_PORT
+    listen: str = ""  # the TCP addresses it listens on; empty: the socket only
+
+
+# A server that listens on TCP (team mode, `db start --listen`) asks every TCP client for a password (SCRAM); the
+# socket, in a 0700 folder only the catalog's own account reaches, stays the local account's. Written at every
+# start, so a cluster made by initdb --auth=trust (which also trusts 127.0.0.1) never listens with that.
+PG_HBA = """# written by video-catalog at each start (store/embedded_server.py)
+local all all trust
+host all all 0.0.0.0/0 scram-sha-256
+host all all ::/0 scram-sha-256
+"""
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """("127.0.0.1", 5433) from "127.0.0.1:5433"; a bare address (IPv6 too) keeps port 5432; "*" is everywhere."""
+    text = listen.strip()
+    host, sep, port = text.rpartition(":")
+    if not sep or ":" in host:  # no port given, or an IPv6 address
+        host, port = text, ""
+    if not host or (port and not port.isdigit()):
+        raise EmbeddedServerError(f"--listen {listen!r}: give ADDRESS or ADDRESS:PORT, e.g. 127.0.0.1:5433 or 0.0.0.0")
+    return host, int(port) if port else PG_PORT
 
 
 class EmbeddedPostgres:
@@ -77,7 +100,9 @@ class EmbeddedPostgres:
     root, the id comes from `<home>/cluster-id`, and a home without one gets a new id on its first start.
     """
 
-    def __init__(self, home_pg_dir: Path, runtime_root: Path, cluster_id: str | None = None) -> None:
+    def __init__(self, home_pg_dir: Path, runtime_root: Path, cluster_id: str | None = None,
+                 listen: str | None = None) -> None:
+        self.listen = listen  # "ADDRESS[:PORT]": also serve TCP, with passwords (team mode)
         self.home_pg_dir = home_pg_dir
         self.home = home_pg_dir.parent
         self.runtime_root = runtime_root
@@ -155,11 +180,22 @@ class EmbeddedPostgres:
         pid = int(lines[0])
         if not is_postmaster(pid, self.data_dir):
             return None  # a stale pid file (crash, reboot): that pid is gone or now someone else's
-        return ServerInfo(pid=pid, socket_dir=Path(lines[4].strip()), data_dir=self.data_dir)
+        return ServerInfo(pid=pid, socket_dir=Path(lines[4].strip()), data_dir=self.data_dir,
+                          port=int(lines[3]) if lines[3].strip().isdigit() else PG_PORT, listen=lines[5].strip())
+
+    @property
+    def port(self) -> int:
+        """The running server's port (it names the socket too), else the one it will start on."""
+        running = self.info()
+        if running is not None:
+            return running.port
+        return parse_listen(self.listen)[1] if self.listen else PG_PORT
 
     def url(self, database: str = CATALOG_DB, driver: str | None = None) -> str:
         scheme = f"postgresql+{driver}" if driver else "postgresql"
-        return f"{scheme}://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir), safe='/')}"
+        port = self.port
+        return f"{scheme}://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir), safe='/')}" + (
+            f"&port={port}" if port != PG_PORT else "")
 
     # ---- starting and stopping -------------------------------------------------------------------
 
@@ -286,7 +322,10 @@ class EmbeddedPostgres:
         )
 
     def _start(self) -> None:
-        options = f"-c listen_addresses='' -k {self.socket_dir} -p {PG_PORT} -c shared_buffers={shared_buffers_mb()}MB"
+        host, port = parse_listen(self.listen) if self.listen else ("", PG_PORT)
+        (self.data_dir / "pg_hba.conf").write_text(PG_HBA)
+        options = (f"-c listen_addresses='{host}' -k {self.socket_dir} -p {port} -c shared_buffers={shared_buffers_mb()}MB"
+                   " -c password_encryption=scram-sha-256")
         try:
             self._run_pg(
                 "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_path), "-o", options, "-w", "-t", "60", "start"

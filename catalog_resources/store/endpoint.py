@@ -15,7 +15,7 @@ class DatabaseEndpoint(BaseModel):
 
 
 def embedded_server(settings: CatalogSettings) -> EmbeddedPostgres:
-    return EmbeddedPostgres(settings.pg_dir, settings.pg_runtime_root)
+    return EmbeddedPostgres(settings.pg_dir, settings.pg_runtime_root, listen=settings.db_listen)
 
 
 def resolve_database(settings: CatalogSettings, *, start: bool = True) -> DatabaseEndpoint:

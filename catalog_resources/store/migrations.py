@@ -37,6 +37,10 @@ class MigrationsMissing(SetupError, RuntimeError):
     """No migration files where the package keeps them: a broken install, which must not pass as "up to date"."""
 
 
+class MigrationNotAllowed(SetupError, RuntimeError):
+    """The schema needs a migration and the connected user of a shared catalog may not apply it."""
+
+
 def available_migrations(sql_dir: Traversable = SQL_DIR) -> list[tuple[Migration, str]]:
     """The numbered sql files in order; raises MigrationsMissing when there are none (an install without its
     data would otherwise migrate nothing and carry on against an empty database)."""
@@ -73,18 +77,28 @@ class MigrationQueries:
             try:
                 yield conn
             finally:
+                if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                    conn.rollback()  # a failed statement left the transaction aborted: unlock outside it
                 conn.execute("SELECT pg_advisory_unlock(%s)", (lock_id,))
                 conn.commit()
 
     def migrate(self) -> list[Migration]:
-        """Apply the numbered files in sql/ not yet recorded; each in its own transaction."""
+        """Apply the numbered files in sql/ not yet recorded; each in its own transaction. A user of a shared
+        catalog may not change its schema (sql/014): when nothing is pending, nothing is asked of the server."""
+        if not self._pending():
+            return []
         applied: list[Migration] = []
         with self.exclusively(MIGRATION_LOCK_ID) as conn:
-            conn.execute(
-                """CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
-                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
-            )
+            try:
+                conn.execute(
+                    """CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL,
+                        applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
+                )
+            except psycopg.errors.InsufficientPrivilege as exc:
+                raise MigrationNotAllowed(
+                    "the catalog's schema is older than this program and this user may not change it: an admin runs "
+                    "`video-catalog db migrate` on the catalog's machine") from exc
             conn.commit()
             done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
             for migration, text in available_migrations():
@@ -98,6 +112,16 @@ class MigrationQueries:
                     )
                 applied.append(migration)
         return applied
+
+    def _pending(self) -> bool:
+        """Are there migrations this catalog has not recorded (or no record at all)? On a connection of its own,
+        closed after: the thread's kept connection would hold a template database open (CREATE DATABASE ...
+        TEMPLATE refuses a template in use)."""
+        with self._dedicated() as conn:
+            if conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone()["t"] is None:
+                return True
+            done = {row["version"] for row in conn.execute("SELECT version FROM schema_migrations")}
+        return any(m.version not in done for m, _text in available_migrations())
 
     def applied_migrations(self) -> list[Migration]:
         with self.connect() as conn:

@@ -49,7 +49,7 @@ class ScanCacheQueries:
                 """INSERT INTO scanned_files (path, size_bytes, mtime_ns, fingerprint, kind, reason, metadata_only,
                      probe_version)
                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
+                   ON CONFLICT (owner, path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes, mtime_ns = EXCLUDED.mtime_ns,
                      fingerprint = EXCLUDED.fingerprint, kind = EXCLUDED.kind, reason = EXCLUDED.reason,
                      metadata_only = EXCLUDED.metadata_only, probe_version = EXCLUDED.probe_version,
                      last_seen = now()""",

@@ -42,7 +42,7 @@ class TagQueries:
         so), a rejected one is taken back. {"added": [(clip, tag)...], "already": [...]}."""
         pairs = [(c, n) for c in clip_ids for n in names]
         with self.connect() as conn:
-            conn.execute("INSERT INTO tags (name) SELECT unnest(%s::text[]) ON CONFLICT (name) DO NOTHING", (names,))
+            conn.execute("INSERT INTO tags (name) SELECT unnest(%s::text[]) ON CONFLICT (owner, name) DO NOTHING", (names,))
             before = {(r["clip_id"], r["name"]) for r in conn.execute(
                 "SELECT ct.clip_id, t.name FROM clip_tags ct JOIN tags t USING (tag_id)"
                 " WHERE ct.clip_id = ANY(%s) AND t.name = ANY(%s) AND ct.source = 'user'", (clip_ids, names))}

@@ -1,0 +1,191 @@
+"""A shared catalog (issue 19, first part): users are PostgreSQL login roles and row-level security keeps each to
+their own rows, whatever they send. A real embedded server listening on 127.0.0.1 with password (SCRAM) logins;
+a catalog made by the local account (a real clip ingested, two seeded ones), handed to the first admin by
+`auth init`; a second user who writes their own clips through the store's writers; then raw SQL, the store's
+searches and the CLI as each of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from catalog_resources.auth.names import role_for
+from catalog_resources.auth.scram import scram_verifier
+from catalog_resources.embeddings.service import EmbeddingService
+from catalog_resources.resources.catalog import CatalogResource
+from tests.search_seed import seed
+
+CLI = [sys.executable, "-m", "catalog_cli.main"]
+ANNA, BEN = ("anna@example.com", "anna-long-password"), ("ben@example.com", "ben-long-password")
+# Every table that holds footage data (sql/014); each must be owned row by row.
+OWNED = ("clips", "clip_sources", "scanned_files", "technical_metadata", "audio_tracks", "subtitle_tracks", "thumbnails",
+         "frame_analysis", "analysis", "transcripts", "segments", "embeddings", "catalog_records", "collections",
+         "collection_clips", "tags", "clip_tags", "asset_versions", "clip_facts", "clip_failures", "ingest_claims",
+         "scene_looks", "people", "face_tracks", "face_track_rejections", "voice_tracks")
+UNOWNED = {"schema_migrations", "pipeline_versions", "pipeline_signature", "catalog_owner", "catalog_users"}
+
+
+def doc(clip_id: str, words: str, tag: str) -> dict:
+    return {"clip_id": clip_id, "summary": f"{words}.", "keywords": [tag], "on_screen_text": "",
+            "transcript": f"{words}. More about {words}.", "technical": {"codec": "h264", "height": 1080, "fps": 25.0,
+                                                                       "shot_type": "wide"}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory, media_library) -> dict:
+    home = tmp_path_factory.mktemp("team-home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_CATALOG_")}
+    env |= {"VIDEO_CATALOG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    port = _free_port()
+
+    def cli(*args: str, url: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+        run_env = env | ({"VIDEO_CATALOG_DATABASE_URL": url} if url else {})
+        return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, env=run_env, input=stdin)
+
+    started = cli("db", "start", "--listen", f"127.0.0.1:{port}")
+    assert started.returncode == 0, started.stderr
+    footage = home / "footage"
+    footage.mkdir()
+    (footage / "short.mp4").write_bytes(media_library["short.mp4"].read_bytes())
+    ingested = cli("ingest", "--json", "--disable", "ai_analysis,embeddings", str(footage))
+    assert ingested.returncode == 0, ingested.stderr
+    (real_clip,) = [item["clip_id"] for item in json.loads(ingested.stdout)["new"]]
+    local = CatalogResource(database_url=_local_url(cli))
+    seed(local, EmbeddingService(), [doc("anna-harbour", "fishing boats in the harbour", "harbour")])
+    init = cli("auth", "init", "--email", ANNA[0], "--password-stdin", stdin=ANNA[1] + "\n")
+    assert init.returncode == 0, init.stderr
+    signup = cli("auth", "signup", BEN[0], "--password-stdin", stdin=BEN[1] + "\n")
+    assert signup.returncode == 0, signup.stderr
+    urls = {who: f"postgresql://{role_for(email)}:{password}@127.0.0.1:{port}/video_catalog"
+            for who, (email, password) in (("anna", ANNA), ("ben", BEN))}
+    ben = CatalogResource(database_url=urls["ben"])
+    seed(ben, EmbeddingService(), [doc("ben-mountain", "snow on the mountain pass", "mountain")])
+    yield {"cli": cli, "urls": urls, "local": local, "real_clip": real_clip, "local_url": _local_url(cli)}
+    cli("db", "stop")
+
+
+def _local_url(cli) -> str:
+    result = cli("db", "url")
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1].strip()
+
+
+def _connect(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, row_factory=dict_row, autocommit=True)
+
+
+def _counts(url: str) -> dict[str, int]:
+    with _connect(url) as conn:
+        return {t: conn.execute(f"SELECT count(*) AS n FROM {t}").fetchone()["n"] for t in OWNED}
+
+
+@pytest.mark.slow
+def test_every_footage_table_is_owned_and_guarded_by_the_database(team):
+    with _connect(team["local_url"]) as conn:
+        tables = {r["relname"]: r for r in conn.execute(
+            """SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+                      EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'owner') AS owned
+               FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace""")}
+    assert set(tables) == set(OWNED) | UNOWNED  # a new table must be added to sql's owned list (and here)
+    for name in OWNED:
+        assert tables[name]["owned"] and tables[name]["relrowsecurity"] and tables[name]["relforcerowsecurity"], name
+
+
+@pytest.mark.slow
+def test_the_first_admin_takes_over_the_catalog_with_its_ids(team):
+    anna = role_for(ANNA[0])
+    with _connect(team["local_url"]) as conn:
+        owners = {r["owner"] for t in OWNED for r in conn.execute(f"SELECT DISTINCT owner FROM {t}")}
+        ids = {r["clip_id"] for r in conn.execute("SELECT clip_id FROM clips WHERE owner = %s", (anna,))}
+    assert owners == {anna, role_for(BEN[0])}
+    assert ids == {team["real_clip"], "anna-harbour"}  # the ids from before: nothing re-cataloged
+
+
+@pytest.mark.slow
+def test_a_user_reads_changes_and_finds_nothing_of_anothers(team):
+    everything = _counts(team["local_url"])
+    bens = _counts(team["urls"]["ben"])
+    with _connect(team["local_url"]) as conn:
+        ben_owns = {t: conn.execute(f"SELECT count(*) AS n FROM {t} WHERE owner = %s", (role_for(BEN[0]),)).fetchone()["n"]
+                    for t in OWNED}
+    assert bens == ben_owns and sum(bens.values()) > 0
+    assert sum(everything.values()) > sum(bens.values())  # anna's rows exist, ben reads none of them
+    assert _counts(team["urls"]["anna"]) == everything  # the admin reads everyone's
+    with _connect(team["urls"]["ben"]) as conn:
+        assert conn.execute("UPDATE clips SET file_name = 'x' WHERE clip_id = %s", (team["real_clip"],)).rowcount == 0
+        assert conn.execute("DELETE FROM clips WHERE clip_id = 'anna-harbour'").rowcount == 0
+        assert conn.execute("DELETE FROM embeddings WHERE clip_id = 'anna-harbour'").rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # a row written as someone else is refused
+            conn.execute("INSERT INTO tags (name, owner) VALUES ('planted', %s)", (role_for(ANNA[0]),))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE tags SET owner = %s", (role_for(ANNA[0]),))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # nor may a user change the schema or the roles
+            conn.execute("SELECT catalog_add_user('eve@example.com', 'vc_eve', %s, true)", (scram_verifier("x" * 12),))
+    with _connect(team["local_url"]) as conn:
+        assert conn.execute("SELECT file_name FROM clips WHERE clip_id = %s", (team["real_clip"],)).fetchone()["file_name"] == "short.mp4"
+        (vector,) = [r["embedding"] for r in conn.execute(
+            "SELECT embedding::text FROM embeddings WHERE clip_id = 'anna-harbour' AND scope = 'full_clip'")]
+    ben = CatalogResource(database_url=team["urls"]["ben"])
+    anna = CatalogResource(database_url=team["urls"]["anna"])
+    query = np.array(json.loads(vector), dtype=np.float32)  # anna's own clip vector: the nearest thing there is
+    assert all(hit["clip_id"] != "anna-harbour" for hit in ben.semantic_matches(query, EmbeddingService().model, 384, "TRUE", {}, 10))
+    assert any(hit["clip_id"] == "anna-harbour" for hit in anna.semantic_matches(query, EmbeddingService().model, 384, "TRUE", {}, 10))
+
+
+@pytest.mark.slow
+def test_the_commands_show_each_user_their_own_and_the_admin_everyones(team):
+    cli, urls = team["cli"], team["urls"]
+    listed = {who: {c["clip_id"] for c in json.loads(cli("list", "--json", url=urls[who]).stdout)} for who in urls}
+    assert listed["ben"] == {"ben-mountain"}
+    assert listed["anna"] == {team["real_clip"], "anna-harbour", "ben-mountain"}
+    for words, owner in (("harbour", "anna-harbour"), ("mountain", "ben-mountain")):
+        for who in urls:
+            result = cli("search", words, "--mode", "text", "--json", url=urls[who])
+            found = {h["clip_id"] for h in json.loads(result.stdout or "[]")}
+            assert (owner in found) == (who == "anna" or owner.startswith(who)), (words, who, found)
+    shown = cli("show", "anna-harbour", url=urls["ben"])
+    assert shown.returncode != 0 and "anna-harbour" in shown.stderr  # for ben it does not exist
+    status = json.loads(cli("auth", "status", "--json", url=urls["ben"]).stdout)
+    assert status == {"team": True, "role": role_for(BEN[0]), "email": BEN[0], "admin": False,
+                      "first_owner": role_for(ANNA[0])}
+    users = json.loads(cli("admin", "users", "list", "--json", url=urls["ben"]).stdout)
+    assert [u["email"] for u in users] == [BEN[0]]  # a user sees only themselves
+    refused = cli("admin", "users", "promote", BEN[0], "admin", url=urls["ben"])
+    assert refused.returncode == 2 and "not allowed" in refused.stderr
+
+
+@pytest.mark.slow
+def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team):
+    cli, urls = team["cli"], team["urls"]
+    with _connect(team["local_url"]) as conn:
+        stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", (role_for(BEN[0]),)).fetchone()
+    assert stored["rolpassword"].startswith("SCRAM-SHA-256$4096:") and BEN[1] not in stored["rolpassword"]
+    wrong = cli("list", url=urls["ben"].replace(BEN[1], "not-the-password"))
+    assert wrong.returncode == 2 and "password authentication failed" in wrong.stderr
+    assert "not-the-password" not in wrong.stderr
+    started = cli("db", "start", url=urls["ben"])  # prints the URL it uses, without the password
+    assert started.returncode == 0 and "127.0.0.1" in started.stdout and BEN[1] not in started.stdout + started.stderr
+    open_connection = _connect(urls["ben"])
+    assert open_connection.execute("SELECT 1 AS one").fetchone()["one"] == 1
+    disabled = cli("admin", "users", "disable", BEN[0], url=urls["anna"])
+    assert disabled.returncode == 0, disabled.stderr
+    with pytest.raises(psycopg.OperationalError):
+        open_connection.execute("SELECT 1")
+    again = cli("list", url=urls["ben"])
+    assert again.returncode == 2 and "not permitted to log in" in again.stderr
+    assert {c["clip_id"] for c in json.loads(cli("list", "--json", url=urls["anna"]).stdout)} >= {"ben-mountain"}
