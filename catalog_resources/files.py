@@ -28,9 +28,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write text (UTF-8) or bytes to `path` atomically."""
+def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
+    """Write text (UTF-8) or bytes to `path` atomically; with `mode`, the file has it before it takes the name
+    (created 0600 first, so it is never readable by others in between)."""
     with atomic_path(path) as tmp:
+        if mode is not None:
+            tmp.touch(mode=0o600)
+            tmp.chmod(mode)
         if isinstance(data, bytes):
             tmp.write_bytes(data)
         else:

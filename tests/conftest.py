@@ -19,6 +19,9 @@ from tests.media import make_library
 
 RUNTIME_ROOT = Path("/var/lib/video-catalog") if os.geteuid() == 0 else None
 _counter = itertools.count()
+# A login to a shared catalog on this machine (~/.video_ingest_auth.json) would send every command there: the tests
+# use a file of their own, which only tests/test_team.py writes.
+os.environ["VIDEO_CATALOG_AUTH_FILE"] = str(Path(os.environ.get("TMPDIR", "/tmp")) / f"video-catalog-test-auth-{os.getpid()}.json")
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,8 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import psycopg
@@ -31,7 +33,7 @@ OWNED = ("clips", "clip_sources", "scanned_files", "technical_metadata", "audio_
          "frame_analysis", "analysis", "transcripts", "segments", "embeddings", "catalog_records", "collections",
          "collection_clips", "tags", "clip_tags", "asset_versions", "clip_facts", "clip_failures", "ingest_claims",
          "scene_looks", "people", "face_tracks", "face_track_rejections", "voice_tracks")
-UNOWNED = {"schema_migrations", "pipeline_versions", "pipeline_signature", "catalog_owner", "catalog_users"}
+UNOWNED = {"schema_migrations", "pipeline_versions", "pipeline_signature", "catalog_owner", "catalog_users", "catalog_sessions"}
 
 
 def doc(clip_id: str, words: str, tag: str) -> dict:
@@ -49,12 +51,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def team(tmp_path_factory, media_library) -> dict:
     home = tmp_path_factory.mktemp("team-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_CATALOG_")}
-    env |= {"VIDEO_CATALOG_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_CATALOG_")}
+    base_env |= {"VIDEO_CATALOG_HOME": str(home), "HF_HUB_OFFLINE": "1",
+                 "VIDEO_CATALOG_AUTH_FILE": str(home / "no-login.json")}
     port = _free_port()
 
-    def cli(*args: str, url: str | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
-        run_env = env | ({"VIDEO_CATALOG_DATABASE_URL": url} if url else {})
+    def cli(*args: str, url: str | None = None, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+        run_env = base_env | (env or {}) | ({"VIDEO_CATALOG_DATABASE_URL": url} if url else {})
         return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300, env=run_env, input=stdin)
 
     started = cli("db", "start", "--listen", f"127.0.0.1:{port}")
@@ -169,8 +172,62 @@ def test_the_commands_show_each_user_their_own_and_the_admin_everyones(team):
     assert refused.returncode == 2 and "not allowed" in refused.stderr
 
 
+def _session_env(team, tmp_path, seconds: int) -> dict:
+    return {"VIDEO_CATALOG_AUTH_FILE": str(tmp_path / "auth.json"), "VIDEO_CATALOG_ACCESS_SECONDS": str(seconds)}
+
+
 @pytest.mark.slow
-def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team):
+def test_a_login_keeps_tokens_only_renews_them_and_logout_ends_them(team, tmp_path, monkeypatch):
+    from catalog_resources.auth import session as sessions
+    from catalog_resources.store.catalog import CatalogDB
+
+    extra = _session_env(team, tmp_path, 3)
+    for key, value in extra.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sessions, "ACCESS_SECONDS", 3)
+    cli = team["cli"]
+    port = team["urls"]["ben"].rsplit(":", 1)[1].split("/")[0]
+    login = cli("auth", "login", "--email", BEN[0], "--server", f"127.0.0.1:{port}", "--password-stdin",
+                stdin=BEN[1] + "\n", env=extra)
+    assert login.returncode == 0, login.stderr
+    path = tmp_path / "auth.json"
+    assert path.stat().st_mode & 0o777 == 0o600 and BEN[1] not in path.read_text()
+    saved = sessions.load()
+    assert saved.url().startswith(f"postgresql://{saved.session_role}@") and saved.access_token not in saved.url()
+    assert {c["clip_id"] for c in json.loads(cli("list", "--json", env=extra).stdout)} == {"ben-mountain"}
+    status = json.loads(cli("auth", "status", "--json", env=extra).stdout)
+    assert status["email"] == BEN[0] and status["session"]["server"] == f"127.0.0.1:{port}"
+    # a long-running process: a connection opened after the access token ran out renews it and works
+    db = CatalogDB(saved.url())
+    assert [r["clip_id"] for r in db.list_clips(None, None, "cataloged")] == ["ben-mountain"]
+    time.sleep(4)
+    found: list = []
+    worker = threading.Thread(target=lambda: found.extend(db.list_clips(None, None, "cataloged")))  # a new connection
+    worker.start()
+    worker.join()
+    assert [r["clip_id"] for r in found] == ["ben-mountain"]
+    renewed = sessions.load()
+    assert renewed.access_token != saved.access_token and renewed.refresh_token != saved.refresh_token
+    with pytest.raises(psycopg.OperationalError):  # the old access token is gone
+        psycopg.connect(host="127.0.0.1", port=port, dbname="video_catalog", user=saved.session_role,
+                        password=saved.access_token)
+    with pytest.raises(sessions.SessionError):  # and so is the old refresh token
+        sessions.renew(saved)
+    path.chmod(0o644)
+    refused = cli("list", env=extra)
+    assert refused.returncode == 2 and "can be read by others" in refused.stderr
+    path.chmod(0o600)
+    assert cli("auth", "logout", env=extra).returncode == 0
+    assert not path.exists()
+    with pytest.raises(psycopg.OperationalError):  # logged out: the session's tokens open nothing
+        psycopg.connect(host="127.0.0.1", port=port, dbname="video_catalog", user=renewed.session_role,
+                        password=renewed.access_token)
+    with pytest.raises(sessions.SessionError):
+        sessions.renew(renewed)
+
+
+@pytest.mark.slow
+def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team, tmp_path, monkeypatch):
     cli, urls = team["cli"], team["urls"]
     with _connect(team["local_url"]) as conn:
         stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", (role_for(BEN[0]),)).fetchone()
@@ -182,10 +239,22 @@ def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team):
     assert started.returncode == 0 and "127.0.0.1" in started.stdout and BEN[1] not in started.stdout + started.stderr
     open_connection = _connect(urls["ben"])
     assert open_connection.execute("SELECT 1 AS one").fetchone()["one"] == 1
+    from catalog_resources.auth import session as sessions
+
+    extra = _session_env(team, tmp_path, 900)
+    for key, value in extra.items():
+        monkeypatch.setenv(key, value)
+    port = urls["ben"].rsplit(":", 1)[1].split("/")[0]
+    assert cli("auth", "login", "--email", BEN[0], "--server", f"127.0.0.1:{port}", "--password-stdin",
+               stdin=BEN[1] + "\n", env=extra).returncode == 0
+    logged_in = sessions.load()
     disabled = cli("admin", "users", "disable", BEN[0], url=urls["anna"])
     assert disabled.returncode == 0, disabled.stderr
     with pytest.raises(psycopg.OperationalError):
         open_connection.execute("SELECT 1")
+    with pytest.raises(sessions.SessionError):  # the session ended with the user
+        sessions.renew(logged_in)
+    assert cli("list", env=extra).returncode == 2
     again = cli("list", url=urls["ben"])
     assert again.returncode == 2 and "not permitted to log in" in again.stderr
     assert {c["clip_id"] for c in json.loads(cli("list", "--json", url=urls["anna"]).stdout)} >= {"ben-mountain"}

@@ -125,6 +125,56 @@ def signup(
     out.print(literal(f"They connect with: {_connect_hint(role)}"), highlight=False)
 
 
+@auth_app.command("login")
+@handles_errors
+def login(
+    email: Annotated[str, typer.Option(help="Your e-mail address (as `auth signup` made the account).")],
+    server: Annotated[str, typer.Option(help="The shared catalog's server, HOST:PORT (as `db start --listen` "
+                                        "serves it).")],
+    password_stdin: PASSWORD_STDIN = False,
+) -> None:
+    """Log in to a shared catalog: every later command works on it as you, until `auth logout`. The password is
+    asked once; what is kept (in ~/.video_ingest_auth.json, readable by you only) are tokens: an access token
+    valid for 15 minutes, renewed on its own while you work, and a refresh token valid for 30 days.
+
+    Examples:
+      video-catalog auth login --email ben@example.com --server catalog.example.com:5433
+      video-catalog list                # ben's clips
+      video-catalog auth logout
+    """
+    from catalog_resources.auth import session as sessions
+    from catalog_resources.auth.names import check_email, role_for
+
+    email = check_email(email)
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else typer.prompt("Password", hide_input=True))
+    previous = sessions.load()
+    found = sessions.login(server, email, role_for(email), password)
+    if previous is not None and previous.session_role != found.session_role:
+        sessions.end(previous, keep_file=True)  # one session per machine: the one it replaces ends on the server
+    out.print(literal(f"Logged in to {found.host}:{found.port} as {email}; tokens in {sessions.auth_file()}."),
+              highlight=False)
+
+
+@auth_app.command("logout")
+@handles_errors
+def logout() -> None:
+    """End this machine's session: the server refuses its tokens from now on and closes its connections, and the
+    token file is deleted. Commands then work on the local catalog again.
+
+    Example:
+      video-catalog auth logout
+    """
+    from catalog_resources.auth import session as sessions
+
+    found = sessions.load()
+    if found is None:
+        err.print("Not logged in.", highlight=False)
+        return
+    sessions.end(found)
+    out.print(literal(f"Logged out {found.email} from {found.host}:{found.port}."), highlight=False)
+
+
 @auth_app.command("status")
 @handles_errors
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
@@ -133,11 +183,17 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     Example:
       video-catalog auth status --json
     """
+    from catalog_resources.auth import session as sessions
+
     db = catalog_db()[1]
     state = db.team_state()
     me = next((u for u in db.users() if u["role_name"] == state["me"]), None)
     found = {"team": state["team"], "role": state["me"], "email": me["email"] if me else None,
              "admin": bool(state["admin"]), "first_owner": state["owner"]}
+    session = sessions.load() if not cli_settings().database_url else None
+    if session is not None:
+        found["session"] = {"server": f"{session.host}:{session.port}", "access_expires": session.access_expires.isoformat(),
+                            "refresh_expires": session.refresh_expires.isoformat()}
     if as_json:
         print(json.dumps(found))
         return
@@ -145,7 +201,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         out.print(literal(f"Single-user catalog: {state['me']} owns everything."), highlight=False)
         return
     who = found["email"] or f"the local account ({state['me']})"
-    out.print(literal(f"Shared catalog; you are {who}{', an admin' if found['admin'] else ''}."), highlight=False)
+    where = f" at {found['session']['server']} (logged in)" if session else ""
+    out.print(literal(f"Shared catalog{where}; you are {who}{', an admin' if found['admin'] else ''}."), highlight=False)
 
 
 @users_app.command("list")

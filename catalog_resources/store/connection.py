@@ -20,10 +20,26 @@ class DatabaseUnavailable(SetupError, RuntimeError):
     """The catalog database cannot be reached; the message names the URL's host and the fix."""
 
 
+SESSION_ROLE_PREFIX = "vcs_"  # a login session's role (auth/session.py, sql/016): its password is the access token
+
+
+def _session_password(database_url: str) -> dict[str, str]:
+    """The access token for a URL that names a login session without a password (auth/session.py renews it when
+    near its end), as connect() keyword arguments; nothing for any other URL."""
+    params = psycopg.conninfo.conninfo_to_dict(database_url)
+    user = str(params.get("user") or "")
+    if not user.startswith(SESSION_ROLE_PREFIX) or params.get("password"):
+        return {}
+    from catalog_resources.auth.session import password_for
+
+    token = password_for(user)
+    return {"password": token} if token else {}
+
+
 def _open(database_url: str) -> psycopg.Connection:
     """A new connection (rows as dicts), or DatabaseUnavailable with the server's first line of complaint."""
     try:
-        return psycopg.connect(database_url, row_factory=dict_row, connect_timeout=10)
+        return psycopg.connect(database_url, row_factory=dict_row, connect_timeout=10, **_session_password(database_url))
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseUnavailable(

@@ -12,6 +12,7 @@ class DatabaseEndpoint(BaseModel):
     catalog_url: str
     dagster_url: str  # always postgresql+psycopg2://: a bare postgresql:// makes SQLAlchemy pick psycopg 3
     embedded: bool
+    session: str | None = None  # the e-mail of the login session (`auth login`) the catalog URL acts for
 
 
 def embedded_server(settings: CatalogSettings) -> EmbeddedPostgres:
@@ -25,6 +26,14 @@ def resolve_database(settings: CatalogSettings, *, start: bool = True) -> Databa
     the definitions), so this is where the home is opened private (umask 077, home narrowed to 0700).
     """
     open_private_home(settings.home)
+    if not settings.database_url:
+        from catalog_resources.auth.session import load
+
+        session = load()  # logged in to a shared catalog (`auth login`): that catalog, as that user
+        if session is not None:
+            return DatabaseEndpoint(catalog_url=session.url(), embedded=False, session=session.email,
+                                    dagster_url=session.url().replace("postgresql://", "postgresql+psycopg2://", 1)
+                                    .replace(f"/{session.database}?", f"/{DAGSTER_DB}?", 1))
     if settings.database_url:
         from sqlalchemy.engine import make_url  # only here: importing SQLAlchemy costs a fifth of a second
 
