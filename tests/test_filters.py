@@ -69,6 +69,7 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "collection": ("trip 2024", {"prores-4k", "hevc-720"}),
     "person": ("anna", {"prores-4k", "hevc-8k"}),
     "speaker": ("okafor", {"h264-hd", "dnxhd-sd"}),
+    "owner": ("me", {"prores-4k", "hevc-720", "hevc-8k"}),  # the others made another user's below
 }
 PEOPLE = {"prores-4k": "Anna Weber", "hevc-8k": "Anna Weber", "h264-hd": "Ben Okafor"}  # who is on screen
 VOICES = {"h264-hd": "Ben Okafor", "dnxhd-sd": "Ben Okafor", "hevc-8k": "Anna Weber"}  # who speaks
@@ -94,6 +95,7 @@ def catalog(module_catalog_env):
             conn.execute("INSERT INTO face_tracks (clip_id, track_index, person_id, start_seconds, end_seconds, model,"
                          " embedding) SELECT %s, 0, person_id, 1, 2, 'test', array_fill(0.1, ARRAY[128])::vector"
                          " FROM people WHERE name = %s", (clip_id, name))
+        conn.execute("UPDATE clip_facts SET owner = 'vc_someone_else' WHERE clip_id IN ('h264-hd', 'dnxhd-sd')")
         for clip_id, name in VOICES.items():
             conn.execute("INSERT INTO voice_tracks (clip_id, speaker_index, person_id, start_seconds, end_seconds, model,"
                          " embedding) SELECT %s, 0, person_id, 1, 2, 'test', array_fill(0.1, ARRAY[256])::vector"

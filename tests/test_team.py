@@ -168,6 +168,15 @@ def test_the_commands_show_each_user_their_own_and_the_admin_everyones(team):
                       "first_owner": role_for(ANNA[0])}
     users = json.loads(cli("admin", "users", "list", "--json", url=urls["ben"]).stdout)
     assert [u["email"] for u in users] == [BEN[0]]  # a user sees only themselves
+    mine = {c["clip_id"] for c in json.loads(cli("list", "--user-only", "--json", url=urls["anna"]).stdout)}
+    assert mine == {team["real_clip"], "anna-harbour"}  # the admin's own, among everyone's
+    by_user = json.loads(cli("admin", "clips", "list", "--all-users", "--json", url=urls["anna"]).stdout)
+    assert {(c["clip_id"], c["owner"]) for c in by_user} == {
+        (team["real_clip"], ANNA[0]), ("anna-harbour", ANNA[0]), ("ben-mountain", BEN[0])}
+    bens_view = json.loads(cli("admin", "clips", "list", "--all-users", "--json", url=urls["ben"]).stdout)
+    assert [c["clip_id"] for c in bens_view] == ["ben-mountain"]  # asking for all changes nothing for a user
+    for args in (["tag", "list", "--json"], ["collection", "list", "--json"], ["people", "list", "--json"]):
+        assert "harbour" not in cli(*args, url=urls["ben"]).stdout, args
     refused = cli("admin", "users", "promote", BEN[0], "admin", url=urls["ben"])
     assert refused.returncode == 2 and "not allowed" in refused.stderr
 

@@ -23,6 +23,8 @@ admin_app = typer.Typer(help="Admin commands for a shared catalog: users list, p
                         no_args_is_help=True)
 users_app = typer.Typer(help="The catalog's users.", no_args_is_help=True)
 admin_app.add_typer(users_app, name="users")
+clips_app = typer.Typer(help="Every user's clips.", no_args_is_help=True)
+admin_app.add_typer(clips_app, name="clips")
 
 PASSWORD_STDIN = Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of "
                                               "standard input (for scripts) instead of asking twice.")]
@@ -271,3 +273,34 @@ def disable(email: Annotated[str, typer.Argument(help="The user's e-mail address
     with _database_says():
         closed = db.disable_user(email.strip().lower())
     err.print(literal(f"{email} is disabled; {count(closed, 'open connection')} closed."), highlight=False)
+
+
+@clips_app.command("list")
+@handles_errors
+def clips_list(
+    all_users: Annotated[bool, typer.Option("--all-users", help="Every user's clips (the default for an admin; "
+                                            "without it, your own).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Clips with the user each belongs to. Row-level security decides what is there: an admin gets everyone's, a
+    user their own whatever they ask.
+
+    Example:
+      video-catalog admin clips list --all-users
+    """
+    from catalog_resources.models.clips import ClipFilter
+
+    db = catalog_db()[1]
+    rows = db.list_clips(None, None if all_users else ClipFilter(owner="me"), "cataloged")
+    emails = {u["role_name"]: u["email"] for u in db.users()}
+    found = [{"clip_id": r["clip_id"], "file_name": r["file_name"], "owner": emails.get(r["owner"], r["owner"]),
+              "path": r["path"]} for r in rows]
+    if as_json:
+        print(json.dumps(found))
+        return
+    table = LiteralTable(title=count(len(found), "clip"), header_style="bold")
+    for column in ("clip", "file", "user", "path"):
+        table.add_column(column, overflow="fold")
+    for r in found:
+        table.add_row(r["clip_id"], r["file_name"], r["owner"], r["path"])
+    out.print(table)

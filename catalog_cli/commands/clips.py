@@ -28,6 +28,8 @@ def list_clips(
     sort: Annotated[str, typer.Option(help="cataloged, name, duration, size, recorded, resolution, fps or quality.")] = "cataloged",
     limit: Annotated[int | None, typer.Option(help="Show at most N clips.", min=1)] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Only clips none of whose recorded files is there now (a drive not mounted, a folder moved).")] = False,
+    user_only: Annotated[bool, typer.Option("--user-only", help="In a shared catalog: only your own clips (an admin "
+                                            "otherwise sees every user's). Same as --owner me.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array with stable keys.")] = False,
     export: Annotated[str | None, typer.Option(help="json or csv: machine-readable rows (same keys as --json).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the export to this file.")] = None,
@@ -50,6 +52,8 @@ def list_clips(
     if sort not in SORT_KEYS:
         fail(f"--sort {sort!r}: choose one of {', '.join(SORT_KEYS)}")
     chosen = filters.clip_filter()
+    if user_only:
+        chosen = chosen.model_copy(update={"owner": "me"})
     if export not in (None, "json", "csv"):
         fail(f"--export {export!r}: choose json or csv")
     db = catalog_db()[1]

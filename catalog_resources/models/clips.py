@@ -181,3 +181,4 @@ class ClipFilter(BaseModel):
     collection: str | None = None
     person: str | None = None
     speaker: str | None = None
+    owner: str | None = None

@@ -227,6 +227,14 @@ def _speaker(value: str) -> Clause:
             f" AND {where})"], params
 
 
+def _owner(value: str) -> Clause:
+    """Clips of one user of a shared catalog (sql/014): `me`, or an e-mail address. Only an admin sees other users'
+    clips at all; for anyone else every clip is their own already."""
+    if value.strip().lower() == "me":
+        return ["x.owner = current_user"], {}
+    return ["x.owner = (SELECT u.role_name FROM catalog_users u WHERE u.email = lower(%(owner)s))"], {"owner": value.strip()}
+
+
 TEXT = Text()
 NUMBER = Number()
 DATE = Date()
@@ -278,6 +286,8 @@ FILTERS: tuple[Filter, ...] = (
            "--person", (Inline("person", "=", 'person:anna or person:"anna weber"'),)),
     Filter("speaker", TEXT, _speaker, "A person speaking: a name from `people name` (a part will do), a number.",
            "--speaker", (Inline("speaker", "=", 'speaker:anna or speaker:"anna weber"'),)),
+    Filter("owner", TEXT, _owner, "In a shared catalog: only the clips of this user (an e-mail address, or me).",
+           "--owner", (Inline("owner", "=", "owner:me or owner:ben@example.com"),)),
 )
 BY_FIELD: dict[str, Filter] = {f.field: f for f in FILTERS}
 OPTIONS: tuple[Filter, ...] = tuple(f for f in FILTERS if f.option)  # the command-line options, in help order

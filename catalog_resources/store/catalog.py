@@ -232,7 +232,7 @@ class CatalogQueries(
                           c.has_audio, c.status, c.cataloged_at, t.hdr_format, t.recorded_at,
                           nullif(concat_ws(' ', t.camera_make, t.camera_model), '') AS camera,
                           fa.quality_score, fa.exposure_warning, fa.dominant_shot_type AS shot_type,
-                          coalesce(r.paths, ARRAY[c.path]) AS paths
+                          coalesce(r.paths, ARRAY[c.path]) AS paths, c.owner
                    FROM clips c
                    LEFT JOIN catalog_records r USING (clip_id)
                    LEFT JOIN technical_metadata t USING (clip_id)
