@@ -108,14 +108,20 @@ class SearchQueries:
         filtered query runs, whichever the share of rows that passed says is cheaper; so a filter never hides a
         match. Measured at 100k clips / 1.1M vectors: about 12 ms for 200 candidates, 52 ms for 1,800, and the
         exact query ~30 ms for a filter that leaves 2,000 clips (3 s without a filter).
+
+        Each clip's best vector comes from a grouped minimum (a hash over the rows read) and only the chosen
+        clips' rows are ordered, not a sort of every row read: the exact query over a filter that leaves 2,127
+        clips (23k vectors) sorted all 23k rows by clip and distance, ~4 ms of its ~46.
         """
         dim = int(dimension)
         distance = f"e.embedding::vector({dim}) <=> %(q)s::vector({dim})"
         nearest = f"""SELECT e.clip_id, e.scope, e.segment_id, {distance} AS distance FROM embeddings e
                       WHERE e.model = %(model)s AND e.dimension = {dim} {"AND e.scope = %(scope)s" if scope else ""}"""
         best = f"""f AS (SELECT n.* FROM n {CLIP_JOINS.format(alias='n')} WHERE {where} AND n.distance <= %(max_distance)s),
-                   b AS (SELECT DISTINCT ON (f.clip_id) f.* FROM f ORDER BY f.clip_id, f.distance),
-                   g AS (SELECT * FROM b ORDER BY distance LIMIT %(clips)s),
+                   top AS (SELECT f.clip_id, min(f.distance) AS distance FROM f GROUP BY f.clip_id
+                           ORDER BY 2 LIMIT %(clips)s),
+                   g AS (SELECT DISTINCT ON (f.clip_id) f.* FROM f JOIN top ON top.clip_id = f.clip_id
+                         AND f.distance = top.distance ORDER BY f.clip_id, f.distance),
                    timed AS (SELECT DISTINCT ON (f.clip_id) f.clip_id, f.segment_id FROM f
                              JOIN g ON g.clip_id = f.clip_id AND f.distance <= g.distance + {SEGMENT_MARGIN}
                              JOIN segments s ON s.segment_id = f.segment_id
