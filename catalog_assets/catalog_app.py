@@ -117,6 +117,7 @@ class CatalogApp:
                 )
         if dry_run:
             return summary
+        self._runs_at_once()  # a celery broker that is down stops here, before anything is claimed or written
         self.recover()
         self.store.retire_replaced_paths((f.path, f.fingerprint) for f in report.files if f.fingerprint)
         work = self._work(plan, report, steps)
@@ -198,9 +199,19 @@ class CatalogApp:
             results.update(execute_clips(
                 self.defs, self.instance, clip_ids, list(assets), mode=self.settings.run_mode,
                 batch_size=self.settings.batch_size, on_progress=on_progress, stats=self.last_stats,
-                log_level=log_level, asset_config=asset_config,
+                log_level=log_level, asset_config=asset_config, runs_at_once=self._runs_at_once(),
             ))
         return results
+
+    def _runs_at_once(self) -> int:
+        """0: in-process runs, one after another; with the celery executor, the batch runs in progress at once. The
+        broker is asked first, so a broker that is down stops the ingest in one line before any run starts."""
+        if self.settings.executor != "celery":
+            return 0
+        from catalog_resources.workers import check_broker
+
+        check_broker(self.settings.broker_url)
+        return self.settings.celery_runs
 
     def _record_outcomes(self, results: dict[str, ClipRunResult]) -> None:
         """Failed steps recorded per clip (what `list` says), and what they left behind removed."""
