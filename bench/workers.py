@@ -144,6 +144,14 @@ def event_figures(env: dict[str, str]) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def remove_server(home: Path) -> None:
+    """Stop the home's embedded server and delete its cluster (as root it lives outside the home)."""
+    from catalog_resources.settings import CatalogSettings
+    from catalog_resources.store.endpoint import embedded_server
+
+    embedded_server(CatalogSettings(home=home)).remove()
+
+
 def measure(setup: str, footage: Path, clips: int, workdir: Path) -> dict[str, Any]:
     home = Path(tempfile.mkdtemp(prefix=f"bench-{setup}-", dir=workdir))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIDEO_CATALOG_", "DAGSTER_"))}
@@ -174,7 +182,7 @@ def measure(setup: str, footage: Path, clips: int, workdir: Path) -> dict[str, A
             if p.poll() is None:
                 p.terminate()
                 p.wait(30)
-        subprocess.run([VC, "db", "stop"], env=env, capture_output=True)
+        remove_server(home / "home")
         shutil.rmtree(home, ignore_errors=True)
     inside, dispatch = figures["inside"], figures["dispatch"]
     return {
