@@ -8,8 +8,10 @@ with a Redis broker started here on a free port (`redis-server --save '' --appen
 
 Per setup it prints wall seconds, clips per minute, and from Dagster's event log: steps, mean seconds inside a step
 (STEP_START to STEP_SUCCESS), and for celery the dispatch latency of a step (dagster-celery's "Submitting celery
-task" event in the run's process to the step's STEP_START on the worker: broker, worker pick-up, job rebuilt and
-instance opened in the worker), plus the event-log rows written per clip (what the database takes per clip).
+task" event in the run's process to the step's STEP_START on the worker), split into the wait for a free worker
+(to its "Executing steps" event: broker, queue) and the worker's setup (job rebuilt from its pointer, execution
+plan, instance and resources: to STEP_START); plus the event-log rows written per clip and per second (what the
+database takes). The run's process polls results once a second (dagster-celery's TICK_SECONDS), ~0.5 s more a step.
 Then ratios against in-process, and one JSON line prefixed "RESULT ".
 
     .venv/bin/python bench/workers.py                   # 16 clips x 3 s
@@ -121,21 +123,25 @@ def event_figures(env: dict[str, str]) -> dict[str, Any]:
         "from catalog_resources.store.dagster_home import prepare_dagster_home\n"
         "from catalog_resources.store.endpoint import resolve_database\n"
         "s = CatalogSettings(); prepare_dagster_home(s, resolve_database(s))\n"
-        "out = {'inside': [], 'dispatch': [], 'rows': 0, 'runs': 0}\n"
+        "out = {'inside': [], 'dispatch': [], 'wait': [], 'setup': [], 'rows': 0, 'runs': 0}\n"
         "with DagsterInstance.get() as inst:\n"
         "    for run in inst.get_runs():\n"
         "        out['runs'] += 1\n"
-        "        submitted, started = {}, {}\n"
+        "        submitted, taken, started = {}, {}, {}\n"
         "        for e in inst.all_logs(run.run_id):\n"
         "            out['rows'] += 1\n"
         "            ev = e.dagster_event\n"
         "            if ev is None or not e.step_key: continue\n"
-        "            t = ev.event_type_value\n"
-        "            if t == 'ENGINE_EVENT' and (e.user_message or '').startswith('Submitting celery task'):\n"
+        "            t, msg = ev.event_type_value, ev.message or e.user_message or ''\n"
+        "            if t == 'ENGINE_EVENT' and 'Submitting celery task' in msg:\n"
         "                submitted[e.step_key] = e.timestamp\n"
+        "            elif t == 'ENGINE_EVENT' and 'Executing steps' in msg:\n"
+        "                taken[e.step_key] = e.timestamp\n"
+        "                if e.step_key in submitted: out['wait'].append(e.timestamp - submitted[e.step_key])\n"
         "            elif t == 'STEP_START':\n"
         "                started[e.step_key] = e.timestamp\n"
         "                if e.step_key in submitted: out['dispatch'].append(e.timestamp - submitted[e.step_key])\n"
+        "                if e.step_key in taken: out['setup'].append(e.timestamp - taken[e.step_key])\n"
         "            elif t == 'STEP_SUCCESS' and e.step_key in started:\n"
         "                out['inside'].append(e.timestamp - started[e.step_key])\n"
         "print(json.dumps(out))\n"
@@ -184,14 +190,17 @@ def measure(setup: str, footage: Path, clips: int, workdir: Path) -> dict[str, A
                 p.wait(30)
         remove_server(home / "home")
         shutil.rmtree(home, ignore_errors=True)
-    inside, dispatch = figures["inside"], figures["dispatch"]
+    inside, dispatch, wait, prep = figures["inside"], figures["dispatch"], figures["wait"], figures["setup"]
     return {
         "setup": setup, "workers": workers, "clips": clips, "complete": complete, "wall_s": round(wall, 1),
         "clips_per_min": round(clips / wall * 60, 2), "runs": figures["runs"], "steps": len(inside),
         "step_inside_mean_s": round(statistics.fmean(inside), 3) if inside else None,
         "dispatch_median_s": round(statistics.median(dispatch), 3) if dispatch else None,
         "dispatch_mean_s": round(statistics.fmean(dispatch), 3) if dispatch else None,
+        "queue_wait_median_s": round(statistics.median(wait), 3) if wait else None,
+        "worker_setup_mean_s": round(statistics.fmean(prep), 3) if prep else None,
         "event_rows_per_clip": round(figures["rows"] / clips, 1),
+        "event_rows_per_s": round(figures["rows"] / wall, 1),
     }
 
 
@@ -207,7 +216,8 @@ def main() -> None:
             print(f"{setup:>10}: {r['complete']}/{r['clips']} complete in {r['wall_s']} s ({r['clips_per_min']} clips/min), "
                   f"{r['runs']} runs, {r['steps']} steps, {r['step_inside_mean_s']} s inside a step; dispatch "
                   f"median {r['dispatch_median_s']} s / mean {r['dispatch_mean_s']} s; {r['event_rows_per_clip']} "
-                  f"event rows per clip", flush=True)
+                  f"event rows per clip ({r['event_rows_per_s']}/s); on a worker: queue wait median {r['queue_wait_median_s']} s, "
+                  f"setup before the step {r['worker_setup_mean_s']} s", flush=True)
         base = results.get("in_process")
         for setup, r in results.items():
             if base and setup != "in_process":

@@ -249,3 +249,10 @@ def test_worker_without_the_media_store_names_the_path(catalog_env, redis_server
     result = subprocess.run([VC, "worker"], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2
     assert str(catalog_env.media_dir) in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_stops_an_idle_worker_cleanly(catalog_env, workers):
+    process = workers.start("brief", "ingest")
+    workers.wait_ready()
+    process.send_signal(signal.SIGINT)  # what Ctrl-C sends: Celery's warm shutdown
+    assert process.wait(60) == 0, process.communicate()[1][-2000:]
