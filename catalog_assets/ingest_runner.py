@@ -111,7 +111,11 @@ def _failure_message(result) -> tuple[str, str | None]:
     """(one-line reason, the first failed step) of a failed run."""
     messages = []
     steps = []
+    run_errors = []  # a run that failed outside any step (on Celery: the broker went away while it sent or polled)
     for event in result.all_events:
+        if event.event_type == DagsterEventType.RUN_FAILURE and event.job_failure_data.error is not None:
+            text = event.job_failure_data.error.message.strip()
+            run_errors.append(text.splitlines()[0] if text else "run failed")
         if event.event_type != DagsterEventType.STEP_FAILURE:
             continue
         data = event.step_failure_data
@@ -122,7 +126,7 @@ def _failure_message(result) -> tuple[str, str | None]:
             cause = data.error.cause
             text = (cause.message if cause is not None else data.error.message).strip()
             messages.append(text.splitlines()[0] if text else "step failed")
-    return "; ".join(dict.fromkeys(messages)) or "run failed", (steps[0] if steps else None)
+    return "; ".join(dict.fromkeys(messages or run_errors)) or "run failed", (steps[0] if steps else None)
 
 
 def _compute_seconds(instance: DagsterInstance, run_id: str) -> float:
