@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FOOTAGE ?=
 DEMO_DIR := $(CURDIR)/.demo-footage
-APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo espeak-ng fonts-dejavu-core wordnet-base chromium
+APT_PACKAGES := ffmpeg libimage-exiftool-perl mediainfo espeak-ng fonts-dejavu-core wordnet-base chromium redis-server
 
 .PHONY: demo test test-quick install system-deps bench clean
 
@@ -19,6 +19,7 @@ system-deps:
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	[ -e /usr/share/wordnet/data.noun ] || missing="$$missing wordnet-base"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing system packages:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

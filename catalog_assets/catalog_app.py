@@ -117,6 +117,7 @@ class CatalogApp:
                 )
         if dry_run:
             return summary
+        self._runs_at_once()  # a celery broker that is down stops here, before anything is claimed or written
         self.recover()
         self.store.retire_replaced_paths((f.path, f.fingerprint) for f in report.files if f.fingerprint)
         work = self._work(plan, report, steps)
@@ -130,6 +131,7 @@ class CatalogApp:
             register_partitions(self.instance, self.store.first_names(list(work)))
             results = self._execute(work, on_progress=on_progress, log_level=log_level, asset_config=asset_config)
             self._record_outcomes(results)
+            self._stop_if_broker_lost(results)
         finally:
             self._release(claimed)
         self._summarize(summary, results, work)
@@ -198,9 +200,31 @@ class CatalogApp:
             results.update(execute_clips(
                 self.defs, self.instance, clip_ids, list(assets), mode=self.settings.run_mode,
                 batch_size=self.settings.batch_size, on_progress=on_progress, stats=self.last_stats,
-                log_level=log_level, asset_config=asset_config,
+                log_level=log_level, asset_config=asset_config, runs_at_once=self._runs_at_once(),
             ))
         return results
+
+    def _runs_at_once(self) -> int:
+        """0: in-process runs, one after another; with the celery executor, the batch runs in progress at once. The
+        broker is asked first, so a broker that is down stops the ingest in one line before any run starts."""
+        if self.settings.executor != "celery":
+            return 0
+        from catalog_resources.workers import check_broker
+
+        check_broker(self.settings.broker_url)
+        return self.settings.celery_runs
+
+    def _stop_if_broker_lost(self, results: dict[str, ClipRunResult]) -> None:
+        """Runs that failed because the broker went away mid-ingest end the command in one line (BrokerUnavailable,
+        exit 2) instead of a list of clips failed for one cause. Their finished steps are kept and their failures
+        recorded, so the same `ingest` run again, with the broker back, redoes exactly what is missing."""
+        if self.settings.executor == "celery" and any(not r.success for r in results.values()):
+            from catalog_resources.workers import BrokerUnavailable, check_broker
+
+            try:
+                check_broker(self.settings.broker_url)
+            except BrokerUnavailable as exc:
+                raise BrokerUnavailable(f"{exc}; then re-run the same command: it resumes where it stopped") from None
 
     def _record_outcomes(self, results: dict[str, ClipRunResult]) -> None:
         """Failed steps recorded per clip (what `list` says), and what they left behind removed."""
@@ -209,6 +233,10 @@ class CatalogApp:
             c: ClipFailure(asset=r.failed_step or "run", error=r.error or "run failed", run_id=r.run_id)
             for c, r in failed.items()
         })
+        done = [c for c, r in results.items() if r.success]
+        if done:  # a run that failed outside any step is recorded as "run": a later run that succeeds clears it
+            with self.store.connect() as conn:
+                self.store.clear_failures(conn, "run", done)
         self._sweep(list(failed))
 
     def _sweep(self, clip_ids: list[str]) -> None:
@@ -262,6 +290,7 @@ class CatalogApp:
         self.last_stats = RunStats()
         results = self._execute(work, on_progress=on_progress, log_level=log_level, asset_config=None)
         self._record_outcomes(results)
+        self._stop_if_broker_lost(results)
         return results
 
     def clip_source(self, clip_id: str) -> ClipSource:

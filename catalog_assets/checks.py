@@ -24,6 +24,7 @@ from catalog_assets.frame_analysis import frame_analysis
 from catalog_assets.partitions import clips_partitions, keys_of
 from catalog_assets.technical_metadata import technical_metadata
 from catalog_resources.resources.catalog import CatalogResource
+from catalog_resources.workers import QUEUE_TAG, queue_of
 
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 
@@ -39,7 +40,9 @@ def clip_check(asset: AssetsDefinition, **kwargs) -> Callable[[Callable[..., Ass
             warnings.filterwarnings(
                 "ignore", message=r"Specifying a partitions_def on an AssetCheckSpec", category=PreviewWarning
             )
-            return asset_check(asset=asset, partitions_def=clips_partitions, **kwargs)(fn)
+            # on the celery executor a check is a step too: it goes to its asset's queue (catalog_resources/workers.py)
+            queue = {QUEUE_TAG: queue_of(asset.key.to_user_string())}
+            return asset_check(asset=asset, partitions_def=clips_partitions, op_tags=queue, **kwargs)(fn)
 
     return decorate
 

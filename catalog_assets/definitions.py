@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions
 
 from catalog_assets.automation import OutOfDateSource, apply_refresh_conditions, refresh_sensor
-from catalog_assets.graph import CHECKS, build_assets, ingest_job
+from catalog_assets.executors import build_executor
+from catalog_assets.graph import CHECKS, build_assets, build_ingest_job
 from catalog_assets.io_manager import CatalogIOManager
 from catalog_assets.partitions import clips_partitions
 from catalog_resources.resources.catalog import CatalogResource
@@ -55,12 +56,15 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
                      embeddings_version=embedder.code_version()),
         OutOfDateSource(catalog, str(settings.media_dir)),
         paid={"ai_analysis"} if analyzer.is_cloud else (), auto_paid=settings.auto_refresh_cloud)
+    # Every launch path uses the configured executor: the UI's Materialize / backfills (the implicit asset job) and
+    # the sensors' runs through the job's executor, `ingest` through catalog_assets/ingest_runner.py. In process by
+    # default (a process per step costs seconds per step); celery sends each step to a worker's queue.
+    executor = build_executor(settings)
+    ingest_job = build_ingest_job(executor)
     return Definitions(
         assets=assets,
         asset_checks=CHECKS,
-        # Every launch path (the UI's Materialize / Materialize all / backfills run the implicit asset job) runs its
-        # steps in the run's own process, as ingest_job does: a process per step costs seconds per step.
-        executor=in_process_executor,
+        executor=executor,
         jobs=[ingest_job],
         sensors=[build_footage_sensor(settings, ingest_job, clips_partitions),
                  build_batch_retry_sensor(settings, ingest_job, clips_partitions),

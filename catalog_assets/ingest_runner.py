@@ -10,18 +10,19 @@ Two run modes, chosen by measurement (bench/ingest.py):
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from collections.abc import Callable, Mapping, Sequence
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
-# No public equivalent in dagster 1.13: execute_in_process takes no partition range, only these run tags.
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from pydantic import BaseModel
 
+from catalog_assets.executors import execute_on_workers, partition_tags
 from catalog_assets.graph import INGEST_JOB_NAME
 from catalog_assets.partitions import clips_partitions, registered_keys
-from catalog_resources.ingest.batches import clips_per_run, contiguous_batches
+from catalog_resources.ingest.batches import clips_per_run, contiguous_batches, spread_size
 from catalog_resources.ingest.partition_keys import clip_id_of, keys_by_clip, partition_key
 from catalog_resources.store.ingest_state import this_host
 from catalog_resources.processes import process_alive
@@ -110,7 +111,11 @@ def _failure_message(result) -> tuple[str, str | None]:
     """(one-line reason, the first failed step) of a failed run."""
     messages = []
     steps = []
+    run_errors = []  # a run that failed outside any step (on Celery: the broker went away while it sent or polled)
     for event in result.all_events:
+        if event.event_type == DagsterEventType.RUN_FAILURE and event.job_failure_data.error is not None:
+            text = event.job_failure_data.error.message.strip()
+            run_errors.append(text.splitlines()[0] if text else "run failed")
         if event.event_type != DagsterEventType.STEP_FAILURE:
             continue
         data = event.step_failure_data
@@ -121,7 +126,7 @@ def _failure_message(result) -> tuple[str, str | None]:
             cause = data.error.cause
             text = (cause.message if cause is not None else data.error.message).strip()
             messages.append(text.splitlines()[0] if text else "step failed")
-    return "; ".join(dict.fromkeys(messages)) or "run failed", (steps[0] if steps else None)
+    return "; ".join(dict.fromkeys(messages or run_errors)) or "run failed", (steps[0] if steps else None)
 
 
 def _compute_seconds(instance: DagsterInstance, run_id: str) -> float:
@@ -141,6 +146,9 @@ def _compute_seconds(instance: DagsterInstance, run_id: str) -> float:
     return sum(per_asset.values())
 
 
+Outcome = tuple[bool, str, tuple[str, str | None] | None, float]  # (success, run id, (reason, step) if failed, seconds)
+
+
 def execute_clips(
     defs: Definitions,
     instance: DagsterInstance,
@@ -153,52 +161,96 @@ def execute_clips(
     stats: RunStats | None = None,
     log_level: str = "WARNING",
     asset_config: dict[str, dict] | None = None,
+    runs_at_once: int = 0,
 ) -> dict[str, ClipRunResult]:
-    """Materialize `asset_names` for each clip; returns one result per clip, failures isolated per clip."""
+    """Materialize `asset_names` for each clip; returns one result per clip, failures isolated per clip.
+
+    `runs_at_once` > 0: the steps go to Celery workers (catalog_assets/executors.py), and that many batch runs are
+    in progress at once, each cut small enough that every run has clips; 0: one in-process run after another."""
     job = defs.resolve_job_def(INGEST_JOB_NAME)
     selection = [AssetKey(name) for name in asset_names]
     stats = stats if stats is not None else RunStats()
     results: dict[str, ClipRunResult] = {}
+    run_config = {
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+        "ops": {name: {"config": cfg} for name, cfg in (asset_config or {}).items() if name in asset_names},
+    }
 
-    def run(batch: list[str]) -> tuple[bool, str, tuple[str, str | None] | None, float]:  # partition keys
+    def in_process(batch: list[str]) -> Outcome:  # partition keys
         tags = process_tags()
-        if len(batch) == 1:
-            kwargs = {"partition_key": batch[0], "tags": tags}
-        else:
-            kwargs = {"tags": {**tags, ASSET_PARTITION_RANGE_START_TAG: batch[0], ASSET_PARTITION_RANGE_END_TAG: batch[-1]}}
         started = time.monotonic()
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=selection,
-            raise_on_error=False,
-            run_config={
-                "loggers": {"console": {"config": {"log_level": log_level}}},
-                "ops": {name: {"config": cfg} for name, cfg in (asset_config or {}).items() if name in asset_names},
-            },
-            **kwargs,
-        )
-        seconds = time.monotonic() - started
+        if len(batch) == 1:
+            result = job.execute_in_process(instance=instance, asset_selection=selection, raise_on_error=False,
+                                            run_config=run_config, partition_key=batch[0], tags=tags)
+        else:
+            result = job.execute_in_process(instance=instance, asset_selection=selection, raise_on_error=False,
+                                            run_config=run_config, tags={**tags, **partition_tags(batch)})
+        return result.success, result.run_id, None if result.success else _failure_message(result), \
+            time.monotonic() - started
+
+    def record(batch: list[str], outcome: Outcome) -> None:
+        ok, run_id, failure, seconds = outcome
         stats.runs += 1
         stats.wall_seconds += seconds
-        stats.compute_seconds += _compute_seconds(instance, result.run_id)
-        return result.success, result.run_id, None if result.success else _failure_message(result), seconds
-
-    def result(clip_id: str, ok: bool, run_id: str, failure: tuple[str, str | None] | None, seconds: float):
+        stats.compute_seconds += _compute_seconds(instance, run_id)
         error, step = failure if failure else (None, None)
-        return ClipRunResult(clip_id=clip_id, success=ok, run_id=run_id, error=error, failed_step=step, seconds=seconds)
+        for key in batch:
+            results[clip_id_of(key)] = ClipRunResult(clip_id=clip_id_of(key), success=ok, run_id=run_id, error=error,
+                                                     failed_step=step, seconds=seconds / len(batch))
+        if on_progress:
+            on_progress(len(batch), error or "")
 
     size = clips_per_run(mode, batch_size)
+    if runs_at_once:
+        batches = _contiguous_batches(instance, clip_ids, spread_size(len(clip_ids), size, runs_at_once))
+        _on_workers(batches, list(asset_names), run_config, runs_at_once, record)
+        return results
     for batch in _contiguous_batches(instance, clip_ids, size):
-        ok, run_id, failure, seconds = run(batch)
-        if ok or len(batch) == 1:
-            for key in batch:
-                results[clip_id_of(key)] = result(clip_id_of(key), ok, run_id, failure, seconds / len(batch))
-            if on_progress:
-                on_progress(len(batch), failure[0] if failure else "")
+        outcome = in_process(batch)
+        if outcome[0] or len(batch) == 1:
+            record(batch, outcome)
             continue
+        stats.runs += 1
+        stats.wall_seconds += outcome[3]
+        stats.compute_seconds += _compute_seconds(instance, outcome[1])
         for key in batch:  # isolate the bad clip: its neighbours still get cataloged
-            ok, run_id, failure, seconds = run([key])
-            results[clip_id_of(key)] = result(clip_id_of(key), ok, run_id, failure, seconds)
-            if on_progress:
-                on_progress(1, failure[0] if failure else "")
+            record([key], in_process([key]))
     return results
+
+
+def _on_workers(batches: list[list[str]], asset_names: list[str], run_config: dict, runs_at_once: int,
+                record: Callable[[list[str], Outcome], None]) -> None:
+    """Batch runs on Celery workers, `runs_at_once` at a time, a failed batch re-run one run per clip.
+
+    Each run is orchestrated in a process of its own (spawned, so it shares no database connection with this
+    one): Dagster's run setup reconfigures Python logging per run, and two runs in threads of one process
+    deadlocked on logging's locks. These processes only order steps and poll results; the work is on the workers."""
+    tags = process_tags()  # this process: a run left STARTED by a killed ingest is found by its pid
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(runs_at_once, len(batches)) or 1, mp_context=context) as pool:
+        pending = {pool.submit(run_on_workers, batch, asset_names, run_config, tags): batch for batch in batches}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                batch = pending.pop(future)
+                outcome = future.result()
+                if outcome[0] or len(batch) == 1:
+                    record(batch, outcome)
+                    continue
+                for key in batch:  # isolate the bad clip, as in process
+                    pending[pool.submit(run_on_workers, [key], asset_names, run_config, tags)] = [key]
+
+
+_child_instance: DagsterInstance | None = None
+
+
+def run_on_workers(batch: list[str], asset_names: list[str], run_config: dict, tags: dict[str, str]) -> Outcome:
+    """One batch run whose steps go to the Celery queues (in a spawned process of `_on_workers`)."""
+    global _child_instance
+    if _child_instance is None:  # the environment (DAGSTER_HOME, storage URL) is the parent's
+        _child_instance = DagsterInstance.get()
+    started = time.monotonic()
+    result = execute_on_workers(_child_instance, INGEST_JOB_NAME, batch, [AssetKey(n) for n in asset_names],
+                                run_config, tags)
+    return result.success, result.run_id, None if result.success else _failure_message(result), \
+        time.monotonic() - started

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dagster import DagsterInstance, DynamicPartitionsDefinition
 
 from catalog_resources.ingest.partition_keys import clip_id_of, keys_by_clip
+from catalog_resources.workers import QUEUE_TAG, queue_of
 
 clips_partitions = DynamicPartitionsDefinition(name="clips")
 
@@ -39,15 +40,23 @@ def clip_asset(*, default_enabled: bool = True, required: bool = False, **kwargs
 
     # BackfillPolicy is beta in Dagster 1.13 and relied on knowingly (one run over many clips, measured in
     # bench/ingest.py); that one warning is silenced here, where it is accepted, and no other.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` of function `asset`", category=BetaWarning)
-        return asset(
-            partitions_def=clips_partitions,
-            backfill_policy=BackfillPolicy.single_run(),
-            io_manager_key="catalog_io_manager",
-            metadata={"video_catalog/default_enabled": default_enabled, "video_catalog/required": required},
-            **kwargs,
-        )
+    def decorate(fn):
+        # the Celery queue the step goes to when the celery executor runs it (ignored in process)
+        options = dict(kwargs)
+        tags = {QUEUE_TAG: queue_of(options.get("name") or fn.__name__), **options.pop("op_tags", {})}
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Parameter `backfill_policy` of function `asset`",
+                                    category=BetaWarning)
+            return asset(
+                partitions_def=clips_partitions,
+                backfill_policy=BackfillPolicy.single_run(),
+                io_manager_key="catalog_io_manager",
+                metadata={"video_catalog/default_enabled": default_enabled, "video_catalog/required": required},
+                op_tags=tags,
+                **options,
+            )(fn)
+
+    return decorate
 
 
 def forget_partitions(instance: DagsterInstance, clip_ids: Iterable[str]) -> list[str]:

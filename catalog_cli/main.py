@@ -13,7 +13,7 @@ import typer
 from catalog_cli.commands import clips, collections, db, ingest, pipeline, prompt, report, search, segments, tags, ui
 from catalog_cli.commands import export, maintenance
 from catalog_cli.commands import people
-from catalog_cli.commands import auth, config, system, web
+from catalog_cli.commands import auth, config, system, web, worker
 
 app = typer.Typer(
     name="video-catalog",
@@ -35,6 +35,7 @@ app.command()(pipeline.refresh)
 app.command()(clips.transcript)
 app.command()(pipeline.steps)
 app.command()(ui.ui)
+app.command()(worker.worker)
 app.command()(export.export)
 app.command()(maintenance.verify)
 app.command()(maintenance.relink)

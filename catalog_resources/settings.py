@@ -107,6 +107,16 @@ class CatalogSettings(BaseSettings):
     ai_pool_limit: int = Field(default=1, ge=1, description="ai_analysis steps running at once (Dagster pool `ai`), set on first use.")
     model_cache: Path | None = Field(default=None, description="Unpacked model files; default ~/.cache/video-catalog/models.")
     db_listen: str | None = Field(default=None, description="Team mode: the embedded server also listens on this TCP ADDRESS[:PORT] with password (SCRAM) logins, e.g. 0.0.0.0:5433 (`db start --listen`).")
+    executor: Literal["in_process", "celery"] = Field(
+        default="in_process", description="in_process: every step in the run's own process (one machine); celery: steps "
+        "on `video-catalog worker` processes on any machine, through the broker.")
+    broker_url: str = Field(default="redis://127.0.0.1:6379/0", description="The Celery broker (and result store) the "
+                            "celery executor and every worker use, e.g. redis://host:6379/0.")
+    celery_runs: int = Field(default=4, ge=1, description="With the celery executor: batch runs in progress at once (CLI "
+                             "ingest and the daemon), so every worker has steps to take.")
+    worker_redeliver_seconds: float = Field(default=3600.0, ge=5, description="A step taken by a worker that then died "
+                                            "is given to another worker after this long (the broker's visibility "
+                                            "timeout); a step running longer than this is started a second time.")
     pg_runtime_root: Path = Field(
         default=Path("/var/lib/video-catalog"),
         description="As root only: where the embedded server's data and binaries live, so no folder we did not create is chmod-ed.",

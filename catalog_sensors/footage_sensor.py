@@ -32,7 +32,7 @@ from catalog_resources.ingest.partition_keys import clip_id_of, keys_by_clip, pa
 from catalog_resources.ingest.plan import plan_ingest
 from catalog_resources.store.ingest_state import METADATA_ONLY_STEPS
 from catalog_resources.ingest.scanner import scan
-from catalog_resources.ingest.batches import clips_per_run
+from catalog_resources.ingest.batches import clips_per_run, spread_size
 from catalog_resources.settings import CatalogSettings
 from catalog_sensors.batch_runs import new_clip_requests, retry_requests
 
@@ -70,7 +70,10 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
             ([k for k in fresh if clip_id_of(k) not in metadata_only], None),
             ([k for k in fresh if clip_id_of(k) in metadata_only], METADATA_ONLY_ASSETS),
         ]
-        new_keys, requests = new_clip_requests(registered, groups, batch_size)
+        size = batch_size  # on Celery workers: cut so that every run the coordinator starts at once has clips
+        if settings.executor == "celery":
+            size = spread_size(len(fresh), batch_size, settings.celery_runs)
+        new_keys, requests = new_clip_requests(registered, groups, size)
         batch_runs = len(requests)
         unregistered: list[str] = []  # cataloged by another instance: registered after the new clips' range
         for item in plan.summary.moved + plan.summary.duplicates:

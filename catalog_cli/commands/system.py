@@ -164,7 +164,8 @@ def tasks(
     retry: Annotated[str | None, typer.Option("--retry", metavar="RUN", help="Re-execute this failed run from its failed steps.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Dagster runs queued, in progress and failed, with the clips each works on; cancel or retry one.
+    """Dagster runs queued, in progress and failed, with the clips each works on; cancel or retry one. With the
+    celery executor also the broker's queues (steps waiting) and each live worker with its queues and running steps.
 
     Examples:
       video-catalog system tasks
@@ -197,9 +198,12 @@ def tasks(
             raise typer.Exit(EXIT_FAILED)
         return
     found = system_tasks.list_tasks(instance, list(dict.fromkeys(groups)), limit=limit)
+    celery = _celery_report(cli_settings())
     if as_json:
-        _print_json({g: [t.model_dump() for t in ts] for g, ts in found.items()})
+        _print_json({g: [t.model_dump() for t in ts] for g, ts in found.items()} | ({"celery": celery} if celery else {}))
         return
+    if celery:
+        _print_celery(celery)
     table = LiteralTable(title="Dagster runs")
     for column in ("run", "status", "clips", "launched by", "started"):
         table.add_column(column)
@@ -211,6 +215,39 @@ def tasks(
         out.print(table)
     else:
         out.print("no queued, running or failed runs", highlight=False)
+
+
+def _celery_report(settings) -> dict[str, Any] | None:
+    """With the celery executor: queue depths, live workers and the steps each runs now; a broker that does not
+    answer is said in the report (`error`), not raised: the runs are still worth showing."""
+    if settings.executor != "celery":
+        return None
+    from catalog_assets.celery_worker import workers_report
+    from catalog_resources.errors import CatalogError
+    from catalog_resources.workers import check_broker, masked_url
+
+    try:
+        check_broker(settings.broker_url)
+        return workers_report(settings)
+    except CatalogError as exc:
+        return {"broker": masked_url(settings.broker_url), "error": str(exc), "queue_depth": {}, "workers": {}}
+
+
+def _print_celery(report: dict[str, Any]) -> None:
+    if report.get("error"):
+        out.print(literal(f"broker: {report['error']}"), highlight=False, soft_wrap=True)
+        return
+    depths = ", ".join(f"{q} {n}" for q, n in report["queue_depth"].items())
+    out.print(literal(f"queues at {report['broker']} (steps waiting): {depths}"), highlight=False, soft_wrap=True)
+    table = LiteralTable(title="Celery workers")
+    for column in ("worker", "queues", "running"):
+        table.add_column(column)
+    for name, worker in report["workers"].items():
+        table.add_row(name, ", ".join(worker["queues"]), "; ".join(worker["running"]) or "idle")
+    if table.row_count:
+        out.print(table)
+    else:
+        out.print("no worker answered (`video-catalog worker --queues ingest,processing,ai` starts one)", highlight=False)
 
 
 def _print_json(data: Any) -> None:

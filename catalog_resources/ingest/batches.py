@@ -8,12 +8,19 @@ from the instance (or the order it is about to create).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 
 def clips_per_run(run_mode: str, batch_size: int) -> int:
     """The batch size a run mode means: `batch_size` clips per run in batch mode, one in per-clip mode."""
     return batch_size if run_mode == "batch" else 1
+
+
+def spread_size(clips: int, batch_size: int, runs_at_once: int) -> int:
+    """Clips per run on Celery workers, so that `runs_at_once` runs all have clips: one big batch would put each
+    step of every clip on one worker, one clip after another, while the other workers wait."""
+    return max(1, min(batch_size, math.ceil(clips / max(runs_at_once, 1))))
 
 
 def contiguous_batches(order: Sequence[str], clip_ids: Iterable[str], size: int) -> list[list[str]]:

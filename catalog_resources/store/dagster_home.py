@@ -7,6 +7,7 @@ all share one Postgres-backed instance.
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +19,15 @@ DAGSTER_URL_ENV = "VIDEO_CATALOG_DAGSTER_PG_URL"
 # Shipped in the package (catalog_resources/dagster.yaml links to the top-level file; the wheel holds a copy).
 INSTANCE_TEMPLATE = resources.files("catalog_resources") / "dagster.yaml"
 _exported: dict[str, str] = {}  # what this process exported, so it is not mistaken for the user's choice
+
+
+def instance_yaml(settings: CatalogSettings) -> str:
+    """dagster.yaml as shipped; with the celery executor the daemon may run `celery_runs` batch runs at once (their
+    steps run on the workers, so this machine's two cores no longer bound them)."""
+    template = INSTANCE_TEMPLATE.read_text()
+    if settings.executor == "celery":
+        template = re.sub(r"max_concurrent_runs: \d+", f"max_concurrent_runs: {settings.celery_runs}", template, count=1)
+    return template
 
 
 def prepare_dagster_home(settings: CatalogSettings, endpoint: DatabaseEndpoint) -> Path:
@@ -33,7 +43,7 @@ def prepare_dagster_home(settings: CatalogSettings, endpoint: DatabaseEndpoint) 
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     target = home / "dagster.yaml"
     if not user_home or not target.exists():
-        template = INSTANCE_TEMPLATE.read_text()
+        template = instance_yaml(settings)
         if not target.exists() or target.read_text() != template:
             write_atomic(target, template)  # 0600: open_private_home set the umask to 077 above
     os.environ["DAGSTER_HOME"] = _exported["DAGSTER_HOME"] = str(home)
