@@ -39,12 +39,18 @@ class ClipRunResult(BaseModel):
     seconds: float = 0.0
 
 
-PID_TAG, HOST_TAG = "video_catalog/pid", "video_catalog/host"
+PID_TAG, HOST_TAG, USER_TAG = "video_catalog/pid", "video_catalog/host", "video_catalog/user"
 
 
 def process_tags() -> dict[str, str]:
-    """Tags naming the process that runs in-process, so a run it left STARTED can be told dead later."""
-    return {PID_TAG: str(os.getpid()), HOST_TAG: this_host()}
+    """Tags naming the process that runs in-process, so a run it left STARTED can be told dead later, and, in a
+    shared catalog, the user whose rows it writes (their e-mail: never a token)."""
+    tags = {PID_TAG: str(os.getpid()), HOST_TAG: this_host()}
+    from catalog_resources.auth.session import load
+
+    if not os.environ.get("VIDEO_CATALOG_DATABASE_URL") and (session := load()) is not None:
+        tags[USER_TAG] = session.email
+    return tags
 
 
 def fail_orphaned_runs(instance: DagsterInstance) -> list[str]:

@@ -81,13 +81,6 @@ def catalog_app():
     from catalog_cli.errors import check_home_writable
 
     check_home_writable(settings.home)  # an unwritable home is one line now, not a failure in every clip
-    if not settings.database_url:
-        from catalog_resources.auth.session import load
-
-        if load() is not None:
-            fail("this machine is logged in to a shared catalog (`auth status`), and running the pipeline for it from "
-                 "here is not available yet: ingest on the catalog's machine, or `video-catalog auth logout` to work "
-                 "on the local catalog")
     from catalog_assets.catalog_app import CatalogApp
 
     return CatalogApp(settings)

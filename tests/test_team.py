@@ -235,6 +235,47 @@ def test_a_login_keeps_tokens_only_renews_them_and_logout_ends_them(team, tmp_pa
         sessions.renew(renewed)
 
 
+RUN_TAGS = """
+from dagster import DagsterInstance, RunsFilter
+from catalog_resources.settings import CatalogSettings
+from catalog_resources.store.dagster_home import prepare_dagster_home
+from catalog_resources.store.endpoint import resolve_database
+
+settings = CatalogSettings()
+prepare_dagster_home(settings, resolve_database(settings))
+print([run.tags.get("video_catalog/user") for run in DagsterInstance.get().get_runs()])
+"""
+
+
+@pytest.mark.slow
+def test_a_logged_in_user_ingests_the_same_file_as_their_own_clip(team, tmp_path, media_library):
+    cli, urls = team["cli"], team["urls"]
+    extra = {**_session_env(team, tmp_path, 900), "VIDEO_CATALOG_HOME": str(tmp_path / "ben-home")}
+    port = urls["ben"].rsplit(":", 1)[1].split("/")[0]
+    assert cli("auth", "login", "--email", BEN[0], "--server", f"127.0.0.1:{port}", "--password-stdin",
+               stdin=BEN[1] + "\n", env=extra).returncode == 0
+    footage = tmp_path / "ben footage"
+    footage.mkdir()
+    (footage / "short.mp4").write_bytes(media_library["short.mp4"].read_bytes())  # the very file anna cataloged
+    ingested = cli("ingest", "--json", "--disable", "ai_analysis,embeddings", str(footage), env=extra)
+    assert ingested.returncode == 0, ingested.stderr
+    (ben_clip,) = [item["clip_id"] for item in json.loads(ingested.stdout)["new"]]
+    assert ben_clip != team["real_clip"]  # his own id for the same content: no clash, nothing learnt of anna's
+    assert {c["clip_id"] for c in json.loads(cli("list", "--json", env=extra).stdout)} == {"ben-mountain", ben_clip}
+    with _connect(team["local_url"]) as conn:
+        owners = {r["clip_id"]: r["owner"] for r in conn.execute("SELECT clip_id, owner FROM clips")}
+        made = conn.execute("SELECT count(*) AS n FROM asset_versions WHERE clip_id = %s AND owner = %s",
+                            (ben_clip, role_for(BEN[0]))).fetchone()["n"]
+    assert owners[ben_clip] == role_for(BEN[0]) and owners[team["real_clip"]] == role_for(ANNA[0])
+    assert made >= 7  # every step he ran wrote its rows as him
+    assert (tmp_path / "ben-home" / "media" / ben_clip / "thumbnails").is_dir()  # his products on his machine
+    tags = subprocess.run([sys.executable, "-c", RUN_TAGS], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **extra})
+    assert tags.returncode == 0, tags.stderr
+    assert BEN[0] in tags.stdout and "token" not in tags.stdout
+    assert cli("auth", "logout", env=extra).returncode == 0
+
+
 @pytest.mark.slow
 def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team, tmp_path, monkeypatch):
     cli, urls = team["cli"], team["urls"]

@@ -31,9 +31,13 @@ def resolve_database(settings: CatalogSettings, *, start: bool = True) -> Databa
 
         session = load()  # logged in to a shared catalog (`auth login`): that catalog, as that user
         if session is not None:
+            # the runs of this machine are this machine's: Dagster's storage is the local embedded server's (the
+            # shared catalog's Dagster storage stays its admin's); the catalog rows go to the shared catalog
+            server = embedded_server(settings)
+            if start:
+                server.ensure_running()
             return DatabaseEndpoint(catalog_url=session.url(), embedded=False, session=session.email,
-                                    dagster_url=session.url().replace("postgresql://", "postgresql+psycopg2://", 1)
-                                    .replace(f"/{session.database}?", f"/{DAGSTER_DB}?", 1))
+                                    dagster_url=server.url(DAGSTER_DB, driver="psycopg2"))
     if settings.database_url:
         from sqlalchemy.engine import make_url  # only here: importing SQLAlchemy costs a fifth of a second
 
