@@ -289,3 +289,17 @@ def test_ctrl_c_stops_an_idle_worker_cleanly(catalog_env, workers):
     workers.wait_ready()
     process.send_signal(signal.SIGINT)  # what Ctrl-C sends: Celery's warm shutdown
     assert process.wait(60) == 0, process.communicate()[1][-2000:]
+
+
+def test_every_launch_path_gets_the_configured_executor(catalog_env):
+    """The UI's Materialize and backfills (the implicit asset job), the footage and retry sensors (the ingest job)
+    and `ingest` all run with the executor the settings name; in process unless it is celery."""
+    from catalog_assets.definitions import build_definitions
+    from catalog_assets.graph import INGEST_JOB_NAME
+
+    for name, expected in (("in_process", "in_process"), ("celery", "celery")):
+        defs = build_definitions(catalog_env.model_copy(update={"executor": name}))
+        assert defs.resolve_job_def(INGEST_JOB_NAME).executor_def.name == expected
+        assert defs.resolve_implicit_global_asset_job_def().executor_def.name == expected
+        for sensor in ("footage_sensor", "footage_batch_retry"):
+            assert defs.resolve_sensor_def(sensor).job_name == INGEST_JOB_NAME
