@@ -15,41 +15,35 @@ from catalog_resources.models.speakers import SpeakerSet
 
 def scrub(media_dir: Path, removed: Iterable[Mapping[str, Any]]) -> int:
     """Delete the crops of these tracks and drop them from their clips' faces.json (face tracks) or speakers.json
-    (voice tracks: those with a speaker_index); the files changed or deleted."""
+    (voice tracks: those with a speaker_index; their turns stay in the segments, they hold no voice data); the
+    files changed or deleted."""
     changed = 0
-    by_clip: dict[str, set[int]] = {}
+    faces: dict[str, set[int]] = {}
     voices: dict[str, set[int]] = {}
     for track in removed:
         if "speaker_index" in track:
             voices.setdefault(track["clip_id"], set()).add(track["speaker_index"])
             continue
-        by_clip.setdefault(track["clip_id"], set()).add(track["track_index"])
+        faces.setdefault(track["clip_id"], set()).add(track["track_index"])
         if track.get("crop_path"):
             crop = Path(track["crop_path"])
             if crop.is_file():
                 crop.unlink()
                 changed += 1
-    for clip_id, indexes in by_clip.items():
-        sidecar = Path(media_dir) / clip_id / "faces.json"
-        if not sidecar.is_file():
-            continue
-        faces = FaceSet.model_validate(json.loads(sidecar.read_text()))
-        faces.tracks = [t for t in faces.tracks if t.track_index not in indexes]
-        write_atomic(sidecar, faces.model_dump_json(indent=2))
-        changed += 1
-    return changed + _scrub_voices(Path(media_dir), voices)
+    changed += _drop_tracks(Path(media_dir), "faces.json", FaceSet, "track_index", faces)
+    return changed + _drop_tracks(Path(media_dir), "speakers.json", SpeakerSet, "speaker_index", voices)
 
 
-def _scrub_voices(media_dir: Path, voices: Mapping[str, set[int]]) -> int:
-    """The voice vectors of these speakers dropped from their clips' speakers.json (turns stay: they hold no
-    voice data, and the speaker_change segments keep them too)."""
+def _drop_tracks(media_dir: Path, name: str, model: type[FaceSet] | type[SpeakerSet], key: str,
+                 indexes_by_clip: Mapping[str, set[int]]) -> int:
+    """These tracks (by their `key`) taken out of each clip's sidecar `name`; the sidecars rewritten."""
     changed = 0
-    for clip_id, indexes in voices.items():
-        sidecar = media_dir / clip_id / "speakers.json"
+    for clip_id, indexes in indexes_by_clip.items():
+        sidecar = media_dir / clip_id / name
         if not sidecar.is_file():
             continue
-        speakers = SpeakerSet.model_validate(json.loads(sidecar.read_text()))
-        speakers.tracks = [t for t in speakers.tracks if t.speaker_index not in indexes]
-        write_atomic(sidecar, speakers.model_dump_json(indent=2))
+        found = model.model_validate(json.loads(sidecar.read_text()))
+        found.tracks = [t for t in found.tracks if getattr(t, key) not in indexes]
+        write_atomic(sidecar, found.model_dump_json(indent=2))
         changed += 1
     return changed
