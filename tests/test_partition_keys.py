@@ -65,7 +65,7 @@ def test_an_older_catalog_gets_readable_keys_with_its_products_carried_over(cata
     folder = tmp_path / "old footage"
     for name in ("short.mp4", "vp9_noaudio.mkv"):
         copy(media_library[name], folder / name)
-    steps = ["clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "catalog_record"]
+    steps = ["clip_source", "technical_metadata", "proxy", "thumbnails", "frame_analysis", "faces", "speakers", "catalog_record"]
     old = CatalogApp(catalog_env)
     report = scan([folder], old.store)
     names = {f.fingerprint: Path(f.path).name for f in report.files if f.fingerprint}
