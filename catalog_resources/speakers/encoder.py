@@ -24,6 +24,7 @@ import numpy as np
 from catalog_resources.errors import SetupError
 from catalog_resources.files import atomic_path
 from catalog_resources.model_cache import cached
+from catalog_resources.onnx_sessions import cpu_session
 
 MODEL_NAME = "resemblyzer-ge2e-0.1.4"
 SAMPLE_RATE = 16_000
@@ -103,15 +104,9 @@ def _export(onnx: Path, bank: Path) -> None:
 
 
 def _load(onnx: Path, bank: Path) -> tuple[Any, np.ndarray]:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    # one thread: this small LSTM spends more CPU syncing two threads than computing (bench/speakers.py)
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
     try:
-        session = ort.InferenceSession(str(onnx), sess_options=options, providers=["CPUExecutionProvider"])
-        return session, np.load(bank)
+        # one thread: this small LSTM spends more CPU syncing two threads than computing (bench/speakers.py)
+        return cpu_session(onnx, 1), np.load(bank)
     except Exception as exc:  # onnxruntime raises its own exception types
         raise VoiceModelError(f"cannot load {onnx}: {exc}; delete its folder to export it again") from exc
 

@@ -28,6 +28,7 @@ from catalog_resources.analysis.local.sound_events.features import MEL_BINS, PAT
 from catalog_resources.analysis.local.sound_events.onnx_proto import small_initializers
 from catalog_resources.files import atomic_path
 from catalog_resources.model_cache import cached
+from catalog_resources.onnx_sessions import cpu_session
 
 MODEL_NAME = "yamnet-w8a8-onnx"
 NUM_CLASSES = 521
@@ -108,12 +109,8 @@ def load_model(cache_dir: Path, threads: int) -> YamnetModel:
 
 
 def _open_session(path: Path, threads: int) -> YamnetModel:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # don't burn idle cores
     try:
-        session = ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        session = cpu_session(path, threads)
     except Exception as exc:  # onnxruntime raises its own exception types
         raise SoundEventSetupError(f"cannot load the YAMNet model {path}: {exc}") from exc
     inp = session.get_inputs()[0]

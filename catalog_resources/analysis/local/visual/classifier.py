@@ -20,6 +20,7 @@ import numpy as np
 from catalog_resources.errors import SetupError
 from catalog_resources.files import atomic_path
 from catalog_resources.model_cache import cached
+from catalog_resources.onnx_sessions import cpu_session
 
 MODEL_NAME = "efficientnet-lite0"
 INPUT_SIDE = 224
@@ -73,14 +74,8 @@ def _export(target: Path) -> None:
 
 
 def _session(path: Path, threads: int):  # -> onnxruntime.InferenceSession
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # don't burn idle cores
     try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        return cpu_session(path, threads)
     except Exception as exc:  # onnxruntime raises its own exception types
         raise VisualModelError(f"cannot load {path}: {exc}; delete it to export it again") from exc
 
