@@ -94,11 +94,20 @@ class Workers:
         self.env, self.home, self.processes, self.killed = env, home, {}, set()
 
     def start(self, name: str, queues: str) -> subprocess.Popen:
-        process = subprocess.Popen([VC, "worker", "--queues", queues, "--concurrency", "1", "--name", name,
-                                    "--log-level", "INFO"], env=self.env, start_new_session=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        """Its output goes to a file (a pipe nobody reads would block a chatty worker once full)."""
+        with open(self.log(name), "a") as log:
+            process = subprocess.Popen([VC, "worker", "--queues", queues, "--concurrency", "1", "--name", name,
+                                        "--log-level", "INFO"], env=self.env, start_new_session=True,
+                                       stdout=log, stderr=subprocess.STDOUT, text=True)
         self.processes[name] = process
         return process
+
+    def log(self, name: str) -> Path:
+        return self.home / f"worker-{name}.log"
+
+    def logs(self, tail: int = 4000) -> str:
+        """The end of every worker's log, for an assertion message."""
+        return "\n".join(f"--- {name}\n{self.log(name).read_text(errors='replace')[-tail:]}" for name in self.processes)
 
     def wait_ready(self, timeout: float = 90) -> None:
         """Every worker answers Celery's ping."""
@@ -110,7 +119,7 @@ class Workers:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
-                assert process.poll() is None or name in self.killed, f"worker {name} exited: {process.communicate()[1][-2000:]}"
+                assert process.poll() is None or name in self.killed, f"worker {name} exited: {self.logs()}"
             try:
                 answered = {n for reply in (app.control.ping(timeout=1) or []) for n in reply}
             except Exception:  # noqa: BLE001 - a broker just restarted drops the first connection
@@ -227,7 +236,7 @@ def test_worker_killed_mid_step_its_step_is_redelivered(catalog_env, workers, si
     workers.kill("doomed")
     killed_at = step_workers()
     out, err = running.communicate(timeout=900)
-    assert running.returncode == 0, err
+    assert running.returncode == 0, (err[-3000:], workers.logs())
     assert set(statuses(workers.env).values()) == {"complete"} and len(statuses(workers.env)) == 4
     doomed = {(r, s) for r, s, w in killed_at if w == "doomed"}
     after = {(r, s) for r, s, w in step_workers() if w == "survivor"}
@@ -272,7 +281,7 @@ def test_broker_stopped_mid_ingest_one_line_then_the_same_ingest_finishes(catalo
         redis_server.start()  # same port: the worker reconnects on its own
     workers.wait_ready()
     again = ingest(folder, workers.env)
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == 0, (again.stdout, again.stderr[-3000:], workers.logs())
     assert set(statuses(workers.env).values()) == {"complete"} and len(statuses(workers.env)) == 3
 
 
@@ -288,7 +297,7 @@ def test_ctrl_c_stops_an_idle_worker_cleanly(catalog_env, workers):
     process = workers.start("brief", "ingest")
     workers.wait_ready()
     process.send_signal(signal.SIGINT)  # what Ctrl-C sends: Celery's warm shutdown
-    assert process.wait(60) == 0, process.communicate()[1][-2000:]
+    assert process.wait(60) == 0, workers.logs()
 
 
 def test_every_launch_path_gets_the_configured_executor(catalog_env):
