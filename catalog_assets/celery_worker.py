@@ -17,7 +17,9 @@ from pydantic import BaseModel
 from catalog_resources.settings import CatalogSettings
 from catalog_resources.store.dagster_home import prepare_dagster_home
 from catalog_resources.store.endpoint import resolve_database
-from catalog_resources.workers import celery_executor_config, check_broker, check_media_store, masked_url
+from catalog_resources.workers import (
+    celery_executor_config, check_broker, check_media_store, masked_url, step_task_lock,
+)
 
 
 class WorkerPlan(BaseModel):
@@ -56,12 +58,37 @@ def celery_app(settings: CatalogSettings):
     gives its own CLI, without the config module it writes to disk)."""
     from dagster_celery.executor import CeleryExecutor
     from dagster_celery.make_app import make_app
-    from dagster_celery.tasks import create_task
 
     config = celery_executor_config(settings)
     app = make_app(CeleryExecutor.for_cli(**config).app_args())
-    create_task(app)
+    register_step_task(app, settings)
     return app
+
+
+def register_step_task(app, settings: CatalogSettings) -> None:
+    """dagster-celery's step task (same name, same body) that runs a step once however often Redis delivers it.
+
+    With late acknowledgement Redis gives a task out again when its visibility timeout passes before the ack: that
+    is how a dead worker's step is taken over, but a step that is merely long (a 2-hour clip's transcript) would be
+    executed a second time, its products rewritten after the steps below had read them (they turn stale). A copy
+    waits for the first delivery under a lock (catalog_resources/workers.py) and answers with its stored result;
+    it runs the step only when the first one's worker died before storing one."""
+    from celery import Celery
+    from dagster_celery.config import TASK_EXECUTE_PLAN_NAME
+    from dagster_celery.tasks import create_task
+
+    run_step = create_task(Celery(set_as_current=False)).__wrapped__.__func__  # its body, unbound
+
+    @app.task(bind=True, name=TASK_EXECUTE_PLAN_NAME)
+    def execute_plan(self, execute_step_args_packed, executable_dict):
+        catalog_url = resolve_database(settings, start=False).catalog_url
+        with step_task_lock(catalog_url, self.request.id):
+            earlier = self.AsyncResult(self.request.id)
+            if earlier.ready():  # this is a copy: the step ran to its end already
+                return earlier.result if earlier.successful() else []
+            events = run_step(self, execute_step_args_packed, executable_dict)
+            self.backend.store_result(self.request.id, events, "SUCCESS", request=self.request)  # before unlocking
+            return events
 
 
 def run_worker(settings: CatalogSettings, plan: WorkerPlan, loglevel: str = "WARNING", logfile: str | None = None) -> None:

@@ -9,6 +9,7 @@ run's own process only orders steps, claims the `ai` pool's slots and polls resu
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 from dagster import (
@@ -32,7 +33,12 @@ def build_executor(settings: CatalogSettings) -> ExecutorDefinition:
     in VIDEO_CATALOG_BROKER_URL is visible there."""
     if settings.executor != CELERY:
         return in_process_executor
+    from celery.exceptions import DuplicateTaskNameWarning
     from dagster_celery import celery_executor
+
+    # dagster-celery registers its one step task again for every step it sends; Celery keeps the first (the same
+    # code) and warns, which would put a page of noise in `ingest`'s output
+    warnings.filterwarnings("ignore", category=DuplicateTaskNameWarning, module="dagster_celery")
 
     return celery_executor.configured(celery_executor_config(settings), name=CELERY)
 

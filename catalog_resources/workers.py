@@ -8,6 +8,8 @@ disagree on the broker, the result store or the acknowledgement rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -82,6 +84,21 @@ def celery_executor_config(settings: CatalogSettings) -> dict:
             "broker_connection_retry_on_startup": False,
         },
     }
+
+
+@contextmanager
+def step_task_lock(database_url: str, task_id: str) -> Iterator[None]:
+    """Held while a step task runs. Redis hands a task out again when it is not acknowledged within the visibility
+    timeout, whether its worker died or its step is merely long: the copy waits here until the first one has
+    finished (its result stored) or its worker has died (its connection, and so the lock, gone with it)."""
+    from catalog_resources.store.connection import own_connection
+
+    conn = own_connection(database_url)
+    try:
+        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"video-catalog step task {task_id}",))
+        yield
+    finally:
+        conn.close()
 
 
 def broker_fix(url: str) -> str:

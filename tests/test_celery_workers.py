@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,7 +97,7 @@ class Workers:
 
     def start(self, name: str, queues: str) -> subprocess.Popen:
         """Its output goes to a file (a pipe nobody reads would block a chatty worker once full)."""
-        with open(self.log(name), "a") as log:
+        with open(self.home / f"worker-{name}.out", "a") as log:
             process = subprocess.Popen([VC, "worker", "--queues", queues, "--concurrency", "1", "--name", name,
                                         "--log-level", "INFO"], env=self.env, start_new_session=True,
                                        stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -103,11 +105,17 @@ class Workers:
         return process
 
     def log(self, name: str) -> Path:
-        return self.home / f"worker-{name}.log"
+        """Where `video-catalog worker` logs (its --log-file default)."""
+        return self.home / "logs" / f"worker-{name}.log"
 
     def logs(self, tail: int = 4000) -> str:
-        """The end of every worker's log, for an assertion message."""
-        return "\n".join(f"--- {name}\n{self.log(name).read_text(errors='replace')[-tail:]}" for name in self.processes)
+        """The end of every worker's output and log, for an assertion message."""
+        texts = []
+        for name in self.processes:
+            for path in (self.home / f"worker-{name}.out", self.log(name)):
+                text = path.read_text(errors="replace")[-tail:] if path.exists() else "(none)"
+                texts.append(f"--- {path.name}\n{text}")
+        return "\n".join(texts)
 
     def wait_ready(self, timeout: float = 90) -> None:
         """Every worker answers Celery's ping."""
@@ -241,6 +249,27 @@ def test_worker_killed_mid_step_its_step_is_redelivered(catalog_env, workers, si
     doomed = {(r, s) for r, s, w in killed_at if w == "doomed"}
     after = {(r, s) for r, s, w in step_workers() if w == "survivor"}
     assert doomed & after, (doomed, after)  # at least the step it died in was taken again by the survivor
+
+
+def test_a_step_outlasting_the_visibility_timeout_runs_once(catalog_env, redis_server, tmp_path):
+    """Redis hands a step out again when it is not acknowledged within the visibility timeout (5 s here), as it must
+    for a dead worker's step; a step that is merely long must still run once, or the steps below it turn stale."""
+    folder = tmp_path / "long"
+    make_clip(folder / "long take.mp4", ClipSpec(name="long take.mp4", width=640, height=360, seconds=60))
+    catalog_env.media_dir.mkdir(parents=True, exist_ok=True)
+    pool = Workers(celery_environ(redis_server.url, VIDEO_CATALOG_WORKER_REDELIVER_SECONDS="5"), catalog_env.home)
+    try:
+        pool.start("patient", "ingest,processing,ai")
+        pool.wait_ready()
+        result = ingest(folder, pool.env)
+        assert result.returncode == 0, (result.stderr[-3000:], pool.logs())
+        assert list(statuses(pool.env).values()) == ["complete"]  # nothing stale: no product rewritten under another
+        received = Counter(re.findall(r"Task execute_plan\[([0-9a-f-]+)\] received", pool.log("patient").read_text()))
+        assert max(received.values()) > 1, received  # some step outlasted the timeout and was handed out again
+        executed = Counter((run, step) for run, step, _worker in step_workers())
+        assert set(executed.values()) == {1}, executed  # ... and every step was executed once
+    finally:
+        pool.stop()
 
 
 def test_broker_down_is_one_line_and_nothing_is_lost(catalog_env, six_clips, tmp_path):

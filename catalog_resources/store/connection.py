@@ -48,6 +48,14 @@ def _open(database_url: str) -> psycopg.Connection:
         ) from exc
 
 
+def own_connection(database_url: str) -> psycopg.Connection:
+    """A connection of the caller's alone (not the one kept per thread), autocommit: what holds a session-level
+    advisory lock, released when it closes or when its process dies."""
+    conn = _open(database_url)
+    conn.autocommit = True
+    return conn
+
+
 def _connection(database_url: str) -> psycopg.Connection:
     """One open connection per URL, process and thread; replaced when closed or broken."""
     key = (database_url, os.getpid(), threading.get_ident())
