@@ -24,6 +24,7 @@ from catalog_assets.graph import INGEST_JOB_NAME
 from catalog_assets.partitions import clips_partitions, registered_keys
 from catalog_resources.ingest.batches import clips_per_run, contiguous_batches, spread_size
 from catalog_resources.ingest.partition_keys import clip_id_of, keys_by_clip, partition_key
+from catalog_resources.auth.session import user_tags
 from catalog_resources.store.ingest_state import this_host
 from catalog_resources.processes import process_alive
 
@@ -39,18 +40,13 @@ class ClipRunResult(BaseModel):
     seconds: float = 0.0
 
 
-PID_TAG, HOST_TAG, USER_TAG = "video_catalog/pid", "video_catalog/host", "video_catalog/user"
+PID_TAG, HOST_TAG = "video_catalog/pid", "video_catalog/host"
 
 
 def process_tags() -> dict[str, str]:
     """Tags naming the process that runs in-process, so a run it left STARTED can be told dead later, and, in a
-    shared catalog, the user whose rows it writes (their e-mail: never a token)."""
-    tags = {PID_TAG: str(os.getpid()), HOST_TAG: this_host()}
-    from catalog_resources.auth.session import load
-
-    if not os.environ.get("VIDEO_CATALOG_DATABASE_URL") and (session := load()) is not None:
-        tags[USER_TAG] = session.email
-    return tags
+    shared catalog, the user whose rows it writes."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: this_host(), **user_tags()}
 
 
 def fail_orphaned_runs(instance: DagsterInstance) -> list[str]:

@@ -27,6 +27,7 @@ from dagster import (
     sensor,
 )
 
+from catalog_resources.auth.session import user_tags
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.ingest.partition_keys import clip_id_of, keys_by_clip, partition_key
 from catalog_resources.ingest.plan import plan_ingest
@@ -39,6 +40,13 @@ from catalog_sensors.batch_runs import new_clip_requests, retry_requests
 REFRESH_ASSETS = [AssetKey("clip_source"), AssetKey("catalog_record")]
 METADATA_ONLY_ASSETS = [AssetKey(name) for name in METADATA_ONLY_STEPS]  # no decoder here reads its frames
 MAX_REMEMBERED_REFRESHES = 2000
+
+
+def as_this_user(requests: list[RunRequest]) -> list[RunRequest]:
+    """In a shared catalog the daemon's runs write as the user logged in on this machine (the one whose settings
+    name the watch folders): their runs say so, as `ingest`'s do."""
+    user = user_tags()
+    return [r.with_replaced_attrs(tags={**r.tags, **user}) for r in requests] if user else requests
 
 
 def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: DynamicPartitionsDefinition):
@@ -99,7 +107,7 @@ def build_footage_sensor(settings: CatalogSettings, job, clips_partitions: Dynam
             f"in {report.seconds:.2f}s; {len(new_keys)} new clips in {batch_runs} runs"
         )
         return SensorResult(
-            run_requests=requests,
+            run_requests=as_this_user(requests),
             dynamic_partitions_requests=[clips_partitions.build_add_request(new_keys + unregistered)]
             if new_keys or unregistered else [],
             cursor=json.dumps(cursor),
@@ -127,6 +135,6 @@ def build_batch_retry_sensor(settings: CatalogSettings, job, clips_partitions: D
         requests = retry_requests(context.dagster_run, context.instance.get_dynamic_partitions(clips_partitions.name))
         if requests:
             context.log.info(f"batch run {context.dagster_run.run_id} failed: {len(requests)} clips retried one per run")
-        return requests
+        return as_this_user(requests)
 
     return footage_batch_retry

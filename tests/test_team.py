@@ -276,6 +276,62 @@ def test_a_logged_in_user_ingests_the_same_file_as_their_own_clip(team, tmp_path
     assert cli("auth", "logout", env=extra).returncode == 0
 
 
+SENSOR_AS_USER = """
+import json
+from dagster import AssetKey, DagsterInstance, build_sensor_context
+from catalog_assets.catalog_app import CatalogApp
+from catalog_assets.definitions import build_definitions
+from catalog_assets.graph import INGEST_JOB_NAME
+from catalog_assets.partitions import clips_partitions
+from catalog_resources.settings import CatalogSettings
+
+settings = CatalogSettings()
+app = CatalogApp(settings)
+app.store  # this machine's Dagster storage ready
+defs = build_definitions(settings)
+with build_sensor_context(instance=app.instance, definitions=defs, resources=defs.resources) as context:
+    tick = defs.get_sensor_def("footage_sensor")(context)
+(request,) = tick.run_requests
+keys = [k for r in tick.dynamic_partitions_requests for k in r.partition_keys]
+app.instance.add_dynamic_partitions(clips_partitions.name, keys)  # what the daemon does with the tick
+job = defs.resolve_job_def(INGEST_JOB_NAME)
+result = job.execute_in_process(instance=app.instance, partition_key=request.partition_key, tags=request.tags,
+                                asset_selection=[AssetKey("clip_source"), AssetKey("technical_metadata")])
+print(json.dumps({"tags": dict(request.tags), "success": result.success, "keys": keys,
+                  "run_tags": dict(app.instance.get_run_by_id(result.run_id).tags)}))
+"""
+
+
+@pytest.mark.slow
+def test_the_footage_sensor_catalogs_as_the_user_who_watches_the_folder(team, tmp_path, media_library):
+    """Ben's machine watches his folder: the daemon's sensor asks runs as him, and they write his rows."""
+    cli, urls = team["cli"], team["urls"]
+    watched = tmp_path / "ben watched"
+    watched.mkdir()
+    (watched / "mpeg2.MTS").write_bytes(media_library["mpeg2.MTS"].read_bytes())
+    old = time.time() - 600
+    os.utime(watched / "mpeg2.MTS", (old, old))  # settled
+    extra = {**_session_env(team, tmp_path, 900), "VIDEO_CATALOG_HOME": str(tmp_path / "ben-home"),
+             "VIDEO_CATALOG_WATCH": str(watched)}
+    port = urls["ben"].rsplit(":", 1)[1].split("/")[0]
+    assert cli("auth", "login", "--email", BEN[0], "--server", f"127.0.0.1:{port}", "--password-stdin",
+               stdin=BEN[1] + "\n", env=extra).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_CATALOG_")} | {
+        "VIDEO_CATALOG_AUTH_FILE": str(tmp_path / "no-login.json"), "HF_HUB_OFFLINE": "1"} | extra
+    ran = subprocess.run([sys.executable, "-c", SENSOR_AS_USER], capture_output=True, text=True, timeout=300, env=env)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert report["success"] and report["tags"]["video_catalog/user"] == BEN[0]
+    assert report["run_tags"]["video_catalog/user"] == BEN[0] and "token" not in json.dumps(report)
+    (key,) = report["keys"]
+    with _connect(team["local_url"]) as conn:
+        rows = conn.execute("SELECT c.clip_id, c.owner, t.owner AS tech_owner FROM clips c JOIN technical_metadata t "
+                            "USING (clip_id) WHERE c.file_name = 'mpeg2.MTS'").fetchall()
+    assert [(r["owner"], r["tech_owner"]) for r in rows] == [(role_for(BEN[0]), role_for(BEN[0]))], rows
+    assert key.endswith("-" + rows[0]["clip_id"])  # the partition the sensor added is his clip
+    assert cli("auth", "logout", env=extra).returncode == 0
+
+
 @pytest.mark.slow
 def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team, tmp_path, monkeypatch):
     cli, urls = team["cli"], team["urls"]

@@ -29,6 +29,7 @@ from catalog_resources.files import write_atomic
 ACCESS_SECONDS = int(os.environ.get("VIDEO_CATALOG_ACCESS_SECONDS", "900"))  # 15 minutes
 REFRESH_SECONDS = 30 * 24 * 3600
 RENEW_BEFORE = 0.25  # of the access token's life: renewed when less than this is left
+USER_TAG = "video_catalog/user"  # the run tag naming the user a run writes as
 AUTH_ROLE, AUTH_PASSWORD = "catalog_auth", "catalog_auth"  # public: it may only call catalog_refresh_session
 _lock = threading.Lock()
 
@@ -75,6 +76,14 @@ def load() -> Session | None:
                            f"is not used; run `chmod 600 {path}` if only you could have read it, else `video-catalog "
                            "auth logout` and log in again")
     return Session.model_validate(json.loads(path.read_text()))
+
+
+def user_tags() -> dict[str, str]:
+    """A run's tag naming the user whose rows it writes (their e-mail, never a token), when this machine is logged
+    in to a shared catalog and no VIDEO_CATALOG_DATABASE_URL overrides the session; else no tag."""
+    if os.environ.get("VIDEO_CATALOG_DATABASE_URL") or (session := load()) is None:
+        return {}
+    return {USER_TAG: session.email}
 
 
 def save(session: Session) -> None:
