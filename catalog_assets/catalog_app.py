@@ -201,6 +201,7 @@ class CatalogApp:
                 self.defs, self.instance, clip_ids, list(assets), mode=self.settings.run_mode,
                 batch_size=self.settings.batch_size, on_progress=on_progress, stats=self.last_stats,
                 log_level=log_level, asset_config=asset_config, runs_at_once=self._runs_at_once(),
+                runs_log=self.settings.home / "logs" / "celery-runs.log",
             ))
         return results
 

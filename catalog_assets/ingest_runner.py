@@ -15,6 +15,7 @@ import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
 from pydantic import BaseModel
@@ -164,11 +165,13 @@ def execute_clips(
     log_level: str = "WARNING",
     asset_config: dict[str, dict] | None = None,
     runs_at_once: int = 0,
+    runs_log: Path | None = None,
 ) -> dict[str, ClipRunResult]:
     """Materialize `asset_names` for each clip; returns one result per clip, failures isolated per clip.
 
     `runs_at_once` > 0: the steps go to Celery workers (catalog_assets/executors.py), and that many batch runs are
-    in progress at once, each cut small enough that every run has clips; 0: one in-process run after another."""
+    in progress at once, each cut small enough that every run has clips (the output of the processes that orchestrate
+    them goes to `runs_log`); 0: one in-process run after another."""
     job = defs.resolve_job_def(INGEST_JOB_NAME)
     selection = [AssetKey(name) for name in asset_names]
     stats = stats if stats is not None else RunStats()
@@ -205,7 +208,7 @@ def execute_clips(
     size = clips_per_run(mode, batch_size)
     if runs_at_once:
         batches = _contiguous_batches(instance, clip_ids, spread_size(len(clip_ids), size, runs_at_once))
-        _on_workers(batches, list(asset_names), run_config, runs_at_once, record)
+        _on_workers(batches, list(asset_names), run_config, runs_at_once, record, runs_log)
         return results
     for batch in _contiguous_batches(instance, clip_ids, size):
         outcome = in_process(batch)
@@ -221,7 +224,7 @@ def execute_clips(
 
 
 def _on_workers(batches: list[list[str]], asset_names: list[str], run_config: dict, runs_at_once: int,
-                record: Callable[[list[str], Outcome], None]) -> None:
+                record: Callable[[list[str], Outcome], None], runs_log: Path | None = None) -> None:
     """Batch runs on Celery workers, `runs_at_once` at a time, a failed batch re-run one run per clip.
 
     Each run is orchestrated in a process of its own (spawned, so it shares no database connection with this
@@ -229,7 +232,10 @@ def _on_workers(batches: list[list[str]], asset_names: list[str], run_config: di
     deadlocked on logging's locks. These processes only order steps and poll results; the work is on the workers."""
     tags = process_tags()  # this process: a run left STARTED by a killed ingest is found by its pid
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(runs_at_once, len(batches)) or 1, mp_context=context) as pool:
+    if runs_log is not None:
+        runs_log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with ProcessPoolExecutor(max_workers=min(runs_at_once, len(batches)) or 1, mp_context=context,
+                             initializer=_output_to, initargs=(runs_log,)) as pool:
         pending = {pool.submit(run_on_workers, batch, asset_names, run_config, tags): batch for batch in batches}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -241,6 +247,17 @@ def _on_workers(batches: list[list[str]], asset_names: list[str], run_config: di
                     continue
                 for key in batch:  # isolate the bad clip, as in process
                     pending[pool.submit(run_on_workers, [key], asset_names, run_config, tags)] = [key]
+
+
+def _output_to(log: Path | None) -> None:
+    """An orchestrating process writes its output to `log`: what Celery prints as it tears down after the broker went
+    away mid-run belongs there, not in the terminal, where `ingest` names each failure in its summary."""
+    if log is None:
+        return
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 _child_instance: DagsterInstance | None = None
