@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import threading
 import time
+from urllib.parse import quote
 
 import numpy as np
 import psycopg
@@ -33,7 +35,8 @@ OWNED = ("clips", "clip_sources", "scanned_files", "technical_metadata", "audio_
          "frame_analysis", "analysis", "transcripts", "segments", "embeddings", "catalog_records", "collections",
          "collection_clips", "tags", "clip_tags", "asset_versions", "clip_facts", "clip_failures", "ingest_claims",
          "scene_looks", "people", "face_tracks", "face_track_rejections", "voice_tracks")
-UNOWNED = {"schema_migrations", "pipeline_versions", "pipeline_signature", "catalog_owner", "catalog_users", "catalog_sessions"}
+UNOWNED = {"schema_migrations", "pipeline_versions", "pipeline_signature", "catalog_owner", "catalog_users", "catalog_sessions",
+           "catalog_passwords", "catalog_login_attempts"}
 
 
 def doc(clip_id: str, words: str, tag: str) -> dict:
@@ -74,12 +77,22 @@ def team(tmp_path_factory, media_library) -> dict:
     assert init.returncode == 0, init.stderr
     signup = cli("auth", "signup", BEN[0], "--password-stdin", stdin=BEN[1] + "\n")
     assert signup.returncode == 0, signup.stderr
-    urls = {who: f"postgresql://{role_for(email)}:{password}@127.0.0.1:{port}/video_catalog"
-            for who, (email, password) in (("anna", ANNA), ("ben", BEN))}
+    urls = {"anna": _session_url(port, *ANNA), "ben": _session_url(port, *BEN)}
     ben = CatalogResource(database_url=urls["ben"])
     seed(ben, EmbeddingService(), [doc("ben-mountain", "snow on the mountain pass", "mountain")])
-    yield {"cli": cli, "urls": urls, "local": local, "real_clip": real_clip, "local_url": _local_url(cli)}
+    yield {"cli": cli, "urls": urls, "local": local, "real_clip": real_clip, "local_url": _local_url(cli), "port": port,
+           "home": home}
     cli("db", "stop")
+
+
+def _session_url(port: int, email: str, password: str) -> str:
+    """A script's URL for the user: a session opened with their password (the only way in: sql/018), its access
+    token as the password, acting as their role."""
+    from catalog_resources.auth.session import open_session
+
+    found = open_session(f"127.0.0.1:{port}", email, password, access_seconds=3600)
+    return (f"postgresql://{found.session_role}:{found.access_token}@127.0.0.1:{port}/video_catalog"
+            f"?options={quote('-c role=' + found.user_role)}")
 
 
 def _local_url(cli) -> str:
@@ -195,7 +208,7 @@ def test_a_login_keeps_tokens_only_renews_them_and_logout_ends_them(team, tmp_pa
         monkeypatch.setenv(key, value)
     monkeypatch.setattr(sessions, "ACCESS_SECONDS", 3)
     cli = team["cli"]
-    port = team["urls"]["ben"].rsplit(":", 1)[1].split("/")[0]
+    port = team["port"]
     login = cli("auth", "login", "--email", BEN[0], "--server", f"127.0.0.1:{port}", "--password-stdin",
                 stdin=BEN[1] + "\n", env=extra)
     assert login.returncode == 0, login.stderr
@@ -249,9 +262,9 @@ print([run.tags.get("video_catalog/user") for run in DagsterInstance.get().get_r
 
 @pytest.mark.slow
 def test_a_logged_in_user_ingests_the_same_file_as_their_own_clip(team, tmp_path, media_library):
-    cli, urls = team["cli"], team["urls"]
+    cli = team["cli"]
     extra = {**_session_env(team, tmp_path, 900), "VIDEO_CATALOG_HOME": str(tmp_path / "ben-home")}
-    port = urls["ben"].rsplit(":", 1)[1].split("/")[0]
+    port = team["port"]
     assert cli("auth", "login", "--email", BEN[0], "--server", f"127.0.0.1:{port}", "--password-stdin",
                stdin=BEN[1] + "\n", env=extra).returncode == 0
     footage = tmp_path / "ben footage"
@@ -305,7 +318,7 @@ print(json.dumps({"tags": dict(request.tags), "success": result.success, "keys":
 @pytest.mark.slow
 def test_the_footage_sensor_catalogs_as_the_user_who_watches_the_folder(team, tmp_path, media_library):
     """Ben's machine watches his folder: the daemon's sensor asks runs as him, and they write his rows."""
-    cli, urls = team["cli"], team["urls"]
+    cli = team["cli"]
     watched = tmp_path / "ben watched"
     watched.mkdir()
     (watched / "mpeg2.MTS").write_bytes(media_library["mpeg2.MTS"].read_bytes())
@@ -313,7 +326,7 @@ def test_the_footage_sensor_catalogs_as_the_user_who_watches_the_folder(team, tm
     os.utime(watched / "mpeg2.MTS", (old, old))  # settled
     extra = {**_session_env(team, tmp_path, 900), "VIDEO_CATALOG_HOME": str(tmp_path / "ben-home"),
              "VIDEO_CATALOG_WATCH": str(watched)}
-    port = urls["ben"].rsplit(":", 1)[1].split("/")[0]
+    port = team["port"]
     assert cli("auth", "login", "--email", BEN[0], "--server", f"127.0.0.1:{port}", "--password-stdin",
                stdin=BEN[1] + "\n", env=extra).returncode == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDEO_CATALOG_")} | {
@@ -333,16 +346,63 @@ def test_the_footage_sensor_catalogs_as_the_user_who_watches_the_folder(team, tm
 
 
 @pytest.mark.slow
+def test_wrong_passwords_are_slowed_down_and_never_reach_the_server(team, tmp_path):
+    from catalog_resources.auth.session import LoginRefused, open_session
+    from catalog_resources.settings import CatalogSettings
+    from catalog_resources.store.endpoint import embedded_server
+
+    cli, server = team["cli"], f"127.0.0.1:{team['port']}"
+    email, password = "cleo@example.com", "cleo-long-password"
+    added = cli("auth", "signup", email, "--password-stdin", stdin=password + "\n", url=team["urls"]["anna"])
+    assert added.returncode == 0 and f"auth login --email {email}" in added.stdout, added.stderr
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):  # only sessions log in:
+        psycopg.connect(host="127.0.0.1", port=team["port"], dbname="video_catalog",  # no way around the count
+                        user=role_for(email), password=password, connect_timeout=10).close()
+    refusals = []
+    for _ in range(3):
+        with pytest.raises(LoginRefused) as refused:
+            open_session(server, email, "not-her-password")
+        refusals.append(str(refused.value))
+    assert "wrong e-mail or password" in refusals[0] and "next try" not in refusals[0] + refusals[1]
+    assert refusals[2].endswith("the next try is possible in 1 s"), refusals
+    with pytest.raises(LoginRefused, match="too many wrong passwords"):  # even the right one, until the wait is over
+        open_session(server, email, password)
+    time.sleep(1.2)
+    assert open_session(server, email, password).user_role == role_for(email)  # and a good login resets the count
+    cli_try = cli("auth", "login", "--email", email, "--server", server, "--password-stdin",
+                  stdin="typed-it-wrong\n", env={"VIDEO_CATALOG_AUTH_FILE": str(tmp_path / "auth.json")})
+    assert cli_try.returncode == 2 and "wrong e-mail or password" in cli_try.stderr
+    assert len(cli_try.stderr.strip().splitlines()) == 1 and not (tmp_path / "auth.json").exists()
+    unknown = pytest.raises(LoginRefused, match="wrong e-mail or password")  # same answer for nobody
+    with unknown:
+        open_session(server, "nobody@example.com", password)
+    for _ in range(4):  # locked out again ...
+        with pytest.raises(LoginRefused):
+            open_session(server, email, "still-not-it")
+    reset = cli("admin", "users", "password", email, "--password-stdin", stdin="cleo-new-password\n",
+                url=team["urls"]["anna"])
+    assert reset.returncode == 0 and "has a new password" in reset.stderr, reset.stderr
+    assert open_session(server, email, "cleo-new-password").email == email  # ... until an admin sets a new one
+    with pytest.raises(LoginRefused, match="wrong e-mail or password"):
+        open_session(server, email, password)
+    log = embedded_server(CatalogSettings(home=team["home"])).log_path.read_text(errors="replace")
+    assert "typed-it-wrong" not in log and "not-her-password" not in log and password not in log
+
+
+@pytest.mark.slow
 def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team, tmp_path, monkeypatch):
     cli, urls = team["cli"], team["urls"]
     with _connect(team["local_url"]) as conn:
-        stored = conn.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", (role_for(BEN[0]),)).fetchone()
-    assert stored["rolpassword"].startswith("SCRAM-SHA-256$4096:") and BEN[1] not in stored["rolpassword"]
-    wrong = cli("list", url=urls["ben"].replace(BEN[1], "not-the-password"))
+        stored = conn.execute("SELECT a.rolpassword, a.rolcanlogin, p.verifier FROM pg_authid a JOIN catalog_passwords p "
+                              "ON p.role_name = a.rolname WHERE a.rolname = %s", (role_for(BEN[0]),)).fetchone()
+    assert stored["verifier"].startswith("SCRAM-SHA-256$4096:") and BEN[1] not in stored["verifier"]
+    assert stored["rolpassword"] is None and not stored["rolcanlogin"]  # his role itself cannot log in
+    wrong = cli("list", url=re.sub(r":[^:@/]+@", ":not-the-token@", urls["ben"]))
     assert wrong.returncode == 2 and "password authentication failed" in wrong.stderr
-    assert "not-the-password" not in wrong.stderr
+    assert "not-the-token" not in wrong.stderr
     started = cli("db", "start", url=urls["ben"])  # prints the URL it uses, without the password
-    assert started.returncode == 0 and "127.0.0.1" in started.stdout and BEN[1] not in started.stdout + started.stderr
+    token = re.search(r":([^:@/]+)@", urls["ben"]).group(1)
+    assert started.returncode == 0 and "127.0.0.1" in started.stdout and token not in started.stdout + started.stderr
     open_connection = _connect(urls["ben"])
     assert open_connection.execute("SELECT 1 AS one").fetchone()["one"] == 1
     from catalog_resources.auth import session as sessions
@@ -350,7 +410,7 @@ def test_passwords_are_verifiers_and_a_disabled_user_is_cut_off_at_once(team, tm
     extra = _session_env(team, tmp_path, 900)
     for key, value in extra.items():
         monkeypatch.setenv(key, value)
-    port = urls["ben"].rsplit(":", 1)[1].split("/")[0]
+    port = team["port"]
     assert cli("auth", "login", "--email", BEN[0], "--server", f"127.0.0.1:{port}", "--password-stdin",
                stdin=BEN[1] + "\n", env=extra).returncode == 0
     logged_in = sessions.load()

@@ -55,7 +55,7 @@ def _database_says():
         fail(f"{exc.diag.message_primary}; `video-catalog admin users list` shows who there is")
 
 
-def _connect_hint(role: str) -> str:
+def _login_hint(email: str) -> str:
     settings = cli_settings()
     where = "HOST:5432"
     if settings.db_listen and not settings.database_url:
@@ -63,7 +63,7 @@ def _connect_hint(role: str) -> str:
 
         host, port = parse_listen(settings.db_listen)
         where = f"{'HOST' if host in ('*', '0.0.0.0', '::') else host}:{port}"
-    return f"VIDEO_CATALOG_DATABASE_URL=postgresql://{role}:PASSWORD@{where}/video_catalog"
+    return f"video-catalog auth login --email {email} --server {where}"
 
 
 @auth_app.command("init")
@@ -96,7 +96,7 @@ def init(
         moved = db.hand_over(role)
     out.print(literal(f"{email} is the first admin (database role {role}); {count(moved, 'row')} of the catalog "
                       "are theirs now."), highlight=False)
-    out.print(literal(f"Connect as them with: {_connect_hint(role)}"), highlight=False)
+    out.print(literal(f"Log in as them with: {_login_hint(email)}"), highlight=False)
 
 
 @auth_app.command("signup")
@@ -124,7 +124,7 @@ def signup(
     with _database_says():
         db.add_user(email, role, verifier, admin=admin)
     out.print(literal(f"Added {email}{' (admin)' if admin else ''}: database role {role}."), highlight=False)
-    out.print(literal(f"They connect with: {_connect_hint(role)}"), highlight=False)
+    out.print(literal(f"They log in with: {_login_hint(email)}"), highlight=False)
 
 
 @auth_app.command("login")
@@ -145,13 +145,13 @@ def login(
       video-catalog auth logout
     """
     from catalog_resources.auth import session as sessions
-    from catalog_resources.auth.names import check_email, role_for
+    from catalog_resources.auth.names import check_email
 
     email = check_email(email)
     password = (sys.stdin.readline().rstrip("\n") if password_stdin
                 else typer.prompt("Password", hide_input=True))
     previous = sessions.load()
-    found = sessions.login(server, email, role_for(email), password)
+    found = sessions.login(server, email, password)
     if previous is not None and previous.session_role != found.session_role:
         sessions.end(previous, keep_file=True)  # one session per machine: the one it replaces ends on the server
     out.print(literal(f"Logged in to {found.host}:{found.port} as {email}; tokens in {sessions.auth_file()}."),
@@ -258,6 +258,25 @@ def demote(email: Annotated[str, typer.Argument(help="The user's e-mail address.
       video-catalog admin users demote ben@example.com
     """
     _set_admin(email, False)
+
+
+@users_app.command("password")
+@handles_errors
+def password(email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+             password_stdin: PASSWORD_STDIN = False) -> None:
+    """Give a user a new password (admins only; asked twice). Their sessions end: they log in again with it.
+
+    Examples:
+      video-catalog admin users password ben@example.com
+      printf '%s\\n' "$PASSWORD" | video-catalog admin users password ben@example.com --password-stdin
+    """
+    from catalog_resources.auth.scram import scram_verifier
+
+    db = catalog_db()[1]
+    verifier = scram_verifier(_password(password_stdin))
+    with _database_says():
+        ended = db.set_password(email.strip().lower(), verifier)
+    err.print(literal(f"{email} has a new password; {count(ended, 'session')} ended."), highlight=False)
 
 
 @users_app.command("disable")

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import BaseModel
 
-from catalog_resources.auth.scram import scram_verifier
+from catalog_resources.auth.scram import client_proof, scram_verifier
 from catalog_resources.errors import SetupError, UsageError
 from catalog_resources.files import write_atomic
 
@@ -102,25 +102,45 @@ def _connect(host: str, port: int, database: str, user: str, password: str, **op
                            row_factory=dict_row, connect_timeout=10, autocommit=True, **options)
 
 
-def login(server: str, email: str, role: str, password: str) -> Session:
-    """Prove the password once (as the user's own role) and open a session; saved to the auth file."""
+class LoginRefused(UsageError):
+    """A wrong e-mail or password, or a try too soon after several wrong ones (the wait is the server's)."""
+
+
+def open_session(server: str, email: str, password: str, access_seconds: int = ACCESS_SECONDS) -> Session:
+    """Prove the password to the server (sql/018: a SCRAM proof over a one-time challenge, as the public role
+    catalog_auth; the password itself never leaves this process) and open a session. Not saved: see `login`."""
     import psycopg
 
     parts = urlsplit(server if "://" in server else f"postgresql://{server}")
     host, port, database = parts.hostname or "127.0.0.1", parts.port or 5432, (parts.path.strip("/") or "video_catalog")
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     try:
-        with _connect(host, port, database, role, password) as conn:
-            row = conn.execute("SELECT * FROM catalog_open_session(%s, %s, %s, %s)",
-                               (scram_verifier(access), _hash(refresh), ACCESS_SECONDS, REFRESH_SECONDS)).fetchone()
+        with _connect(host, port, database, AUTH_ROLE, AUTH_PASSWORD) as conn:
+            challenge = conn.execute("SELECT * FROM catalog_login_challenge(%s)", (email,)).fetchone()
+            proof = client_proof(password, challenge["salt"], challenge["iterations"], f"{email},{challenge['nonce']}")
+            row = conn.execute("SELECT * FROM catalog_login(%s, %s, %s, %s, %s, %s, %s)",
+                               (email, challenge["nonce"], proof, scram_verifier(access), _hash(refresh),
+                                access_seconds, REFRESH_SECONDS)).fetchone()
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"cannot log in as {email} at {host}:{port} ({first})") from exc
-    except psycopg.errors.InsufficientPrivilege as exc:
-        raise UsageError(f"{email} may not log in to this catalog ({exc.diag.message_primary})") from exc
-    session = Session(host=host, port=port, database=database, email=email, user_role=row["user_role"],
-                      session_role=row["session_role"], access_token=access, access_expires=row["access_expires"],
-                      refresh_token=refresh, refresh_expires=row["refresh_expires"])
+    except psycopg.errors.UndefinedFunction as exc:
+        raise UsageError(f"{host}:{port} is not a shared catalog (or an older one: run `video-catalog db migrate` "
+                         "there)") from exc
+    if row["outcome"] == "wait":
+        raise LoginRefused(f"too many wrong passwords for {email}: try again in {row['wait_seconds']} s")
+    if row["outcome"] != "ok":
+        wait = f"; the next try is possible in {row['wait_seconds']} s" if row["wait_seconds"] else ""
+        raise LoginRefused(f"cannot log in as {email} at {host}:{port}: wrong e-mail or password, or a disabled "
+                           f"account{wait}")
+    return Session(host=host, port=port, database=database, email=email, user_role=row["user_role"],
+                   session_role=row["session_role"], access_token=access, access_expires=row["access_expires"],
+                   refresh_token=refresh, refresh_expires=row["refresh_expires"])
+
+
+def login(server: str, email: str, password: str) -> Session:
+    """`auth login`: a new session, saved to the auth file."""
+    session = open_session(server, email, password)
     save(session)
     return session
 

@@ -15,6 +15,13 @@ class DatabaseEndpoint(BaseModel):
     session: str | None = None  # the e-mail of the login session (`auth login`) the catalog URL acts for
 
 
+def _for_libpq(url: str) -> str:
+    """SQLAlchemy writes a space in the query as `+`, which libpq takes literally (`options=-c+role=...`); a `+` of
+    the value itself it writes as %2B, so every `+` there is a space."""
+    head, mark, query = url.partition("?")
+    return head + mark + query.replace("+", "%20")
+
+
 def embedded_server(settings: CatalogSettings) -> EmbeddedPostgres:
     return EmbeddedPostgres(settings.pg_dir, settings.pg_runtime_root, listen=settings.db_listen)
 
@@ -49,7 +56,7 @@ def resolve_database(settings: CatalogSettings, *, start: bool = True) -> Databa
         ).set(drivername="postgresql+psycopg2")
         catalog = url.set(drivername="postgresql")
         return DatabaseEndpoint(
-            catalog_url=catalog.render_as_string(hide_password=False),
+            catalog_url=_for_libpq(catalog.render_as_string(hide_password=False)),
             dagster_url=dagster.render_as_string(hide_password=False),
             embedded=False,
         )

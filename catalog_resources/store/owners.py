@@ -52,6 +52,11 @@ class OwnerQueries:
         with self.connect() as conn:
             conn.execute("SELECT catalog_set_admin(%s, %s)", (email, admin))
 
+    def set_password(self, email: str, verifier: str) -> int:
+        """A new password (its verifier) for the user; returns how many of their sessions ended."""
+        with self.connect() as conn:
+            return conn.execute("SELECT catalog_set_password(%s, %s) AS ended", (email, verifier)).fetchone()["ended"]
+
     def disable_user(self, email: str) -> int:
         """The user can no longer log in; returns how many of their connections were closed."""
         with self.connect() as conn:
