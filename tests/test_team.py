@@ -81,7 +81,7 @@ def team(tmp_path_factory, media_library) -> dict:
     ben = CatalogResource(database_url=urls["ben"])
     seed(ben, EmbeddingService(), [doc("ben-mountain", "snow on the mountain pass", "mountain")])
     yield {"cli": cli, "urls": urls, "local": local, "real_clip": real_clip, "local_url": _local_url(cli), "port": port,
-           "home": home}
+           "home": home, "env": base_env}
     cli("db", "stop")
 
 
@@ -343,6 +343,104 @@ def test_the_footage_sensor_catalogs_as_the_user_who_watches_the_folder(team, tm
     assert [(r["owner"], r["tech_owner"]) for r in rows] == [(role_for(BEN[0]), role_for(BEN[0]))], rows
     assert key.endswith("-" + rows[0]["clip_id"])  # the partition the sensor added is his clip
     assert cli("auth", "logout", env=extra).returncode == 0
+
+
+@pytest.fixture
+def team_web(team, tmp_path):
+    """The web catalog of the shared catalog (as `video-catalog web` builds it there), served on a free port."""
+    import uvicorn
+
+    from catalog_cli.web.app import create_app
+    from catalog_cli.web.logins import Logins
+
+    app = create_app(team["local_url"], team["home"] / "media", secret_file=tmp_path / "web.secret",
+                     logins=Logins(f"127.0.0.1:{team['port']}"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the web catalog did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{server.config.port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.slow
+def test_the_web_catalog_asks_each_person_to_log_in_and_shows_them_their_own(team, team_web):
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium is not None, "Debian's chromium is not installed (apt-get install chromium; `make test` does)"
+    anna_clip = team["real_clip"]
+
+    def live_sessions() -> int:
+        with _connect(team["local_url"]) as conn:
+            return conn.execute("SELECT count(*) AS n FROM catalog_sessions s JOIN catalog_users u ON u.role_name = "
+                                "s.user_role WHERE u.email = %s AND s.ended_at IS NULL", (BEN[0],)).fetchone()["n"]
+
+    before = live_sessions()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(f"{team_web}/library")
+        assert page.url == f"{team_web}/login?next=%2Flibrary"  # nothing shown before a login
+        assert page.request.get(f"{team_web}/api/clips").status == 401
+        assert page.request.get(f"{team_web}/media/{anna_clip}/poster").status == 401
+        page.fill("input[name=email]", BEN[0])
+        page.fill("input[name=password]", "not-his-password")
+        page.click("#login button")
+        assert "Wrong e-mail or password" in page.inner_text("#login-error")
+        page.fill("input[name=password]", BEN[1])
+        page.click("#login button")
+        page.wait_for_url(f"{team_web}/library")
+        assert page.locator("a[href='/clip/ben-mountain']").count() >= 1
+        assert page.locator(f"a[href='/clip/{anna_clip}']").count() == 0  # anna's clips are not there for him
+        assert page.locator("a[href='/clip/anna-harbour']").count() == 0
+        assert page.inner_text("#logout .who") == BEN[0] and live_sessions() == before + 1
+        (cookie,) = [c for c in page.context.cookies() if c["name"] == "vc_login"]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        assert page.request.get(f"{team_web}/media/{anna_clip}/poster").status == 404  # not even by its id
+        assert page.request.get(f"{team_web}/clip/{anna_clip}").status == 404
+        page.click("#logout button")
+        page.wait_for_url(f"{team_web}/login")
+        page.goto(f"{team_web}/library")
+        assert page.url.startswith(f"{team_web}/login")  # the login is gone
+        page.fill("input[name=email]", ANNA[0])
+        page.fill("input[name=password]", ANNA[1])
+        page.click("#login button")
+        page.wait_for_url(f"{team_web}/library")
+        assert page.locator(f"a[href='/clip/{anna_clip}']").count() >= 1  # the admin sees everyone's
+        assert page.locator("a[href='/clip/ben-mountain']").count() >= 1
+        assert page.request.get(f"{team_web}/media/{anna_clip}/poster").status == 200
+        browser.close()
+    assert live_sessions() == before  # logging out of the page ended his session on the server
+
+
+@pytest.mark.slow
+def test_video_catalog_web_on_a_shared_catalog_asks_for_a_login(team):
+    import urllib.request
+
+    port = _free_port()
+    process = subprocess.Popen([*CLI, "web", "--port", str(port)], env=team["env"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                landed = urllib.request.urlopen(f"http://127.0.0.1:{port}/library", timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, process.communicate()[1]
+                time.sleep(0.3)
+        assert landed.url == f"http://127.0.0.1:{port}/login?next=%2Flibrary" and b'name="password"' in landed.read()
+    finally:
+        process.terminate()
+        said = process.communicate(timeout=30)[1]
+    assert "each person logs in" in said and f"127.0.0.1:{team['port']}" in said, said
 
 
 @pytest.mark.slow

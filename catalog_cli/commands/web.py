@@ -46,6 +46,29 @@ def check_port(host: str, port: int) -> None:
             raise CliFault(f"cannot listen on {host} port {port}: {exc.strerror}") from None
 
 
+def login_server(settings, endpoint) -> str:
+    """HOST:PORT where a shared catalog's server checks the web catalog's logins: the session's server on a
+    colleague's machine, else this machine's embedded server on its TCP address (`db start --listen`)."""
+    if endpoint.session is not None:
+        from catalog_resources.auth.session import load
+
+        session = load()
+        return f"{session.host}:{session.port}"
+    if settings.db_listen and not settings.database_url:
+        from catalog_resources.store.embedded_server import parse_listen
+
+        listen_host, listen_port = parse_listen(settings.db_listen)
+        return f"{'127.0.0.1' if listen_host in ('*', '0.0.0.0', '::') else listen_host}:{listen_port}"
+    if settings.database_url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(settings.database_url)
+        return f"{parts.hostname or '127.0.0.1'}:{parts.port or 5432}"
+    raise CliFault("this catalog is shared, so the web catalog asks each person to log in, and the server checks "
+                   "passwords over TCP: start it with `video-catalog db start --listen 127.0.0.1:5433` (or any "
+                   "address), then run `video-catalog web` again")
+
+
 def _warm(embedder) -> None:
     """Load the query model now, off the request path (a failure shows on the first search instead)."""
     try:
@@ -64,6 +87,7 @@ def web(
     Pages: / (search, with the filters of `list` and the inline query syntax), /library (`list`, sorted and paged),
     /clip/<id>?t=<seconds> (the proxy from that moment, transcript, scenes, metadata, people, similar clips;
     tags and collections can be changed there), /people (who the faces step found; name them), /api/docs.
+    A shared catalog (`auth init`) asks each person to log in at /login; they see their own clips only.
 
     Examples:
       video-catalog web                     # then open http://127.0.0.1:8700
@@ -76,11 +100,19 @@ def web(
 
     check_port(host, port)
     settings = cli_settings()
-    endpoint = catalog_db()[0]
+    endpoint, db, _applied = catalog_db()
     embedder = query_embedder(settings, check=False)
-    app = create_app(endpoint.catalog_url, settings.media_dir, embedder, settings.home / "web.secret")
+    logins = None
+    if db.team_state()["team"]:
+        from catalog_cli.web.logins import Logins
+
+        logins = Logins(login_server(settings, endpoint), embedder)
+    app = create_app(endpoint.catalog_url, settings.media_dir, embedder, settings.home / "web.secret", logins)
     threading.Thread(target=_warm, args=(embedder,), daemon=True, name="warm-embedder").start()
-    if not is_loopback(host):
+    if logins is not None:
+        err.print(f"A shared catalog: each person logs in (at /login, checked by the server at {literal(logins.server)}) "
+                  "and sees their own clips.", highlight=False, soft_wrap=True)
+    elif not is_loopback(host):
         err.print(f"[bold yellow]warning:[/] listening on {literal(host)}: anyone who can reach this machine can see "
                   "and play the whole catalog (there are no users or logins yet). Use --host 127.0.0.1 to keep it "
                   "private.", highlight=False, soft_wrap=True)

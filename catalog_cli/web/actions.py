@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from catalog_cli.web.csrf import checked_form
 from catalog_cli.web.errors import NotFound, UnknownClip
+from catalog_cli.web.logins import catalog_of
 from catalog_resources.errors import UsageError
 from catalog_resources.store.collections import UnknownCollection
 from catalog_resources.store.tags import tag_names
@@ -20,7 +21,7 @@ VERDICTS = {"accept": "accepted", "reject": "rejected"}
 
 
 def _clip(request: Request, clip_id: str) -> str:
-    if not request.app.state.catalog.known(clip_id):
+    if not catalog_of(request).known(clip_id):
         raise UnknownClip(clip_id)
     return clip_id
 
@@ -38,7 +39,7 @@ async def change_tags(request: Request, clip_id: str) -> RedirectResponse:
     """action=add (your tags, comma-separated), remove (yours deleted, a machine tag rejected), accept or reject
     (a machine tag's review)."""
     form = await checked_form(request)
-    store = request.app.state.catalog.store
+    store = catalog_of(request).store
     _clip(request, clip_id)
     action = form.get("action", "")
     try:
@@ -60,7 +61,7 @@ async def change_tags(request: Request, clip_id: str) -> RedirectResponse:
 async def change_collections(request: Request, clip_id: str) -> RedirectResponse:
     """action=add (the collection is made when no collection has that name) or remove."""
     form = await checked_form(request)
-    store = request.app.state.catalog.store
+    store = catalog_of(request).store
     _clip(request, clip_id)
     action, name = form.get("action", ""), form.get("name", "")
     try:
@@ -83,11 +84,11 @@ async def change_collections(request: Request, clip_id: str) -> RedirectResponse
 async def name_person(request: Request, person_id: str) -> RedirectResponse:
     """The person's name (an empty one removes it), as `people name`."""
     form = await checked_form(request)
-    store = request.app.state.catalog.store
+    store = catalog_of(request).store
     name = form.get("name", "").strip()
     if len(name) > 200 or any(c in name for c in "\r\n\t"):
         raise HTTPException(400, "A name is at most 200 characters on one line.")
-    if not person_id.isdigit() or len(person_id) > 18 or request.app.state.catalog.person(int(person_id)) is None:
+    if not person_id.isdigit() or len(person_id) > 18 or catalog_of(request).person(int(person_id)) is None:
         raise NotFound(f"There is no person {person_id[:40]!r}.")
     store.name_person(int(person_id), name or None)
     return _back(f"/people/{person_id}", "name")

@@ -18,7 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from catalog_cli.web import actions, api, errors, media_routes, pages
+from catalog_cli.web import logins as logins_routes
 from catalog_cli.web.csrf import Tokens, load_secret
+from catalog_cli.web.logins import LoginNeeded, Logins, login_needed
 from catalog_cli.web.format import FILTERS as TEMPLATE_FILTERS
 from catalog_cli.web.media import MediaStore
 from catalog_cli.web.service import WebCatalog
@@ -53,13 +55,15 @@ def _local_docs(app: FastAPI) -> None:
 
 
 def create_app(database_url: str, media_dir: Path, embedder: EmbeddingService | None = None,
-               secret_file: Path | None = None) -> FastAPI:
+               secret_file: Path | None = None, logins: Logins | None = None) -> FastAPI:
     """The app. `embedder` is the query embedder (default: the one the settings name, made on first search);
     `secret_file` keeps the key that signs the forms' CSRF tokens (default: web.secret next to the media store,
-    i.e. in the catalog home)."""
+    i.e. in the catalog home); `logins`: a shared catalog's, where each person logs in and reads as themselves
+    (logins.py); without, every page reads `database_url`."""
     app = FastAPI(title="video-catalog", summary="Search, list and show cataloged footage.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.catalog = WebCatalog(database_url, embedder)
+    app.state.logins = logins
     app.state.media = MediaStore(media_dir)
     app.state.tokens = Tokens(load_secret(secret_file or Path(media_dir).parent / "web.secret"))
     templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html: footage text is text
@@ -71,7 +75,9 @@ def create_app(database_url: str, media_dir: Path, embedder: EmbeddingService | 
     app.include_router(actions.router)
     app.include_router(api.router)
     app.include_router(media_routes.router)
+    app.include_router(logins_routes.router)
     errors.install(app)
+    app.add_exception_handler(LoginNeeded, login_needed)
 
     @app.middleware("http")
     async def security_headers(request, call_next):

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.exceptions import HTTPException
 
+from catalog_cli.web.logins import catalog_of
+
 router = APIRouter(prefix="/media", include_in_schema=False)
 IMAGE_CACHE = "private, max-age=86400"  # a clip's thumbnails change only when its thumbnails step is redone
 TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".png": "image/png"}
 
 
 def _known(request: Request, clip_id: str) -> None:
-    if not request.app.state.catalog.known(clip_id):
+    if not catalog_of(request).known(clip_id):
         raise HTTPException(404, "No such clip.")
 
 
@@ -61,7 +63,7 @@ def person_face(request: Request, person_id: str) -> FileResponse:
     """A person's face thumbnail, found by person id: the catalog names the clip and crop, the clip's faces.json
     must list it, and the file must lie in that clip's folder of the media store. Face crops are personal data:
     `private` cache only, and gone once `people forget` removed them."""
-    found = request.app.state.catalog.person_face(int(person_id)) if person_id.isdigit() and len(person_id) < 19 else None
+    found = catalog_of(request).person_face(int(person_id)) if person_id.isdigit() and len(person_id) < 19 else None
     path = request.app.state.media.face(*found) if found else None
     if path is None or path.suffix.lower() not in TYPES:
         raise HTTPException(404, "No face image for this person.")

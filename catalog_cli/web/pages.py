@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from catalog_cli.web.csrf import set_cookie
 from catalog_cli.web.errors import NotFound, UnknownClip
+from catalog_cli.web.logins import COOKIE as LOGIN_COOKIE, catalog_of
 from catalog_cli.web.media import image_name
 from catalog_cli.web.service import FILTER_FIELDS, page_number
 from catalog_resources.models.clips import SORT_KEYS
@@ -35,11 +36,14 @@ def filter_controls() -> list[dict[str, Any]]:
     return controls
 
 
-def _render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     """The page, with the browser's CSRF token in its forms and its cookie (csrf.py)."""
     token = request.app.state.tokens.for_request(request)
+    logins = request.app.state.logins
+    signed_in = logins.email(request.cookies.get(LOGIN_COOKIE)) if logins is not None else None
     response = request.app.state.templates.TemplateResponse(
-        request, template, {"image_name": image_name, "controls": filter_controls(), "csrf": token, **context},
+        request, template, {"image_name": image_name, "controls": filter_controls(), "csrf": token,
+                            "signed_in": signed_in, **context},
         status_code=status)
     set_cookie(response, token)
     return response
@@ -47,15 +51,15 @@ def _render(request: Request, template: str, context: dict[str, Any], status: in
 
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request, q: str = "", mode: str = "hybrid", page: str = "1") -> HTMLResponse:
-    view = request.app.state.catalog.search(q, request.query_params, mode, page_number(page))
+    view = catalog_of(request).search(q, request.query_params, mode, page_number(page))
     request.state.embed_seconds = view.embed_seconds
-    return _render(request, "search.html", {"view": view, "active": "search"}, 400 if view.error else 200)
+    return render(request, "search.html", {"view": view, "active": "search"}, 400 if view.error else 200)
 
 
 @router.get("/library", response_class=HTMLResponse)
 def library_page(request: Request, sort: str = "cataloged", page: str = "1") -> HTMLResponse:
-    view = request.app.state.catalog.library(request.query_params, sort, page_number(page))
-    return _render(request, "library.html", {"view": view, "sorts": SORT_KEYS, "active": "library"},
+    view = catalog_of(request).library(request.query_params, sort, page_number(page))
+    return render(request, "library.html", {"view": view, "sorts": SORT_KEYS, "active": "library"},
                    400 if view.error else 200)
 
 
@@ -69,27 +73,27 @@ def _start(raw: str | None) -> float:
 
 @router.get("/clip/{clip_id}", response_class=HTMLResponse)
 def clip_page(request: Request, clip_id: str, t: str | None = None) -> HTMLResponse:
-    catalog, media = request.app.state.catalog, request.app.state.media
+    catalog, media = catalog_of(request), request.app.state.media
     detail = catalog.clip(clip_id)
     if detail is None:
         raise UnknownClip(clip_id)
     context = {"clip": detail, "start": _start(t), "has_proxy": media.proxy(clip_id) is not None,
                "images": media.thumbnails(clip_id), "similar": catalog.similar(clip_id), "active": "clip"}
-    return _render(request, "clip.html", context)
+    return render(request, "clip.html", context)
 
 
 @router.get("/people", response_class=HTMLResponse)
 def people_page(request: Request) -> HTMLResponse:
     """Everyone the faces step found: a face each, name (or "Person N"), clips and time on screen."""
-    return _render(request, "people.html", {"people": request.app.state.catalog.people(), "active": "people"})
+    return render(request, "people.html", {"people": catalog_of(request).people(), "active": "people"})
 
 
 @router.get("/people/{person_id}", response_class=HTMLResponse)
 def person_page(request: Request, person_id: str) -> HTMLResponse:
     """One person: their clips with the times they are on screen (each a link that plays from then), and a form
     to name them."""
-    found = request.app.state.catalog.person(int(person_id)) if person_id.isdigit() and len(person_id) < 19 else None
+    found = catalog_of(request).person(int(person_id)) if person_id.isdigit() and len(person_id) < 19 else None
     if found is None:
         raise NotFound(f"There is no person {person_id[:40]!r}.")
     person, clips = found
-    return _render(request, "person.html", {"person": person, "clips": clips, "active": "people"})
+    return render(request, "person.html", {"person": person, "clips": clips, "active": "people"})

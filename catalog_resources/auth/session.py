@@ -50,10 +50,11 @@ class Session(BaseModel):
     refresh_token: str
     refresh_expires: datetime
 
-    def url(self) -> str:
-        """The catalog URL without a password (added at connect time by `password_for`)."""
-        return (f"postgresql://{self.session_role}@{self.host}:{self.port}/{self.database}"
-                f"?options={quote(f'-c role={self.user_role}')}")
+    def url(self, with_token: bool = False) -> str:
+        """The catalog URL without a password (added at connect time by `password_for`); `with_token`: with the
+        access token as its password, for a process that holds several sessions (the web catalog's logins)."""
+        user = f"{self.session_role}:{self.access_token}" if with_token else self.session_role
+        return f"postgresql://{user}@{self.host}:{self.port}/{self.database}?options={quote(f'-c role={self.user_role}')}"
 
 
 def auth_file() -> Path:
@@ -103,7 +104,12 @@ def _connect(host: str, port: int, database: str, user: str, password: str, **op
 
 
 class LoginRefused(UsageError):
-    """A wrong e-mail or password, or a try too soon after several wrong ones (the wait is the server's)."""
+    """A wrong e-mail or password, or a try too soon after several wrong ones (the wait is the server's).
+    `reason` is the message without the server's address (what a web page shows)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def open_session(server: str, email: str, password: str, access_seconds: int = ACCESS_SECONDS) -> Session:
@@ -128,11 +134,12 @@ def open_session(server: str, email: str, password: str, access_seconds: int = A
         raise UsageError(f"{host}:{port} is not a shared catalog (or an older one: run `video-catalog db migrate` "
                          "there)") from exc
     if row["outcome"] == "wait":
-        raise LoginRefused(f"too many wrong passwords for {email}: try again in {row['wait_seconds']} s")
+        reason = f"too many wrong passwords for {email}: try again in {row['wait_seconds']} s"
+        raise LoginRefused(reason, reason)
     if row["outcome"] != "ok":
         wait = f"; the next try is possible in {row['wait_seconds']} s" if row["wait_seconds"] else ""
-        raise LoginRefused(f"cannot log in as {email} at {host}:{port}: wrong e-mail or password, or a disabled "
-                           f"account{wait}")
+        reason = f"wrong e-mail or password, or a disabled account{wait}"
+        raise LoginRefused(f"cannot log in as {email} at {host}:{port}: {reason}", reason)
     return Session(host=host, port=port, database=database, email=email, user_role=row["user_role"],
                    session_role=row["session_role"], access_token=access, access_expires=row["access_expires"],
                    refresh_token=refresh, refresh_expires=row["refresh_expires"])
@@ -145,8 +152,8 @@ def login(server: str, email: str, password: str) -> Session:
     return session
 
 
-def renew(session: Session) -> Session:
-    """A new access and refresh token for the session (through the public catalog_auth role); saved."""
+def refreshed(session: Session) -> Session:
+    """The session with a new access and refresh token (through the public catalog_auth role); not saved."""
     import psycopg
 
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -162,9 +169,19 @@ def renew(session: Session) -> Session:
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SessionError(f"cannot renew the session at {session.host}:{session.port} ({first})") from exc
-    renewed = session.model_copy(update={"access_token": access, "access_expires": expires, "refresh_token": refresh})
+    return session.model_copy(update={"access_token": access, "access_expires": expires, "refresh_token": refresh})
+
+
+def renew(session: Session) -> Session:
+    """`refreshed`, saved to the auth file."""
+    renewed = refreshed(session)
     save(renewed)
     return renewed
+
+
+def near_end(session: Session) -> bool:
+    """Is the access token within the last quarter of its life (renewed then, before a connection needs it)?"""
+    return session.access_expires - datetime.now(timezone.utc) < timedelta(seconds=ACCESS_SECONDS * RENEW_BEFORE)
 
 
 def password_for(user: str) -> str | None:
@@ -174,8 +191,7 @@ def password_for(user: str) -> str | None:
         session = load()
         if session is None or session.session_role != user:
             return None
-        left = session.access_expires - datetime.now(timezone.utc)
-        if left < timedelta(seconds=ACCESS_SECONDS * RENEW_BEFORE):
+        if near_end(session):
             session = renew(session)
         return session.access_token
 
