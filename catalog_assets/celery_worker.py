@@ -77,9 +77,10 @@ def register_step_task(app, settings: CatalogSettings) -> None:
     from dagster_celery.config import TASK_EXECUTE_PLAN_NAME
     from dagster_celery.tasks import create_task
 
-    run_step = create_task(Celery(set_as_current=False)).__wrapped__.__func__  # its body, unbound
+    # its body, unbound, from a throwaway app; not shared: a shared task joins every app made later, and which of
+    # two tasks of one name an app keeps would then depend on set order
+    run_step = create_task(Celery(set_as_current=False), shared=False).__wrapped__.__func__
 
-    @app.task(bind=True, name=TASK_EXECUTE_PLAN_NAME)
     def execute_plan(self, execute_step_args_packed, executable_dict):
         catalog_url = resolve_database(settings, start=False).catalog_url
         with step_task_lock(catalog_url, self.request.id):
@@ -89,6 +90,10 @@ def register_step_task(app, settings: CatalogSettings) -> None:
             events = run_step(self, execute_step_args_packed, executable_dict)
             self.backend.store_result(self.request.id, events, "SUCCESS", request=self.request)  # before unlocking
             return events
+
+    if TASK_EXECUTE_PLAN_NAME in app.tasks:  # (finalizes the app) dagster-celery's own, shared by an import
+        app.tasks.unregister(TASK_EXECUTE_PLAN_NAME)
+    app.task(bind=True, name=TASK_EXECUTE_PLAN_NAME, shared=False)(execute_plan)
 
 
 def run_worker(settings: CatalogSettings, plan: WorkerPlan, loglevel: str = "WARNING", logfile: str | None = None) -> None:
