@@ -20,8 +20,8 @@ from fastapi.templating import Jinja2Templates
 from catalog_cli.web import actions, api, errors, media_routes, pages
 from catalog_cli.web import logins as logins_routes
 from catalog_cli.web.csrf import Tokens, load_secret
-from catalog_cli.web.logins import LoginNeeded, Logins, login_needed
 from catalog_cli.web.format import FILTERS as TEMPLATE_FILTERS
+from catalog_cli.web.logins import LoginNeeded, Logins, login_needed
 from catalog_cli.web.media import MediaStore
 from catalog_cli.web.service import WebCatalog
 from catalog_resources.embeddings.service import EmbeddingService
