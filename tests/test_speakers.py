@@ -194,7 +194,8 @@ def test_naming_a_voice_makes_search_by_speaker_return_exactly_its_turns(catalog
         assert len(said) == len(b_lines)
         for (start, end), line in zip(said, b_lines, strict=True):
             assert abs(start - line.start) <= TOLERANCE and abs(end - line.end) <= TOLERANCE
-    words = json.loads(cli("search", "market stall", "--mode", "text", "--speaker", "marta", "--json").stdout)
+    # words Whisper hears in her last line on every machine (it writes "stall" on some, "stalls" on others)
+    words = json.loads(cli("search", "daughter market", "--mode", "text", "--speaker", "marta", "--json").stdout)
     assert [h["clip_id"] for h in words][:1] == [clip_of["interview.mp4"]]
     srt = cli("transcript", clip_of["interview.mp4"], "--srt").stdout
     assert srt.count("Marta Lind: ") == 3 and srt.count("S1: ") == 3
