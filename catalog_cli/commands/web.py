@@ -114,8 +114,8 @@ def web(
                   "and sees their own clips.", highlight=False, soft_wrap=True)
     elif not is_loopback(host):
         err.print(f"[bold yellow]warning:[/] listening on {literal(host)}: anyone who can reach this machine can see "
-                  "and play the whole catalog (there are no users or logins yet). Use --host 127.0.0.1 to keep it "
-                  "private.", highlight=False, soft_wrap=True)
+                  "and play the whole catalog (a single-user catalog asks for no login; `auth init` makes it shared, "
+                  "with logins). Use --host 127.0.0.1 to keep it private.", highlight=False, soft_wrap=True)
     shown = f"[{host}]" if ":" in host else host
     err.print(f"Web catalog on http://{literal(shown)}:{port} (catalog {literal(str(settings.home))}); Ctrl-C stops it.",
               highlight=False, soft_wrap=True)
