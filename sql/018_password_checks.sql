@@ -87,6 +87,19 @@ BEGIN
     INSERT INTO catalog_passwords (role_name, verifier) VALUES (p_role, p_verifier);
 END $$;
 
+-- The role of a user by e-mail, or no_data_found naming the address (for the admin functions below).
+CREATE OR REPLACE FUNCTION catalog_user_role(p_email TEXT) RETURNS NAME
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE r NAME;
+BEGIN
+    SELECT role_name INTO r FROM catalog_users WHERE email = p_email;
+    IF r IS NULL THEN
+        RAISE EXCEPTION 'no user %', p_email USING ERRCODE = 'no_data_found';
+    END IF;
+    RETURN r;
+END $$;
+REVOKE ALL ON FUNCTION catalog_user_role(TEXT) FROM PUBLIC;
+
 -- Disabling no longer touches the user role's LOGIN (it has none): sessions end, and no new one opens.
 CREATE OR REPLACE FUNCTION catalog_disable_user(p_email TEXT) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -95,10 +108,7 @@ BEGIN
     IF NOT catalog_caller_is_admin() THEN
         RAISE EXCEPTION 'only an admin disables users' USING ERRCODE = 'insufficient_privilege';
     END IF;
-    SELECT role_name INTO r FROM catalog_users WHERE email = p_email;
-    IF r IS NULL THEN
-        RAISE EXCEPTION 'no user %', p_email USING ERRCODE = 'no_data_found';
-    END IF;
+    r := catalog_user_role(p_email);
     UPDATE catalog_users SET disabled_at = now() WHERE email = p_email;
     RETURN catalog_end_sessions(r, NULL)
         + (SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity WHERE usename = r);
@@ -219,10 +229,7 @@ BEGIN
     IF p_verifier NOT LIKE 'SCRAM-SHA-256$%' THEN
         RAISE EXCEPTION 'a password must arrive as a SCRAM verifier, never in plain text';
     END IF;
-    SELECT role_name INTO r FROM catalog_users WHERE email = p_email;
-    IF r IS NULL THEN
-        RAISE EXCEPTION 'no user %', p_email USING ERRCODE = 'no_data_found';
-    END IF;
+    r := catalog_user_role(p_email);
     INSERT INTO catalog_passwords (role_name, verifier) VALUES (r, p_verifier)
         ON CONFLICT (role_name) DO UPDATE SET verifier = excluded.verifier;
     DELETE FROM catalog_login_attempts WHERE email = p_email;
