@@ -4,7 +4,6 @@ Built by a factory because its code version comes from the configured analyzer (
 and schema hash): switching any of them marks exactly this asset and its downstream stale.
 """
 
-import time
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetsDefinition, Backoff, Failure, Jitter, MetadataValue, Output, RetryPolicy
@@ -16,8 +15,9 @@ from catalog_resources.resources.analyzers import Analyzer
 from catalog_resources.analysis.cloud.common import BlockedAnswerError, MalformedAnswerError, MissingKeyError
 from catalog_resources.analysis.local.pipeline import AnalysisInputs
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
-from catalog_resources.resources.media import MediaStore
+from catalog_resources.resources.media import ClipPool, MediaStore
 from catalog_resources.models.technical import TechnicalMetadata
+from catalog_resources.work.cpu import StepClock
 
 UNBOUND_VERSION = "unbound"  # the graph listing for `steps`; Definitions bind the configured analyzer's version
 
@@ -58,13 +58,14 @@ def build_ai_analysis(code_version: str = UNBOUND_VERSION, retry_delay: float | 
         frame_analysis: dict[str, FrameAnalysis],
         analyzer: Analyzer,
         media: MediaStore,
+        clip_pool: ClipPool,
     ) -> Output[dict[str, ComprehensiveAIAnalysis]]:
         """Transcript with timestamps (Whisper base), sound events (YAMNet), on-screen text (PP-OCR) on the
         best thumbnails, entities (spaCy), keywords (YAKE), an extractive summary, shot types from the faces
         frame_analysis found. Offline by default; what a backend cannot measure stays empty."""
-        started = time.monotonic()
-        results: dict[str, ComprehensiveAIAnalysis] = {}
-        for clip_id in clip_ids(context.partition_keys):
+        started = StepClock.start()
+
+        def analyze(clip_id: str) -> ComprehensiveAIAnalysis:
             inputs = _inputs(clip_id, technical_metadata.get(clip_id), proxy.get(clip_id),
                              thumbnails.get(clip_id), frame_analysis.get(clip_id))
             try:
@@ -76,7 +77,10 @@ def build_ai_analysis(code_version: str = UNBOUND_VERSION, retry_delay: float | 
             except (RuntimeError, OSError) as exc:  # the models' own errors name the file and the fix
                 raise Failure(description=f"ai_analysis of clip {clip_id}: {exc}") from exc
             analysis.analysis_file_path = str(Path(media.media_dir) / clip_id / "ai_analysis.json")
-            results[clip_id] = analysis
+            return analysis
+
+        # a cloud backend's requests go out side by side too: its client paces them to requests_per_minute
+        results = clip_pool.map(analyze, clip_ids(context.partition_keys))
         return clip_output(
             context, results, _clip_metadata, started=started,
             totals={

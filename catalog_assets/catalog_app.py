@@ -59,6 +59,9 @@ class CatalogApp:
     def instance(self) -> DagsterInstance:
         prepare_dagster_home(self.settings, self.endpoint)
         instance = DagsterInstance.get()
+        # dagster-postgres opens a server connection per event written (NullPool): a backend started and its
+        # tables looked up again, tens of times a clip. A pooled connection, as dagster-webserver keeps.
+        instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
         pools = instance.event_log_storage
         if "ai" not in pools.get_concurrency_keys():  # set once; `dagster instance concurrency set ai N` wins after
             pools.set_concurrency_slots("ai", self.settings.ai_pool_limit)

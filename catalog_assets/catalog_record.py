@@ -1,6 +1,5 @@
 """catalog_record: the clip's denormalized search row, rebuilt from the normalized rows."""
 
-import time
 
 from dagster import AssetExecutionContext, Failure, Output
 
@@ -9,6 +8,7 @@ from catalog_assets.partitions import clip_asset, clip_ids
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.models.clips import CatalogRecord, ClipFacts
 from catalog_resources.search.evidence import without_absences
+from catalog_resources.work.cpu import StepClock
 
 
 def build_record(clip_id: str, catalog: CatalogResource) -> CatalogRecord:
@@ -63,6 +63,6 @@ def catalog_record(context: AssetExecutionContext, catalog: CatalogResource) -> 
     """Builds the clip's search row (name, paths, duration, size, checksum, status and a text document)
     from the catalog tables. It depends on the other assets without loading them, so a disabled step
     only leaves its fields empty."""
-    started = time.monotonic()
+    started = StepClock.start()
     records = {clip_id: build_record(clip_id, catalog) for clip_id in clip_ids(context.partition_keys)}
     return clip_output(context, records, _clip_metadata, started=started)

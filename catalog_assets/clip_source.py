@@ -17,6 +17,7 @@ from catalog_resources.media.container import probe_container
 from catalog_resources.media.decode_check import first_decodable_frame
 from catalog_resources.media.extent import plausible_claim
 from catalog_resources.media.pyav import measured_duration
+from catalog_resources.work.cpu import StepClock
 
 
 def _mtime(st: os.stat_result) -> datetime:
@@ -179,7 +180,7 @@ def clip_source(context: AssetExecutionContext, catalog: CatalogResource) -> Out
     clip is cataloged metadata-only, with the reason), measures its duration from packets rather than trusting
     the header, computes the full MD5 (dedup key) and xxh3-128, and records every path the clip was seen at.
     Never writes to the original."""
-    started = time.monotonic()
+    started = StepClock.start()
     results: dict[str, ClipSource] = {}
     for clip_id in clip_ids(context.partition_keys):
         clip = verify_clip(clip_id, catalog)

@@ -13,7 +13,7 @@ from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.resources.analyzers import Analyzer, GeminiAnalyzer, LocalAnalyzer, OpenAIAnalyzer
 from catalog_resources.resources.embedders import Embedder, LocalEmbedder, OpenAIEmbedder
 from catalog_resources.store.endpoint import resolve_database
-from catalog_resources.resources.media import FFmpegRunner, FrameInspector, MediaStore, Thumbnailer
+from catalog_resources.resources.media import ClipPool, FFmpegRunner, FrameInspector, MediaStore, Thumbnailer
 from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe
 from catalog_resources.settings import CatalogSettings, load_settings
 from catalog_sensors.footage_sensor import build_batch_retry_sensor, build_footage_sensor
@@ -78,6 +78,7 @@ def build_definitions(settings: CatalogSettings) -> Definitions:
             "ffmpeg": FFmpegRunner(cache_dir=str(settings.home / "cache"), proxy_fps=settings.proxy_fps,
                                    proxy_max_bitrate=settings.proxy_max_bitrate),
             "media": MediaStore(media_dir=str(settings.media_dir)),
+            "clip_pool": ClipPool(workers=settings.clip_workers),
             "thumbnailer": Thumbnailer(image_format=settings.thumbnail_format, count=settings.thumbnail_count),
             "frame_inspector": FrameInspector(models_dir=str(settings.models_dir)),
             "analyzer": analyzer,

@@ -5,7 +5,6 @@ this asset stale. It reads the analysis, transcript and segments from the catalo
 rather than loading them, so it works whichever analyzer produced them.
 """
 
-import time
 
 from dagster import AssetExecutionContext, AssetsDefinition, Failure, MetadataValue, Output
 
@@ -14,6 +13,7 @@ from catalog_assets.partitions import clip_asset, clip_ids
 from catalog_resources.resources.catalog import CatalogResource
 from catalog_resources.resources.embedders import Embedder
 from catalog_resources.models.search import EmbeddingSet
+from catalog_resources.work.cpu import StepClock
 
 UNBOUND_VERSION = "unbound"
 
@@ -35,7 +35,7 @@ def build_embeddings(code_version: str = UNBOUND_VERSION) -> AssetsDefinition:
         """One vector for the whole clip (summary, keywords, entities, scene labels, on-screen text, technical
         facts, transcript; truncated with the model's own tokenizer) and one per transcript line or scene
         with words, so search can answer with a time range. Local multilingual-e5-small by default."""
-        started = time.monotonic()
+        started = StepClock.start()
         results: dict[str, EmbeddingSet] = {}
         for clip_id in clip_ids(context.partition_keys):
             row = catalog.embedding_inputs(clip_id)

@@ -9,7 +9,6 @@ Face data is personal data: `--disable faces` skips the step, VIDEO_CATALOG_FACE
 (a run then stores no face data for its clips and removes what was there).
 """
 
-import time
 from pathlib import Path
 
 from dagster import AssetExecutionContext, Failure, Output
@@ -22,8 +21,9 @@ from catalog_resources.models.people import FaceSet
 from catalog_resources.models.technical import TechnicalMetadata
 from catalog_resources.people.clip_faces import find_faces
 from catalog_resources.people.embedding import MODEL_NAME, FaceModelError
-from catalog_resources.resources.media import MediaStore
+from catalog_resources.resources.media import ClipPool, MediaStore
 from catalog_resources.settings import load_settings
+from catalog_resources.work.cpu import StepClock
 
 CODE_VERSION = f"2+{MODEL_NAME}"  # 2: track edges searched between thumbnails
 
@@ -49,21 +49,21 @@ def faces(
     thumbnails: dict[str, ThumbnailSet],
     frame_analysis: dict[str, FrameAnalysis],
     media: MediaStore,
+    clip_pool: ClipPool,
 ) -> Output[dict[str, FaceSet]]:
     """Face tracks per clip (the same person within a clip, with the times they are on screen) from the faces
     frame_analysis found on the thumbnails (and on a few frames decoded where a face appears or leaves between
     thumbnails, for its times), embedded with dlib's ResNet (128-d, 5-point landmarks); each track
     joins the nearest person across the catalog or starts a new one. Off with VIDEO_CATALOG_FACES=0."""
-    started = time.monotonic()
+    started = StepClock.start()
     enabled = load_settings().faces
-    results: dict[str, FaceSet] = {}
-    for clip_id, meta in technical_metadata.items():
+
+    def find(clip_id: str) -> FaceSet:
         if not enabled:
-            results[clip_id] = FaceSet(clip_id=clip_id, enabled=False, model=MODEL_NAME)
-            continue
-        source = clip_source.get(clip_id)
+            return FaceSet(clip_id=clip_id, enabled=False, model=MODEL_NAME)
+        meta, source = technical_metadata[clip_id], clip_source.get(clip_id)
         try:
-            results[clip_id] = find_faces(
+            return find_faces(
                 thumbnails.get(clip_id), frame_analysis.get(clip_id), media.clip_dir(clip_id) / "faces",
                 clip_id=clip_id, start=meta.start_time_seconds or 0.0, duration=meta.duration_seconds,
                 source=Path(source.path) if source else None, rotation=meta.rotation or 0,
@@ -71,6 +71,8 @@ def faces(
             )
         except FaceModelError as exc:  # a missing package fails every clip the same way: no retry
             raise Failure(description=f"faces of clip {clip_id}: {exc}", allow_retries=False) from exc
+
+    results = clip_pool.map(find, list(technical_metadata))
     return clip_output(
         context, results, _clip_metadata, started=started,
         totals={"faces_found": sum(r.faces_found for r in results.values()),

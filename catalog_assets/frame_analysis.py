@@ -4,7 +4,6 @@ Its code version carries the image classifier and the visual recipe (visual_code
 frame_analysis out of date on existing catalogs (`refresh --stale` redoes it and what is made from it).
 """
 
-import time
 
 from dagster import AssetExecutionContext, Failure, Output
 
@@ -14,7 +13,8 @@ from catalog_resources.analysis.local.visual import VisualModelError
 from catalog_resources.analysis.local.visual.scenes import visual_code_version
 from catalog_resources.models.media import DerivedMedia, FrameAnalysis, ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
-from catalog_resources.resources.media import FrameInspector
+from catalog_resources.resources.media import ClipPool, FrameInspector
+from catalog_resources.work.cpu import StepClock
 
 
 def _clip_metadata(fa: FrameAnalysis) -> dict[str, object]:
@@ -49,6 +49,7 @@ def frame_analysis(
     proxy: dict[str, DerivedMedia],
     thumbnails: dict[str, ThumbnailSet],
     frame_inspector: FrameInspector,
+    clip_pool: ClipPool,
 ) -> Output[dict[str, FrameAnalysis]]:
     """Over the thumbnails' frames: over/under-exposed %, histogram, stops off when clearly off, blur
     (Laplacian variance at 640 px), noise (Immerkaer), blockiness, edge density and entropy, a 0-100
@@ -56,16 +57,19 @@ def frame_analysis(
     as scene_change segments. Shot type from the largest face per frame (packaged CNN). Per scene, from its
     thumbnails, faces and analysis frames: ImageNet labels with WordNet general terms, people, light and camera
     motion, stored as `visual` segments with text search indexes and tags with source = visual."""
-    started = time.monotonic()
-    results: dict[str, FrameAnalysis] = {}
-    for clip_id, meta in technical_metadata.items():
+    started = StepClock.start()
+
+    def analyze(clip_id: str) -> FrameAnalysis:
+        meta = technical_metadata[clip_id]
         try:
-            results[clip_id] = frame_inspector.analyze(
+            return frame_inspector.analyze(
                 clip_id, proxy.get(clip_id), thumbnails.get(clip_id), duration=meta.duration_seconds,
                 start=meta.start_time_seconds, focal_35mm=meta.focal_length_35mm,
             )
         except VisualModelError as exc:  # the classifier's packages or export: a retry would fail the same way
             raise Failure(description=f"frame_analysis of clip {clip_id}: {exc}", allow_retries=False) from exc
+
+    results = clip_pool.map(analyze, list(technical_metadata))
     return clip_output(
         context, results, _clip_metadata, started=started,
         totals={"segments": sum(len(r.segments) for r in results.values()),

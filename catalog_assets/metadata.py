@@ -37,7 +37,6 @@ differs per clip (its content hash, the MD5 for clip_source, and the exact upstr
 from __future__ import annotations
 
 import hashlib
-import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -51,6 +50,7 @@ from pydantic_core import to_jsonable_python
 
 from catalog_assets.io_manager import sidecar_path
 from catalog_assets.partitions import keys_of
+from catalog_resources.work.cpu import StepClock
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -193,21 +193,23 @@ def clip_output(
     results: Mapping[str, M],
     per_clip: Callable[[M], Mapping[str, Any]],
     *,
-    started: float,
+    started: StepClock,
     totals: Mapping[str, Any] | None = None,
     content: Callable[[M], str] = content_version,
 ) -> Output:
     """The asset's return value: `results` with each clip's own metadata and lineage on its materialization.
 
     `per_clip(model)` gives the values shown on that clip's event; `totals` are the batch's (shown on every
-    clip's event as `batch_<name>`, with `batch_clips` and `compute_seconds`, the seconds inside the asset
-    function for the whole batch, which `ingest` sums); `content(model)` identifies what was made.
+    clip's event as `batch_<name>`, with `batch_clips`, `compute_seconds`, the seconds inside the asset
+    function for the whole batch, which `ingest` sums, and `cpu_seconds`, the CPU it spent, subprocesses
+    included: more than compute_seconds when clips ran side by side); `content(model)` identifies what was made.
     """
     clip_ids = list(results)
     partitions = keys_of(context.partition_keys)
     upstream = {key: latest_by_partition(context.instance, key, partitions) for key in _upstream_keys(context)}
     context.add_asset_metadata({
-        "compute_seconds": round(time.monotonic() - started, 4),
+        "compute_seconds": round(started.wall_seconds(), 4),
+        "cpu_seconds": round(started.cpu_seconds(), 3),
         "batch_clips": len(clip_ids),
         **{f"batch_{name}": value for name, value in (totals or {}).items()},
     })

@@ -1,6 +1,5 @@
 """proxy: the one full decode of a clip, making the proxy, the speech audio and the analysis stream."""
 
-import time
 from pathlib import Path
 
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, RetryPolicy
@@ -12,7 +11,8 @@ from catalog_resources.models.clips import ClipSource
 from catalog_resources.models.media import DerivedMedia, ProxySettings
 from catalog_resources.models.technical import TechnicalMetadata
 from catalog_resources.progress_bus import StepProgress, publish
-from catalog_resources.resources.media import FFmpegRunner, MediaStore
+from catalog_resources.resources.media import ClipPool, FFmpegRunner, MediaStore
+from catalog_resources.work.cpu import StepClock
 
 
 class ProxyConfig(Config):
@@ -58,16 +58,17 @@ def proxy(
     technical_metadata: dict[str, TechnicalMetadata],
     ffmpeg: FFmpegRunner,
     media: MediaStore,
+    clip_pool: ClipPool,
 ) -> Output[dict[str, DerivedMedia]]:
     """One ffmpeg decode per clip (split to three outputs): an H.264 proxy (5 fps, 1280 px, CRF 23,
     AAC stereo) for viewing and cloud analysis, 16 kHz mono audio for speech models, and gray
     64 px frames at the source rate for scene-cut analysis. HDR is tone-mapped to BT.709."""
-    started = time.monotonic()
+    started = StepClock.start()
     settings = ProxySettings(**{**config.model_dump(), "fps": config.fps or ffmpeg.proxy_fps,
                                 "max_bitrate": config.max_bitrate or ffmpeg.proxy_max_bitrate})
-    results: dict[str, DerivedMedia] = {}
-    for clip_id, source in clip_source.items():
-        meta = technical_metadata.get(clip_id)
+
+    def derive(clip_id: str) -> DerivedMedia:
+        source, meta = clip_source[clip_id], technical_metadata.get(clip_id)
         last = [0.0]
 
         def progress(fraction: float, clip=source.file_name, clip_id=clip_id) -> None:
@@ -77,7 +78,7 @@ def proxy(
                 last[0] = fraction
                 context.log.info(f"{clip}: {fraction:.0%}")
 
-        results[clip_id] = ffmpeg.derive(
+        return ffmpeg.derive(
             clip_id,
             Path(source.path),
             media.clip_dir(clip_id),
@@ -88,6 +89,8 @@ def proxy(
             sample_aspect=meta.sample_aspect_ratio if meta else None,
             on_progress=progress,
         )
+
+    results = clip_pool.map(derive, list(clip_source))
     return clip_output(
         context, results, _clip_metadata, started=started,
         totals={

@@ -9,7 +9,6 @@ Voice data is personal data: `--disable speakers` skips the step, VIDEO_CATALOG_
 everywhere (a run then stores no voice data for its clips and removes what was there).
 """
 
-import time
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, Failure, Output
@@ -20,9 +19,11 @@ from catalog_resources.analysis.local.audio import read_pcm16k
 from catalog_resources.errors import MediaError
 from catalog_resources.models.media import DerivedMedia
 from catalog_resources.models.speakers import SpeakerSet
+from catalog_resources.resources.media import ClipPool
 from catalog_resources.settings import load_settings
 from catalog_resources.speakers.diarize import diarize
 from catalog_resources.speakers.encoder import MODEL_NAME, VoiceEncoder, VoiceModelError
+from catalog_resources.work.cpu import StepClock
 
 CODE_VERSION = f"1+{MODEL_NAME}"
 
@@ -52,23 +53,25 @@ def _samples(clip_id: str, media: DerivedMedia | None):
 
 
 @clip_asset(code_version=CODE_VERSION, group_name="analysis", kinds={"python"}, deps=[AssetKey("faces")])
-def speakers(context: AssetExecutionContext, proxy: dict[str, DerivedMedia]) -> Output[dict[str, SpeakerSet]]:
+def speakers(context: AssetExecutionContext, proxy: dict[str, DerivedMedia],
+             clip_pool: ClipPool) -> Output[dict[str, SpeakerSet]]:
     """Speaker turns per clip (S1, S2... in order of first words, turn times in seconds) from the proxy's 16 kHz
     audio: Silero VAD, Resemblyzer voice vectors over 1.6 s windows, clustered within the clip; each voice joins
     the person with the nearest voice across the catalog, or the one face on screen while it speaks, or a new
     person. Off with VIDEO_CATALOG_SPEAKERS=0."""
-    started = time.monotonic()
+    started = StepClock.start()
     settings = load_settings()
     enabled, encoder = settings.speakers, VoiceEncoder(settings.models_dir)
-    results: dict[str, SpeakerSet] = {}
-    for clip_id, media in proxy.items():
+
+    def diarize_clip(clip_id: str) -> SpeakerSet:
         if not enabled:
-            results[clip_id] = SpeakerSet(clip_id=clip_id, enabled=False, model=MODEL_NAME)
-            continue
+            return SpeakerSet(clip_id=clip_id, enabled=False, model=MODEL_NAME)
         try:
-            results[clip_id] = diarize(_samples(clip_id, media), clip_id, encoder)
+            return diarize(_samples(clip_id, proxy[clip_id]), clip_id, encoder)
         except VoiceModelError as exc:  # a missing package fails every clip the same way: no retry
             raise Failure(description=f"speakers of clip {clip_id}: {exc}", allow_retries=False) from exc
+
+    results = clip_pool.map(diarize_clip, list(proxy))
     return clip_output(
         context, results, _clip_metadata, started=started,
         totals={"speakers": sum(len(r.tracks) for r in results.values()),

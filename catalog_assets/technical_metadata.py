@@ -1,6 +1,5 @@
 """technical_metadata: PyAV + MediaInfo + ExifTool, reconciled into one model per clip."""
 
-import time
 from pathlib import Path
 
 from dagster import AssetExecutionContext, MetadataValue, Output
@@ -11,6 +10,7 @@ from catalog_resources.media.reconcile import reconcile
 from catalog_resources.models.clips import ClipSource
 from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe
 from catalog_resources.models.technical import TechnicalMetadata
+from catalog_resources.work.cpu import StepClock
 
 
 def _summary(meta: TechnicalMetadata) -> dict[str, object]:
@@ -57,7 +57,7 @@ def technical_metadata(
     """Container, video, colour/HDR, audio and subtitle tracks, camera and GPS, recording date and
     timecode, the source device or software, and validation issues: read by PyAV, MediaInfo and ExifTool
     (one process for the run) and reconciled field by field."""
-    started = time.monotonic()
+    started = StepClock.start()
     results: dict[str, TechnicalMetadata] = {}
     for clip_id, source in clip_source.items():
         path = Path(source.path)

@@ -2,7 +2,6 @@
 
 import base64
 import io
-import time
 from pathlib import Path
 
 from dagster import AssetExecutionContext, MetadataValue, Output
@@ -12,7 +11,8 @@ from catalog_assets.partitions import clip_asset
 from catalog_resources.models.clips import ClipSource
 from catalog_resources.models.media import ThumbnailSet
 from catalog_resources.models.technical import TechnicalMetadata
-from catalog_resources.resources.media import MediaStore, Thumbnailer
+from catalog_resources.resources.media import ClipPool, MediaStore, Thumbnailer
+from catalog_resources.work.cpu import StepClock
 
 
 def data_uri_preview(path: str, width: int = 320) -> str:
@@ -52,16 +52,17 @@ def thumbnails(
     technical_metadata: dict[str, TechnicalMetadata],
     thumbnailer: Thumbnailer,
     media: MediaStore,
+    clip_pool: ClipPool,
 ) -> Output[dict[str, ThumbnailSet]]:
     """Up to 30 candidate frames per clip found by seeking to keyframes (cost grows with the count, not
     the clip length), scored for sharpness, information and exposure, black/flat/duplicate frames
     dropped, the best marked as poster; written at 320 and 1280 px with a timecoded contact sheet;
     rotation, anamorphic pixels and HDR (tone-mapped to BT.709) handled."""
-    started = time.monotonic()
-    results: dict[str, ThumbnailSet] = {}
-    for clip_id, source in clip_source.items():
-        meta = technical_metadata.get(clip_id)
-        results[clip_id] = thumbnailer.extract(
+    started = StepClock.start()
+
+    def extract(clip_id: str) -> ThumbnailSet:
+        source, meta = clip_source[clip_id], technical_metadata.get(clip_id)
+        return thumbnailer.extract(
             clip_id,
             Path(source.path),
             media.clip_dir(clip_id) / "thumbnails",
@@ -69,6 +70,8 @@ def thumbnails(
             sample_aspect=meta.sample_aspect_ratio if meta else None,
             rotation=meta.rotation if meta else 0,
         )
+
+    results = clip_pool.map(extract, list(clip_source))
     return clip_output(
         context, results, _clip_metadata, started=started,
         totals={

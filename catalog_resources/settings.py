@@ -93,6 +93,7 @@ class CatalogSettings(BaseSettings):
     analysis_ocr_frames: int = Field(default=4, ge=0, description="Thumbnails read for on-screen text (about 1.5 s each on 2 cores).")
     thumbnail_format: Literal["jpeg", "webp"] = Field(default="jpeg", description="jpeg encodes 8x faster and opens everywhere; webp is about half the bytes.")
     thumbnail_count: int = Field(default=30, ge=1, le=200, description="Candidate frames per clip for thumbnails and the contact sheet.")
+    clip_workers: int = Field(default=0, ge=0, le=64, description="Clips a batch step works on at once; 0 = the cores this process may use (1 = one after another).")
     proxy_fps: float = Field(default=5.0, gt=0, le=120, description="Proxy frame rate (ingest --compression-fps overrides it for one run).")
     proxy_max_bitrate: str = Field(default="1000k", pattern=r"^\d+(\.\d+)?[kKmM]?$",
                                    description="Proxy maximum video bitrate, e.g. 1000k or 2M (ingest --compression-bitrate overrides it).")
