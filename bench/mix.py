@@ -6,7 +6,8 @@ testvideo and fades, a GoPro Max clip, moviepy's chaplin, smpte, fire2 and video
 demo set's rooftop interview (speech). Every variant ingests the same folder into its own fresh catalog home,
 in its own process, with the full default pipeline (offline analysis on) or the non-AI steps only:
 
-- `before`: clips of a batch step one after another (VIDEO_CATALOG_CLIP_WORKERS=1), the old behaviour;
+- `before`: clips of a batch step one after another (VIDEO_CATALOG_CLIP_WORKERS=1) and a new Dagster storage
+  connection per query (dagster-postgres' default), the old behaviour;
 - `after`: clips side by side up to the usable cores (VIDEO_CATALOG_CLIP_WORKERS=0, the default).
 
 Baseline measured in the same run: `ffmpeg -i clip -f null -` for every clip (a full decode and nothing else).
@@ -148,21 +149,41 @@ def postgres_cpu(data_dir: Path) -> float:
     return total
 
 
-def cpu_by_step(instance, run_ids: list[str]) -> dict[str, float]:
-    """Each asset's `cpu_seconds` (a batch-wide value, the same on every clip's event), summed over the runs."""
+def cpu_by_step(instance, run_ids: list[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Each asset's `cpu_seconds` (a batch-wide value, the same on every clip's event), summed over the runs; and
+    the offline analysis' parts (each clip's `timings`: wall seconds, model loads included) summed over clips."""
     from dagster import DagsterEventType
 
     totals: dict[str, float] = {}
+    parts: dict[str, float] = {}
     for run_id in run_ids:
         per_run: dict[str, float] = {}
         for record in instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION).records:
             materialization = record.event_log_entry.asset_materialization
-            value = materialization.metadata.get("cpu_seconds") if materialization else None
-            if value is not None:
-                per_run[materialization.asset_key.to_user_string()] = float(value.value)
+            if materialization is None:
+                continue
+            key = materialization.asset_key.to_user_string()
+            for name, suffix in (("cpu_seconds", ""), ("compute_seconds", " wall")):
+                value = materialization.metadata.get(name)
+                if value is not None:
+                    per_run[key + suffix] = float(value.value)
+            timings = materialization.metadata.get("timings")
+            if materialization.asset_key.to_user_string() == "ai_analysis" and timings is not None:
+                for part, seconds in (timings.value or {}).items():
+                    parts[part] = parts.get(part, 0.0) + float(seconds)
         for key, value in per_run.items():
             totals[key] = totals.get(key, 0.0) + value
-    return totals
+    return totals, parts
+
+
+def old_connections(instance) -> None:
+    """The `before` variants' Dagster storage connections: dagster-postgres' default, a new server connection per
+    query (NullPool), as the catalog had it before it pooled them (catalog_assets/catalog_app.py)."""
+    from dagster_postgres.utils import create_pg_engine
+    from sqlalchemy.pool import NullPool
+
+    for storage in (instance.event_log_storage, instance.run_storage, instance.schedule_storage):
+        storage._engine = create_pg_engine(storage.postgres_url, None, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
 def child(args: argparse.Namespace) -> None:
@@ -174,20 +195,23 @@ def child(args: argparse.Namespace) -> None:
 
     steps = select_steps() if args.steps == "default" else NON_AI_STEPS
     app = open_warm_app(Path(args.home), "batch", args.batch_size)
+    if args.old_connections:
+        old_connections(app.instance)
     try:
         data_dir = embedded_server(app.settings).data_dir
         pg0, cpu0, wall0 = postgres_cpu(data_dir), cpu_seconds(), time.perf_counter()
         summary = app.ingest([Path(args.folder)], steps=steps)
         wall, cpu, pg = time.perf_counter() - wall0, cpu_seconds() - cpu0, postgres_cpu(data_dir) - pg0
         runs = [r.dagster_run.run_id for r in app.instance.get_run_records()]
-        by_step = cpu_by_step(app.instance, runs)
+        by_step, ai_parts = cpu_by_step(app.instance, runs)
     finally:
         close_app(app)
     if summary.failed:
         raise SystemExit(f"failures: {[(f.path, f.reason) for f in summary.failed]}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("RESULT " + json.dumps({"wall": wall, "cpu": cpu, "postgres_cpu": pg, "peak_rss_mb": rss,
-                                  "clips": len(summary.new), "cpu_by_step": by_step}), flush=True)
+                                  "clips": len(summary.new), "cpu_by_step": by_step,
+                                  "ai_parts": ai_parts}), flush=True)
 
 
 def run_variant(name: str, workers: int, steps: str, folder: Path, workdir: Path, batch_size: int) -> dict[str, Any]:
@@ -195,7 +219,7 @@ def run_variant(name: str, workers: int, steps: str, folder: Path, workdir: Path
     env = {**os.environ, "VIDEO_CATALOG_CLIP_WORKERS": str(workers)}
     env.pop("DAGSTER_HOME", None)
     cmd = [sys.executable, __file__, "--child", "--home", str(home), "--folder", str(folder), "--steps", steps,
-           "--batch-size", str(batch_size)]
+           "--batch-size", str(batch_size), *(["--old-connections"] if name.startswith("before") else [])]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     lines = [line for line in out.stdout.splitlines() if line.startswith("RESULT ")]
     if out.returncode != 0 or not lines:
@@ -211,13 +235,24 @@ def describe(name: str, r: dict[str, Any], footage: float, decode: dict[str, flo
         "postgres_cpu_seconds": round(r["postgres_cpu"], 1),
         "cpu_per_footage_second": round(total_cpu / footage, 3),
         "cpu_vs_decode": round(total_cpu / decode["cpu_seconds"], 2), "peak_rss_mb": round(r["peak_rss_mb"]),
-        "cpu_per_footage_second_by_step": {k: round(v / footage, 3) for k, v in r["cpu_by_step"].items()},
+        "cpu_per_footage_second_by_step": {k: round(v / footage, 3) for k, v in r["cpu_by_step"].items()
+                                           if not k.endswith(" wall")},
+        "cores_busy_by_step": {k: round(v / r["cpu_by_step"][k + " wall"], 2) for k, v in r["cpu_by_step"].items()
+                               if r["cpu_by_step"].get(k + " wall")},
+        "wall_seconds_by_step": {k[:-5]: round(v, 1) for k, v in r["cpu_by_step"].items() if k.endswith(" wall")},
+        "ai_part_seconds": {k: round(v, 1) for k, v in sorted(r["ai_parts"].items(), key=lambda kv: -kv[1])},
     }
     print(f"[{name}] {row['wall_seconds']} s wall, {row['x_real_time']}x real time, {row['cores_busy']} cores busy, "
           f"{row['cpu_per_footage_second']} CPU s per footage s ({row['cpu_vs_decode']}x the decode; PostgreSQL "
           f"{row['postgres_cpu_seconds']} s of it), peak RSS {row['peak_rss_mb']} MB")
     for step, value in row["cpu_per_footage_second_by_step"].items():
-        print(f"    {step:<20} {value:.3f} CPU s per footage s")
+        print(f"    {step:<20} {value:.3f} CPU s per footage s, {row['wall_seconds_by_step'].get(step, 0):5.1f} s wall, "
+              f"{row['cores_busy_by_step'].get(step, 0):.2f} cores busy")
+    steps_wall = sum(row["wall_seconds_by_step"].values())
+    print(f"    outside the steps (scan, plan, run setup, IO manager, checks): {row['wall_seconds'] - steps_wall:.1f} s wall")
+    if row["ai_part_seconds"]:
+        print("    ai_analysis parts (wall s, summed over clips): "
+              + ", ".join(f"{k} {v}" for k, v in row["ai_part_seconds"].items()))
     return row
 
 
@@ -228,10 +263,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=16, help="clips per Dagster run (default 16)")
     parser.add_argument("--batch-sizes", default="", help="also measure peak RSS at these batch sizes, e.g. 4,16,64")
     parser.add_argument("--memory-clips", type=int, default=64, help="short clips for --batch-sizes (default 64)")
+    parser.add_argument("--footage", type=Path, help="ingest this folder instead of making the mix (e.g. to repeat a run)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--steps", default="default", help=argparse.SUPPRESS)
+    parser.add_argument("--old-connections", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if any(v not in VARIANTS for v in args.variants):
@@ -246,7 +283,8 @@ def main() -> None:
         return child(args)
     workdir = Path(tempfile.mkdtemp(prefix="vc-bench-mix-"))
     try:
-        clips = make_mix(workdir / "mix", args.seconds)
+        clips = sorted(args.footage.iterdir()) if args.footage else make_mix(workdir / "mix", args.seconds)
+        mix = args.footage or workdir / "mix"
         footage = sum(duration_of(c) for c in clips)
         megabytes = sum(c.stat().st_size for c in clips) / 1e6
         print(f"mix: {len(clips)} clips, {footage:.1f} s of footage, {megabytes:.0f} MB; {os.cpu_count()} cores, "
@@ -257,7 +295,7 @@ def main() -> None:
         rows = {}
         for name in args.variants:
             workers, steps = VARIANTS[name]
-            rows[name] = describe(name, run_variant(name, workers, steps, workdir / "mix", workdir, args.batch_size),
+            rows[name] = describe(name, run_variant(name, workers, steps, mix, workdir, args.batch_size),
                                   footage, decode)
         for plain in ("", "-non-ai"):
             before, after = rows.get(f"before{plain}"), rows.get(f"after{plain}")
