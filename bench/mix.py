@@ -209,7 +209,9 @@ def child(args: argparse.Namespace) -> None:
     if summary.failed:
         raise SystemExit(f"failures: {[(f.path, f.reason) for f in summary.failed]}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    steps_cpu = sum(v for k, v in by_step.items() if not k.endswith(" wall"))
     print("RESULT " + json.dumps({"wall": wall, "cpu": cpu, "postgres_cpu": pg, "peak_rss_mb": rss,
+                                  "start_cpu": cpu0, "outside_steps_cpu": cpu + pg - steps_cpu,
                                   "clips": len(summary.new), "cpu_by_step": by_step,
                                   "ai_parts": ai_parts}), flush=True)
 
@@ -263,6 +265,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=16, help="clips per Dagster run (default 16)")
     parser.add_argument("--batch-sizes", default="", help="also measure peak RSS at these batch sizes, e.g. 4,16,64")
     parser.add_argument("--memory-clips", type=int, default=64, help="short clips for --batch-sizes (default 64)")
+    parser.add_argument("--one-clip", action="store_true", help="also measure a one-clip ingest's fixed cost, before and after")
     parser.add_argument("--footage", type=Path, help="ingest this folder instead of making the mix (e.g. to repeat a run)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
@@ -303,6 +306,23 @@ def main() -> None:
                 print(f"after / before{plain}: {after['x_real_time'] / before['x_real_time']:.2f}x the speed, "
                       f"{after['cores_busy'] / before['cores_busy']:.2f}x the cores busy, "
                       f"{after['cpu_per_footage_second'] / before['cpu_per_footage_second']:.2f}x the CPU")
+        one_clip = {}
+        if args.one_clip:  # the fixed cost: a one-clip ingest, everything but the steps' own work
+            one = workdir / "one"
+            one.mkdir()
+            shutil.copyfile(next(c for c in clips if c.name.startswith("rooftop")), one / "rooftop interview.mp4")
+            for name in ("before", "after"):
+                result = run_variant(name, VARIANTS[name][0], "default", one, workdir, args.batch_size)
+                one_clip[name] = {"wall": round(result["wall"], 2), "cpu": round(result["cpu"] + result["postgres_cpu"], 2),
+                                  "outside_steps_cpu": round(result["outside_steps_cpu"], 2),
+                                  "process_start_cpu": round(result["start_cpu"], 2)}
+                print(f"[one clip, {name}] {one_clip[name]['wall']} s wall, {one_clip[name]['cpu']} CPU s, of which "
+                      f"{one_clip[name]['outside_steps_cpu']} outside the steps (scan, plan, Dagster runs, events, IO "
+                      f"manager, checks, PostgreSQL); process start (imports, a new catalog database made and migrated, Dagster "
+                      f"loaded) {one_clip[name]['process_start_cpu']} CPU s before it")
+            if len(one_clip) == 2 and one_clip["after"]["outside_steps_cpu"]:
+                print(f"one-clip overhead before / after: "
+                      f"{one_clip['before']['outside_steps_cpu'] / one_clip['after']['outside_steps_cpu']:.2f}x")
         memory = {}
         if args.batch_sizes:
             short = make_short_clips(workdir / "short", args.memory_clips)
@@ -314,7 +334,7 @@ def main() -> None:
                 print(f"[memory] {len(short)} clips of 4 s at batch size {size} ({name}): peak RSS {memory[size]} MB, "
                       f"{result['wall']:.1f} s wall")
         print("RESULT " + json.dumps({"footage_seconds": round(footage, 1), "clips": len(clips), "decode": decode,
-                                      "variants": rows, "peak_rss_mb_by_batch_size": memory,
+                                      "variants": rows, "peak_rss_mb_by_batch_size": memory, "one_clip": one_clip,
                                       "load_at_end": round(os.getloadavg()[0], 1)}, sort_keys=True))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
