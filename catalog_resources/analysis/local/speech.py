@@ -18,12 +18,14 @@ No dagster, typer or rich here: this module is a plain library the assets, CLI a
 from __future__ import annotations
 
 import errno
+import hashlib
 import importlib.resources
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -234,16 +236,43 @@ def whisper_model_dir(cache_dir: Path) -> Path:
 
 # ---------------------------------------------------------------------------------------------- transcriber
 
+def _encode_once_class() -> type:
+    """WhisperModel that encodes a 30 s window once per thread when it is asked for the same window twice.
+
+    Whisper's encoder always sees a whole 30 s window (shorter audio is padded), about 2.5 CPU s for base on two
+    threads: the whole cost of a short clip. Detecting the language encodes the first window, and transcribing
+    encoded it again; `transcribe` below detects the language on exactly the window the transcription then asks
+    for, and this returns the kept result (keyed by the window's bytes, per thread: clips run side by side).
+    """
+    from faster_whisper import WhisperModel
+
+    class EncodeOnceWhisper(WhisperModel):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._last_window = threading.local()
+
+        def encode(self, features):  # -> ctranslate2.StorageView
+            import numpy as np
+
+            key = (features.shape, hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest())
+            last = getattr(self._last_window, "value", None)
+            if last is not None and last[0] == key:
+                return last[1]
+            encoded = super().encode(features)
+            self._last_window.value = (key, encoded)
+            return encoded
+
+    return EncodeOnceWhisper
+
+
 def _load_model(model_dir: Path, compute_type: str, cpu_threads: int) -> WhisperModel:
     """The process-wide model for this (dir, compute type, threads); loads it on first use only, and concurrent
     first callers wait for one load instead of each reading 145 MB and holding a copy."""
 
     def build() -> WhisperModel:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local dir never needs the Hub; make sure of it
-        from faster_whisper import WhisperModel
-
         try:
-            return WhisperModel(
+            return _encode_once_class()(
                 str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
                 local_files_only=True,
             )
@@ -322,12 +351,15 @@ class SpeechTranscriber:
         # detection (a full 30 s encoder pass, seconds on a small CPU, spent on silence). faster-whisper runs
         # the VAD again inside transcribe(); that repeat costs ~1 % of the transcription itself.
         vad = VadOptions()
-        if not get_speech_timestamps(audio, vad):
+        speech = get_speech_timestamps(audio, vad)
+        if not speech:
             return self._empty(duration, started)
 
-        segments_iter, info = self.load().transcribe(
+        model = self.load()
+        language, probability = self._language(model, audio, speech)
+        segments_iter, _info = model.transcribe(
             audio,
-            language=self.language,
+            language=language,
             beam_size=self.beam_size,
             vad_filter=True,
             vad_parameters=vad,
@@ -350,14 +382,32 @@ class SpeechTranscriber:
 
         forced = self.language is not None
         return SpeechTranscript(
-            language=info.language,
-            language_probability=float(info.language_probability),
-            language_trusted=forced or info.language_probability >= LANGUAGE_TRUST_THRESHOLD,
+            language=language,
+            language_probability=probability,
+            language_trusted=forced or probability >= LANGUAGE_TRUST_THRESHOLD,
             duration=duration,
             segments=segments,
             model=self.model_name,
             seconds_taken=time.perf_counter() - started,
         )
+
+    def _language(self, model: WhisperModel, audio: np.ndarray, speech: list[dict]) -> tuple[str, float]:
+        """(language, probability): the forced one, else Whisper's detection on the first window of the speech,
+        made from the features exactly as `transcribe` makes them (after the VAD), so its encoder pass is the
+        one the transcription reuses (EncodeOnceWhisper)."""
+        if self.language is not None:
+            return self.language, 1.0
+        if not model.model.is_multilingual:
+            return "en", 1.0
+        import numpy as np
+        from faster_whisper.vad import collect_chunks
+
+        chunks, _ = collect_chunks(audio, speech)  # as transcribe() joins the speech the VAD found
+        features = model.feature_extractor(np.concatenate(chunks, axis=0))
+        # the transcription's first window: min(30 s, all frames but the last) (faster-whisper generate_segments)
+        frames = min(model.feature_extractor.nb_max_frames, features.shape[-1] - 1)
+        language, probability, _ = model.detect_language(features=features[..., :frames])
+        return language, float(probability)
 
     def _empty(self, duration: float, started: float) -> SpeechTranscript:
         """No speech: a forced language is still reported (and trusted); otherwise there is nothing to guess."""
