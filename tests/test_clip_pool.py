@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -75,7 +76,7 @@ def test_workers_setting_zero_means_the_usable_cores():
 def test_step_clock_counts_subprocess_cpu():
     clock = StepClock.start()
     # a subprocess that burns about 0.3 s of CPU: counted once it has been waited for
-    subprocess.run(["python3", "-c", "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"],
+    subprocess.run([sys.executable, "-c", "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"],
                    check=True)
     assert clock.cpu_seconds() >= 0.25
     assert clock.wall_seconds() >= 0.25
