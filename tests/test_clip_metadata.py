@@ -10,7 +10,6 @@ that a clip the run does not target still fails the step, and that the private n
 
 from __future__ import annotations
 
-import time
 import warnings
 
 from dagster import (
@@ -21,6 +20,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from pydantic import BaseModel
 
 from catalog_assets.metadata import clip_output
+from catalog_resources.work.cpu import StepClock
 
 PARTS = DynamicPartitionsDefinition(name="metadata_test_clips")
 KEYS = ["a.mp4-00000000000000aa", "b.mov-00000000000000bb", "c.mkv-00000000000000cc"]  # <name>-<clip id>
@@ -50,7 +50,7 @@ with warnings.catch_warnings():
 
     @asset(partitions_def=PARTS, backfill_policy=BackfillPolicy.single_run())
     def made(context):
-        started = time.monotonic()
+        started = StepClock.start()
         seen["accumulator"] = hasattr(context.get_step_execution_context(), "_metadata_accumulator")
         results = {key[-16:]: Made(clip=key, size=10 * (i + 1)) for i, key in enumerate(context.partition_keys)}
         return clip_output(context, results, lambda m: {"clip": m.clip, "size": m.size}, started=started,
@@ -59,7 +59,7 @@ with warnings.catch_warnings():
     @asset(partitions_def=PARTS, backfill_policy=BackfillPolicy.single_run())
     def mislabeled(context):
         results = {"00000000000000dd": Made(clip=key, size=1) for key in context.partition_keys}
-        return clip_output(context, results, lambda m: {"clip": m.clip}, started=time.monotonic())
+        return clip_output(context, results, lambda m: {"clip": m.clip}, started=StepClock.start())
 
 
 def _batch_run(instance: DagsterInstance, asset_def):
