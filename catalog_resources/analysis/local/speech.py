@@ -18,14 +18,12 @@ No dagster, typer or rich here: this module is a plain library the assets, CLI a
 from __future__ import annotations
 
 import errno
-import hashlib
 import importlib.resources
 import importlib.util
 import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +31,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from catalog_resources.analysis.local.audio import SAMPLE_RATE, read_pcm16k
+from catalog_resources.analysis.local.whisper_model import encode_once_whisper
 from catalog_resources.errors import CatalogError, MediaError, SetupError
 from catalog_resources.model_cache import cached
 
@@ -236,35 +235,6 @@ def whisper_model_dir(cache_dir: Path) -> Path:
 
 # ---------------------------------------------------------------------------------------------- transcriber
 
-def _encode_once_class() -> type:
-    """WhisperModel that encodes a 30 s window once per thread when it is asked for the same window twice.
-
-    Whisper's encoder always sees a whole 30 s window (shorter audio is padded), about 2.5 CPU s for base on two
-    threads: the whole cost of a short clip. Detecting the language encodes the first window, and transcribing
-    encoded it again; `transcribe` below detects the language on exactly the window the transcription then asks
-    for, and this returns the kept result (keyed by the window's bytes, per thread: clips run side by side).
-    """
-    from faster_whisper import WhisperModel
-
-    class EncodeOnceWhisper(WhisperModel):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._last_window = threading.local()
-
-        def encode(self, features):  # -> ctranslate2.StorageView
-            import numpy as np
-
-            key = (features.shape, hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest())
-            last = getattr(self._last_window, "value", None)
-            if last is not None and last[0] == key:
-                return last[1]
-            encoded = super().encode(features)
-            self._last_window.value = (key, encoded)
-            return encoded
-
-    return EncodeOnceWhisper
-
-
 def _load_model(model_dir: Path, compute_type: str, cpu_threads: int) -> WhisperModel:
     """The process-wide model for this (dir, compute type, threads); loads it on first use only, and concurrent
     first callers wait for one load instead of each reading 145 MB and holding a copy."""
@@ -272,7 +242,7 @@ def _load_model(model_dir: Path, compute_type: str, cpu_threads: int) -> Whisper
     def build() -> WhisperModel:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local dir never needs the Hub; make sure of it
         try:
-            return _encode_once_class()(
+            return encode_once_whisper()(
                 str(model_dir), device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
                 local_files_only=True,
             )
