@@ -112,7 +112,14 @@ class FFmpegTranscoder(BaseModel):
                                         hdr_transfer=hdr_transfer, sample_aspect=sample_aspect),
                       clip_id, source, duration, on_progress)
         tone = hdr_transfer in HDR_TRANSFERS
-        described = self._describe(clip_id, final, encoder, settings, tone, has_audio, started, duration)
+        try:
+            described = self._describe(clip_id, final, encoder, settings, tone, has_audio, started, duration)
+        except FFmpegError:
+            raise
+        except Exception as exc:  # PyAV's errors: ffmpeg can exit 0 with an output cut short (seen on a full disk)
+            for path in final.values():
+                path.unlink(missing_ok=True)
+            raise FFmpegError(_unreadable_output(clip_id, out_dir, exc)) from exc
         described.analysis_time_offset = _input_start(source)
         return described
 
@@ -184,6 +191,21 @@ class FFmpegTranscoder(BaseModel):
             analysis_frames=frames, tone_mapped=tone_mapped, settings=settings, seconds=seconds,
             speed=round(duration / seconds, 2) if duration and seconds else None,
         )
+
+
+FULL_DISK_BYTES = 1 << 20  # less free space than this where the outputs go: the disk filled while ffmpeg wrote
+
+
+def _unreadable_output(clip_id: str, out_dir: Path, exc: Exception) -> str:
+    """Why clip_id's proxy outputs cannot be read back, with the fix: a full disk says so."""
+    try:
+        full = shutil.disk_usage(out_dir).free < FULL_DISK_BYTES
+    except OSError:
+        full = False
+    if full:
+        return (f"no space left on device for the proxy of clip {clip_id} in {out_dir} (its outputs were cut short); "
+                "free space there and run ingest again")
+    return f"ffmpeg's outputs for clip {clip_id} in {out_dir} cannot be read back: {exc}"
 
 
 def _even(expr: str) -> str:
