@@ -145,8 +145,8 @@ class FFmpegTranscoder(BaseModel):
         if encoder == "libx264":
             args += ["-preset", settings.preset, "-crf", str(settings.crf)]
         args += ["-maxrate", settings.max_bitrate, "-bufsize", _double(settings.max_bitrate)]
-        if has_audio:
-            args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-ac", "2"]
+        if has_audio:  # the `fast` AAC coder: a third of the default twoloop's CPU on music (chaplin 0.78 -> 0.26 s)
+            args += ["-c:a", "aac", "-aac_coder", "fast", "-b:a", settings.audio_bitrate, "-ac", "2"]
         args += ["-movflags", "+faststart", "-f", "mp4", str(partial["proxy"])]
         if has_audio:
             args += ["-map", "0:a:0", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-f", "wav", str(partial["audio"])]
