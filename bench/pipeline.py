@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -37,12 +36,7 @@ from catalog_resources.media.reconcile import reconcile  # noqa: E402
 from catalog_resources.media.samples import ClipSpec, make_clip, require_ffmpeg  # noqa: E402
 from catalog_resources.resources.media import FFmpegRunner, FrameInspector, Thumbnailer  # noqa: E402
 from catalog_resources.resources.probes import ExifToolProbe, MediaInfoProbe, PyAVProbe  # noqa: E402
-
-
-def cpu_seconds() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+from catalog_resources.work.cpu import cpu_seconds  # noqa: E402
 
 
 def measure(label: str, work) -> tuple[float, float]:

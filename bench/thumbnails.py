@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -26,11 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from catalog_resources.media.samples import ClipSpec, make_clip, require_ffmpeg  # noqa: E402
 from catalog_resources.resources.media import Thumbnailer  # noqa: E402
-
-
-def cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+from catalog_resources.work.cpu import cpu_seconds  # noqa: E402
 
 
 def timed(work) -> tuple[float, float]:

@@ -2,8 +2,9 @@
 
 A batch step over clips one at a time kept 1.0-1.5 of two cores busy: an ffmpeg decode waits on its
 reader, a model runs on fewer threads than there are cores, Python glue runs between them. Each clip's
-work is native code that releases the GIL (ffmpeg and ExifTool subprocesses, libav through PyAV, numpy,
-onnxruntime, CTranslate2), so threads are enough; processes would load every model twice.
+work is mostly native code that releases the GIL (ffmpeg subprocesses, libav through PyAV, numpy,
+onnxruntime, CTranslate2; dlib and the face detector hold it, so their calls take turns), so threads are
+enough; processes would load every model twice.
 
 The threads live as long as the process (one pool per worker count), so the catalog's per-thread connections
 (store/connection.py) are opened once, not once a step.

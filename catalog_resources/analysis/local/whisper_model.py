@@ -11,8 +11,9 @@ def encode_once_whisper() -> type:
 
     Whisper's encoder always sees a whole 30 s window (shorter audio is padded), about 2.5 CPU s for base on two
     threads: the whole cost of a short clip. Detecting the language encodes the first window, and transcribing
-    encoded it again; `SpeechTranscriber.transcribe` detects the language on exactly the window the transcription then asks
-    for, and this returns the kept result (keyed by the window's bytes, per thread: clips run side by side).
+    encoded it again; `SpeechTranscriber.transcribe` detects the language on exactly the window the transcription
+    then asks for, and this returns the kept result (keyed by the window's bytes, per thread: clips run side by
+    side).
     """
     from faster_whisper import WhisperModel
 
